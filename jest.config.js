@@ -16,7 +16,6 @@ module.exports = {
       ...common,
       displayName: 'lab',
       testMatch: ['<rootDir>/test/lab/**/*.test.ts'],
-      globalTeardown: '<rootDir>/test/support/lab-teardown.ts',
     },
     {
       ...common,

@@ -1,0 +1,120 @@
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { run, waitFor } from './exec';
+
+/** Each lab host runs its own OpenSSH sshd: own host key, key-only auth, private /var/lib/orbit and /run/orbit. */
+
+export interface HostDirs {
+  /** `<state>/hosts/<name>` */
+  root: string;
+  /** Bind-mounted on /var/lib/orbit inside the host; survives host kills (it is the host's disk). */
+  varLibOrbit: string;
+  hostKey: string;
+  config: string;
+  pidFile: string;
+  log: string;
+}
+
+export function hostDirs(stateDir: string, name: string): HostDirs {
+  const root = path.join(stateDir, 'hosts', name);
+  return {
+    root,
+    varLibOrbit: path.join(root, 'var-lib-orbit'),
+    hostKey: path.join(root, 'ssh_host_ed25519_key'),
+    config: path.join(root, 'sshd_config'),
+    pidFile: path.join(root, 'sshd.pid'),
+    log: path.join(root, 'sshd.log'),
+  };
+}
+
+/** Creates an ed25519 key pair at `file` unless it exists; returns `ssh-ed25519 AAAA...`. */
+export async function ensureKeyPair(file: string, comment: string): Promise<string> {
+  if (!fs.existsSync(file)) {
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  }
+  const [type, blob] = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);
+  return `${type} ${blob}`;
+}
+
+function sshdConfig(dirs: HostDirs, address: string, port: number, authorizedKeys: string): string {
+  return [
+    `ListenAddress ${address}`,
+    `Port ${port}`,
+    `HostKey ${dirs.hostKey}`,
+    `PidFile ${dirs.pidFile}`,
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    // The lab's state dir is group-writable tmpfs under /run; host keys are still 0600.
+    'StrictModes no',
+    'AllowStreamLocalForwarding yes',
+    'AllowTcpForwarding yes',
+    'MaxSessions 32',
+    'MaxStartups 64:30:128',
+    'PrintMotd no',
+    'Subsystem sftp internal-sftp',
+    '',
+  ].join('\n');
+}
+
+export async function sshdAlive(dirs: HostDirs): Promise<boolean> {
+  if (!fs.existsSync(dirs.pidFile)) return false;
+  const pid = Number(fs.readFileSync(dirs.pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function tcpReachable(address: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Boots the host's userland: a private mount and UTS namespace inside the host's network
+ * namespace, with /var/lib/orbit bound to the host's own directory and a fresh tmpfs on
+ * /run/orbit (so a killed and revived host comes back like a rebooted one), then sshd.
+ */
+export async function startSshd(opts: {
+  name: string;
+  netns: string;
+  address: string;
+  port: number;
+  dirs: HostDirs;
+  authorizedKeys: string;
+}): Promise<void> {
+  const { dirs } = opts;
+  fs.mkdirSync(dirs.varLibOrbit, { recursive: true });
+  fs.mkdirSync('/var/lib/orbit', { recursive: true });
+  fs.mkdirSync('/run/orbit', { recursive: true });
+  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  fs.writeFileSync(dirs.config, sshdConfig(dirs, opts.address, opts.port, opts.authorizedKeys));
+  fs.rmSync(dirs.pidFile, { force: true });
+  const boot = [
+    'set -e',
+    `hostname ${opts.name}`,
+    `mount --bind ${dirs.varLibOrbit} /var/lib/orbit`,
+    'mount -t tmpfs -o mode=0755,size=1g orbit-run /run/orbit',
+    `exec /usr/sbin/sshd -f ${dirs.config} -E ${dirs.log}`,
+  ].join('\n');
+  await run('ip', ['netns', 'exec', opts.netns, 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'sh', '-c', boot]);
+  await waitFor(`sshd of lab host ${opts.name} to listen on ${opts.address}:${opts.port}`, 10_000, async () =>
+    (await tcpReachable(opts.address, opts.port)) ? true : undefined,
+  );
+}
