@@ -8,6 +8,8 @@ export interface LabHost {
   site: string;
   /** Management address (SSH, etcd, replication traffic). */
   address: string;
+  /** The host's own address on the VM network (guests are reachable from it). */
+  vmAddress: string;
   sshPort: number;
   sshUser: string;
   /** Client private key accepted by this host's sshd. */

@@ -26,6 +26,7 @@ import {
   VM_PREFIX,
   guestAddresses,
   hostAddress,
+  hostVmAddress,
   hostNetns,
   parseHostSpecs,
 } from './topology';
@@ -113,7 +114,7 @@ async function ensureHost(stateDir: string, spec: HostSpec, index: number, priva
   fs.mkdirSync(dirs.root, { recursive: true });
   await ensureNetns(netns);
   await ensureMgmtLink(spec.name, netns, address);
-  await ensureVmLink(spec.name, netns);
+  await ensureVmLink(spec.name, netns, hostVmAddress(index));
   const hostKey = await ensureKeyPair(dirs.hostKey, `orbit-lab-${spec.name}`);
   if (!(await sshdAlive(dirs))) {
     await startSshd({ name: spec.name, netns, address, port: SSH_PORT, dirs, authorizedKeys });
@@ -122,6 +123,7 @@ async function ensureHost(stateDir: string, spec: HostSpec, index: number, priva
     name: spec.name,
     site: spec.site,
     address,
+    vmAddress: hostVmAddress(index),
     sshPort: SSH_PORT,
     sshUser: 'root',
     privateKeyPath,

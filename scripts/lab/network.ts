@@ -58,11 +58,16 @@ export async function ensureMgmtLink(name: string, netns: string, address: strin
   await ip(['link', 'set', 'eth0', 'up'], netns);
 }
 
-/** The VM network: `vmbr0` inside the host, uplinked by `vm0` to the shared VM bridge. */
-export async function ensureVmLink(name: string, netns: string): Promise<void> {
+/**
+ * The VM network: `vmbr0` inside the host, uplinked by `vm0` to the shared VM bridge. The host
+ * itself has `vmAddress` on it, so that it can reach guests (its own and other hosts').
+ */
+export async function ensureVmLink(name: string, netns: string, vmAddress: string): Promise<void> {
   await ensureVeth(vmVethRootSide(name), VM_BRIDGE, netns, 'vm0');
   if (!(await linkExists(HOST_VM_BRIDGE, netns))) await ip(['link', 'add', HOST_VM_BRIDGE, 'type', 'bridge'], netns);
   await ip(['link', 'set', 'vm0', 'master', HOST_VM_BRIDGE, 'up'], netns);
+  const addrs = (await ip(['-o', 'addr', 'show', 'dev', HOST_VM_BRIDGE], netns)).stdout;
+  if (!addrs.includes(`${vmAddress}/`)) await ip(['addr', 'add', `${vmAddress}/24`, 'dev', HOST_VM_BRIDGE], netns);
   await ip(['link', 'set', HOST_VM_BRIDGE, 'up'], netns);
 }
 

@@ -49,6 +49,7 @@ export function parseHostSpecs(text: string | undefined): HostSpec[] {
 }
 
 export const hostAddress = (index: number) => `${MGMT_PREFIX}.${11 + index}`;
+export const hostVmAddress = (index: number) => `${VM_PREFIX}.${11 + index}`;
 export const hostNetns = (name: string) => `${NETNS_PREFIX}${name}`;
 export const mgmtVethRootSide = (name: string) => `om-${name}`;
 export const vmVethRootSide = (name: string) => `ov-${name}`;
