@@ -1,0 +1,73 @@
+/**
+ * What every resource receives from the configured provider: the hosts it may reach (with
+ * how to authenticate and which host key to trust) and the etcd cluster. Parsed and
+ * validated from the `provider "orbit"` block by provider/provider.ts; the SSH layer
+ * (provider/hosts) builds sessions from these descriptions.
+ */
+import { AttributePath } from '../protocol/attribute-path';
+import { OrbitError } from './errors';
+
+/** Where the SSH client key comes from. The key material itself is read when connecting. */
+export type PrivateKeySource =
+  | { readonly kind: 'path'; readonly path: string }
+  | { readonly kind: 'env'; readonly variable: string }
+  | { readonly kind: 'inline'; readonly pem: string };
+
+/** How the host's SSH key is pinned. Unknown or changed keys are always an error, never accepted. */
+export type HostKeyPin =
+  /** An OpenSSH public key line without host name: `ssh-ed25519 AAAA...`. */
+  | { readonly kind: 'public-key'; readonly algorithm: string; readonly key: string }
+  /** `SHA256:` + unpadded base64 of the key's SHA-256, as `ssh-keygen -lf` prints it. */
+  | { readonly kind: 'fingerprint'; readonly sha256: string }
+  /** known_hosts lines (OpenSSH format, hashed or plain); `source` is the file or `inline`. */
+  | { readonly kind: 'known-hosts'; readonly content: string; readonly source: string };
+
+export interface HostConfig {
+  /** The name resources use to refer to the host. */
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly privateKey: PrivateKeySource;
+  readonly hostKey: HostKeyPin;
+}
+
+export interface EtcdConfig {
+  readonly endpoints: readonly string[];
+  readonly caPath?: string;
+  readonly certPath?: string;
+  readonly keyPath?: string;
+}
+
+export interface ProviderContext {
+  readonly terraformVersion: string;
+  readonly hosts: ReadonlyMap<string, HostConfig>;
+  readonly etcd: EtcdConfig | undefined;
+  /** The configured host called `name`; an OrbitError naming the configured hosts otherwise. */
+  host(name: string, attribute?: AttributePath): HostConfig;
+}
+
+export function createProviderContext(options: {
+  terraformVersion: string;
+  hosts?: readonly HostConfig[];
+  etcd?: EtcdConfig;
+}): ProviderContext {
+  const hosts = new Map((options.hosts ?? []).map((h) => [h.name, h]));
+  return {
+    terraformVersion: options.terraformVersion,
+    hosts,
+    etcd: options.etcd,
+    host(name, attribute) {
+      const found = hosts.get(name);
+      if (!found) {
+        throw new OrbitError(`Unknown host "${name}"`, {
+          attribute,
+          value: name,
+          allowed: hosts.size > 0 ? [...hosts.keys()] : 'no hosts are configured',
+          fix: `add a hosts { name = "${name}" ... } entry to the provider "orbit" block, or use one of the configured hosts`,
+        });
+      }
+      return found;
+    },
+  };
+}
