@@ -1,5 +1,5 @@
 // Three kinds of tests, run by `npm test` in this order (scripts/test.sh):
-//   unit     - pure logic and fakes, no root, no network
+//   unit     - logic, plus real local processes on loopback only (an sshd, QEMU, the test guest)
 //   lab      - real sshd, QEMU and etcd on lab hosts (network namespaces on this machine)
 //   provider - the real terraform binary driving the orbit provider
 const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }];
