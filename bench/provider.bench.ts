@@ -15,13 +15,10 @@ import { call, clientCertificate, connect, startPlugin } from '../test/support/p
 import { serveInProcess } from '../test/support/in-process-provider';
 import { requiredProviders, Workspace } from '../test/support/terraform';
 import { createTestProvider, TestStore } from '../test/support/test-provider';
+import { BenchResult } from './bench-result';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+export { BenchResult };
+
 
 const START_RUNS = 10;
 const PLAN_RUNS = 5;
