@@ -37,26 +37,38 @@ export async function ensureKeyPair(file: string, comment: string): Promise<stri
   return `${type} ${blob}`;
 }
 
-function sshdConfig(dirs: HostDirs, address: string, port: number, authorizedKeys: string): string {
+export interface SshdConfigOptions {
+  listenAddress: string;
+  port: number;
+  hostKeyFile: string;
+  pidFile: string;
+  authorizedKeysFile: string;
+  /** More `Keyword value` lines. */
+  extra?: string[];
+}
+
+/**
+ * An OpenSSH sshd_config for a test host: key-only root login, stream-local forwarding (QMP
+ * over SSH) and internal SFTP. Shared by the lab hosts and the loopback sshd of unit tests.
+ */
+export function sshdConfig(o: SshdConfigOptions): string {
   return [
-    `ListenAddress ${address}`,
-    `Port ${port}`,
-    `HostKey ${dirs.hostKey}`,
-    `PidFile ${dirs.pidFile}`,
-    `AuthorizedKeysFile ${authorizedKeys}`,
+    `ListenAddress ${o.listenAddress}`,
+    `Port ${o.port}`,
+    `HostKey ${o.hostKeyFile}`,
+    `PidFile ${o.pidFile}`,
+    `AuthorizedKeysFile ${o.authorizedKeysFile}`,
     'PermitRootLogin prohibit-password',
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'UsePAM no',
-    // The lab's state dir is group-writable tmpfs under /run; host keys are still 0600.
+    // Key files live in temp/tmpfs directories whose modes sshd's StrictModes would reject.
     'StrictModes no',
     'AllowStreamLocalForwarding yes',
-    'AllowTcpForwarding yes',
-    'MaxSessions 32',
-    'MaxStartups 64:30:128',
     'PrintMotd no',
     'Subsystem sftp internal-sftp',
+    ...(o.extra ?? []),
     '',
   ].join('\n');
 }
@@ -104,7 +116,17 @@ export async function startSshd(opts: {
   fs.mkdirSync('/var/lib/orbit', { recursive: true });
   fs.mkdirSync('/run/orbit', { recursive: true });
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  fs.writeFileSync(dirs.config, sshdConfig(dirs, opts.address, opts.port, opts.authorizedKeys));
+  fs.writeFileSync(
+    dirs.config,
+    sshdConfig({
+      listenAddress: opts.address,
+      port: opts.port,
+      hostKeyFile: dirs.hostKey,
+      pidFile: dirs.pidFile,
+      authorizedKeysFile: opts.authorizedKeys,
+      extra: ['AllowTcpForwarding yes', 'MaxSessions 32', 'MaxStartups 64:30:128'],
+    }),
+  );
   fs.rmSync(dirs.pidFile, { force: true });
   const boot = [
     'set -e',

@@ -10,6 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { sshdConfig } from '../../scripts/lab/sshd';
 
 const run = promisify(execFile);
 export const SSHD = process.env.ORBIT_SSHD ?? '/usr/sbin/sshd';
@@ -57,7 +58,7 @@ export async function startLoopbackSshd(options: { extraConfig?: string[] } = {}
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const config = path.join(dir, 'sshd_config');
-      fs.writeFileSync(config, sshdConfig(dir, port, hostKeyFile, options.extraConfig ?? []));
+      fs.writeFileSync(config, loopbackSshdConfig(dir, port, hostKeyFile, options.extraConfig ?? []));
       try {
         const child = await spawnSshd(config, port);
         return loopback(child, { dir, port, hostKey: `${type} ${blob}`, clientKey });
@@ -113,25 +114,15 @@ export function descendantPids(pid: number): number[] {
   return found;
 }
 
-function sshdConfig(dir: string, port: number, hostKeyFile: string, extra: string[]): string {
-  return [
-    'ListenAddress 127.0.0.1',
-    `Port ${port}`,
-    `HostKey ${hostKeyFile}`,
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'AllowStreamLocalForwarding yes',
-    'PrintMotd no',
-    'Subsystem sftp internal-sftp',
-    ...extra,
-    '',
-  ].join('\n');
+function loopbackSshdConfig(dir: string, port: number, hostKeyFile: string, extra: string[]): string {
+  return sshdConfig({
+    listenAddress: '127.0.0.1',
+    port,
+    hostKeyFile,
+    pidFile: path.join(dir, 'sshd.pid'),
+    authorizedKeysFile: path.join(dir, 'authorized_keys'),
+    extra,
+  });
 }
 
 function spawnSshd(config: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
