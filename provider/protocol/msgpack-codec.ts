@@ -11,7 +11,8 @@ import { decode, encode, ExtData, ExtensionCodec } from '@msgpack/msgpack';
 import { AttributePath } from './attribute-path';
 import { CtyType, typeFromJson, typeToJson } from './cty-type';
 import { DynamicValue } from './dynamic-value';
-import { describeRaw, numberFromWire, numberToWire } from './numbers';
+import { describeRaw, numberToWire } from './numbers';
+import { decodeTree, expectArray, expectObject } from './value-tree';
 import { ValueTypeError } from './value-error';
 
 const UNKNOWN_EXTENSION = 0;
@@ -89,57 +90,15 @@ function toWire(type: CtyType, value: unknown, path: AttributePath): unknown {
 }
 
 function fromWire(type: CtyType, raw: unknown, path: AttributePath): unknown {
-  if (isUnknownOnWire(raw)) return undefined;
-  if (raw === null || raw === undefined) return null;
-  switch (type.kind) {
-    case 'string':
-      if (typeof raw !== 'string') throw new ValueTypeError(path, `expected a string, got ${describeRaw(raw)}`);
-      return raw;
-    case 'number':
-      return numberFromWire(raw, path);
-    case 'bool':
-      if (typeof raw !== 'boolean') throw new ValueTypeError(path, `expected true or false, got ${describeRaw(raw)}`);
-      return raw;
-    case 'list':
-    case 'set':
-      return expectArray(raw, path).map((element, i) => fromWire(type.element, element, [...path, i]));
-    case 'tuple':
-      return expectArray(raw, path).map((element, i) => fromWire(type.elements[i] ?? { kind: 'dynamic' }, element, [...path, i]));
-    case 'map':
-      return Object.fromEntries(
-        Object.entries(expectObject(raw, path)).map(([k, v]) => [k, fromWire(type.element, v, [...path, { key: k }])]),
-      );
-    case 'object': {
-      const object = expectObject(raw, path);
-      for (const name of Object.keys(object)) {
-        if (!(name in type.attributes)) throw new ValueTypeError([...path, name], 'no such attribute in the schema');
-      }
-      return Object.fromEntries(
-        Object.entries(type.attributes).map(([name, attributeType]) => [
-          name,
-          name in object ? fromWire(attributeType, object[name], [...path, name]) : null,
-        ]),
-      );
-    }
-    case 'dynamic': {
-      const pair = expectArray(raw, path);
+  return decodeTree(type, raw, path, {
+    isUnknown: isUnknownOnWire,
+    dynamic(pairRaw, at, decode) {
+      const pair = expectArray(pairRaw, at);
       if (pair.length !== 2 || !(pair[0] instanceof Uint8Array)) {
-        throw new ValueTypeError(path, 'expected a dynamic value as [type, value]');
+        throw new ValueTypeError(at, 'expected a dynamic value as [type, value]');
       }
       const concreteType = typeFromJson(JSON.parse(new TextDecoder().decode(pair[0])));
-      return new DynamicValue(concreteType, fromWire(concreteType, pair[1], path));
-    }
-  }
-}
-
-function expectArray(value: unknown, path: AttributePath): unknown[] {
-  if (!Array.isArray(value)) throw new ValueTypeError(path, `expected a list, got ${describeRaw(value)}`);
-  return value;
-}
-
-function expectObject(value: unknown, path: AttributePath): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
-    throw new ValueTypeError(path, `expected an object, got ${describeRaw(value)}`);
-  }
-  return value as Record<string, unknown>;
+      return new DynamicValue(concreteType, decode(concreteType, pair[1], at));
+    },
+  });
 }
