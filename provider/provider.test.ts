@@ -56,6 +56,17 @@ describe('orbit provider configuration', () => {
     expect(missing.diagnostics.items[0]).toMatchObject({ summary: 'known_hosts has no key for host "a" (10.0.0.1)', path: ['hosts', 0, 'known_hosts'] });
   });
 
+  test('a known_hosts line that cannot be read is an error naming the line, never skipped', async () => {
+    const content = `10.0.0.1 ssh-ed25519 ${KEY}\n10.0.0.9 ssh-rsa ${KEY}\n`;
+    const { diagnostics } = await configure({ hosts: [host({ host_key: null, known_hosts: content })] });
+    expect(diagnostics.items).toHaveLength(1);
+    expect(diagnostics.items[0]).toMatchObject({
+      summary: 'Host "a"\'s known_hosts cannot be used: the key data is for "ssh-ed25519", but the line says "ssh-rsa"',
+      path: ['hosts', 0, 'known_hosts'],
+    });
+    expect(diagnostics.items[0].detail).toContain('The problem is on line 2.');
+  });
+
   test('a key in an environment variable that is not set is named with the fix', async () => {
     delete process.env.ORBIT_TEST_MISSING_KEY;
     const { diagnostics } = await configure({ hosts: [host({ private_key_path: null, private_key_env: 'ORBIT_TEST_MISSING_KEY' })] });

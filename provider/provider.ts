@@ -17,17 +17,19 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createHash } from 'crypto';
 import { AttributePath } from './protocol/attribute-path';
 import { t } from './protocol/cty-type';
 import { Diagnostics } from './protocol/diagnostics';
 import { errorToDiagnostic, OrbitError } from './framework/errors';
-import { knownHostKeys } from './framework/known-hosts';
 import { MaybeUnknown, ModelOf, Unknowable } from './framework/model';
 import { defineProvider } from './framework/provider-definition';
 import { createProviderContext, EtcdConfig, HostConfig, HostKeyPin, PrivateKeySource } from './framework/provider-context';
 import { block, nested, optional, required, schema } from './framework/schema-builder';
 import { between, integer, matches } from './framework/validators';
+import { sharedHostConnector } from './hosts/host-connections';
+import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './hosts/known-hosts';
+import { diskResource } from './resources/disk-resource';
+import { hostDataSource } from './resources/host-data-source';
 
 const HOST_KEY_PATTERN = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}(\s.*)?$/;
 const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
@@ -104,10 +106,10 @@ export const orbitProvider = defineProvider({
         diagnostics.add(errorToDiagnostic(error, { block: orbitProviderSchema.block }));
       }
     });
-    return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd) });
+    return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd), connector: sharedHostConnector() });
   },
-  resources: [],
-  dataSources: [],
+  resources: [diskResource],
+  dataSources: [hostDataSource],
 });
 
 /** Checks that need more than one attribute. Values may be unknown here; those are skipped. */
@@ -241,7 +243,19 @@ function parseHostKey(host: HostModel, where: AttributePath): HostKeyPin {
       });
     }
   }
-  if (knownHostKeys(content, host.address, host.port ?? 22).length === 0) {
+  let known: KnownHosts;
+  try {
+    known = KnownHosts.parse(content, source);
+  } catch (error) {
+    if (!(error instanceof KnownHostsFormatError)) throw error;
+    throw new OrbitError(`Host "${host.name}"'s known_hosts cannot be used: ${error.problem}`, {
+      attribute: [...where, 'known_hosts'],
+      value: isContent ? undefined : value,
+      detail: error.lineNumber !== undefined ? `The problem is on line ${error.lineNumber}${isContent ? '' : ` of ${source}`}.` : undefined,
+      fix: error.fix,
+    });
+  }
+  if (known.keysFor(host.address, host.port ?? 22).length === 0) {
     const name = (host.port ?? 22) === 22 ? host.address : `[${host.address}]:${host.port}`;
     throw new OrbitError(`known_hosts has no key for host "${host.name}" (${name})`, {
       attribute: [...where, 'known_hosts'],
@@ -305,7 +319,7 @@ function expandHome(file: string): string {
   return file.startsWith('~/') ? path.join(os.homedir(), file.slice(2)) : file;
 }
 
-/** `SHA256:...` fingerprint of an OpenSSH public key blob, as `ssh-keygen -l` prints it. */
+/** `SHA256:...` fingerprint of an OpenSSH public key blob (base64), as `ssh-keygen -l` prints it. */
 export function sshFingerprint(base64Blob: string): string {
-  return `SHA256:${createHash('sha256').update(Buffer.from(base64Blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
+  return sha256Fingerprint(Buffer.from(base64Blob, 'base64'));
 }

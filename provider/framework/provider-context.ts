@@ -4,6 +4,7 @@
  * validated from the `provider "orbit"` block by provider/provider.ts; the SSH layer
  * (provider/hosts) builds sessions from these descriptions.
  */
+import type { HostConnector, RemoteHost, RemoteHostOptions } from '../hosts/host-connections';
 import { AttributePath } from '../protocol/attribute-path';
 import { OrbitError } from './errors';
 
@@ -45,29 +46,42 @@ export interface ProviderContext {
   readonly etcd: EtcdConfig | undefined;
   /** The configured host called `name`; an OrbitError naming the configured hosts otherwise. */
   host(name: string, attribute?: AttributePath): HostConfig;
+  /**
+   * The configured host called `name`, to run commands on and move files to. Errors (unknown
+   * host, unreachable, refused, failed command) are OrbitErrors shown at `options.attribute`.
+   */
+  remote(name: string, options?: RemoteHostOptions): RemoteHost;
 }
 
 export function createProviderContext(options: {
   terraformVersion: string;
   hosts?: readonly HostConfig[];
   etcd?: EtcdConfig;
+  /** How to reach hosts (provider.ts passes the SSH one); without it `remote` throws. */
+  connector?: HostConnector;
 }): ProviderContext {
   const hosts = new Map((options.hosts ?? []).map((h) => [h.name, h]));
+  const host = (name: string, attribute?: AttributePath): HostConfig => {
+    const found = hosts.get(name);
+    if (!found) {
+      throw new OrbitError(`Unknown host "${name}"`, {
+        attribute,
+        value: name,
+        allowed: hosts.size > 0 ? [...hosts.keys()] : 'no hosts are configured',
+        fix: `add a hosts { name = "${name}" ... } entry to the provider "orbit" block, or use one of the configured hosts`,
+      });
+    }
+    return found;
+  };
   return {
     terraformVersion: options.terraformVersion,
     hosts,
     etcd: options.etcd,
-    host(name, attribute) {
-      const found = hosts.get(name);
-      if (!found) {
-        throw new OrbitError(`Unknown host "${name}"`, {
-          attribute,
-          value: name,
-          allowed: hosts.size > 0 ? [...hosts.keys()] : 'no hosts are configured',
-          fix: `add a hosts { name = "${name}" ... } entry to the provider "orbit" block, or use one of the configured hosts`,
-        });
-      }
-      return found;
+    host,
+    remote(name, remoteOptions = {}) {
+      const config = host(name, remoteOptions.attribute);
+      if (!options.connector) throw new Error('this provider context was created without a host connector (a bug in the provider)');
+      return options.connector.connect(config, remoteOptions);
     },
   };
 }
