@@ -15,7 +15,8 @@ import { call, clientCertificate, connect, startPlugin } from '../test/support/p
 import { serveInProcess } from '../test/support/in-process-provider';
 import { requiredProviders, Workspace } from '../test/support/terraform';
 import { createTestProvider, TestStore } from '../test/support/test-provider';
-import { BenchResult } from './bench-result';
+import { spawnSync } from 'child_process';
+import { BenchResult, median } from './bench-result';
 
 export { BenchResult };
 
@@ -42,13 +43,21 @@ async function providerStart(): Promise<BenchResult[]> {
       await plugin.exited;
       clients.close();
     }
+    const bareNode: number[] = [];
+    for (let i = 0; i < START_RUNS; i++) {
+      const started = process.hrtime.bigint();
+      spawnSync(process.execPath, ['-e', '0']);
+      bareNode.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
     return [
+      { name: 'bare node start and exit (baseline)', value: round(median(bareNode)), unit: 'ms', note: `median of ${START_RUNS}` },
       {
         name: 'provider start (spawn to handshake)',
         value: round(median(times)),
         unit: 'ms',
         note: `median of ${START_RUNS}, min ${round(Math.min(...times))}, max ${round(Math.max(...times))}; node start, module loading, cached TLS certificate (first start generates it: ${round(times[0])} ms)`,
       },
+      { name: 'ratio provider start / bare node', value: round(median(times) / median(bareNode)), unit: 'x' },
     ];
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -59,36 +68,30 @@ async function planUnchanged(): Promise<BenchResult[]> {
   const provider = await serveInProcess(createTestProvider(new TestStore()));
   const ws = Workspace.create({ reattach: provider.reattach });
   try {
-    ws.write(
-      'main.tf',
-      `${requiredProviders}
-resource "orbit_test_item" "many" {
-  count   = ${RESOURCES}
-  name    = "item-\${count.index}"
-  content = "content \${count.index}"
-  tags    = { index = "\${count.index}" }
-  rule {
-    port = 1000 + count.index
-  }
-}
-`,
-    );
-    const apply = await ws.run(['apply', '-auto-approve']);
-    if (apply.code !== 0) throw new Error(`apply failed: ${apply.output}`);
-    const times: number[] = [];
-    for (let i = 0; i < PLAN_RUNS; i++) {
-      const started = process.hrtime.bigint();
-      const plan = await ws.run(['plan', '-detailed-exitcode']);
-      times.push(Number(process.hrtime.bigint() - started) / 1e6);
-      if (plan.code !== 0) throw new Error(`plan was not quiet: ${plan.output}`);
-    }
+    const planTimes = async (count: number): Promise<number[]> => {
+      ws.write('main.tf', manyItems(count));
+      const apply = await ws.run(['apply', '-auto-approve']);
+      if (apply.code !== 0) throw new Error(`apply failed: ${apply.output}`);
+      const times: number[] = [];
+      for (let i = 0; i < PLAN_RUNS; i++) {
+        const started = process.hrtime.bigint();
+        const plan = await ws.run(['plan', '-detailed-exitcode']);
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+        if (plan.code !== 0) throw new Error(`plan was not quiet: ${plan.output}`);
+      }
+      return times;
+    };
+    const one = await planTimes(1);
+    const times = await planTimes(RESOURCES);
     return [
+      { name: 'terraform plan, 1 unchanged resource (baseline)', value: round(median(one)), unit: 'ms', note: `median of ${PLAN_RUNS}` },
       {
         name: `terraform plan, ${RESOURCES} unchanged resources`,
         value: round(median(times)),
         unit: 'ms',
         note: `median of ${PLAN_RUNS}; test resource served in-process (no provider start), refresh included`,
       },
+      { name: `ratio plan ${RESOURCES} / plan 1`, value: round(median(times) / median(one)), unit: 'x' },
     ];
   } finally {
     ws.remove();
@@ -96,10 +99,18 @@ resource "orbit_test_item" "many" {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+function manyItems(count: number): string {
+  return `${requiredProviders}
+resource "orbit_test_item" "many" {
+  count   = ${count}
+  name    = "item-\${count.index}"
+  content = "content \${count.index}"
+  tags    = { index = "\${count.index}" }
+  rule {
+    port = 1000 + count.index
+  }
+}
+`;
 }
 
 function round(value: number): number {
