@@ -12,6 +12,7 @@ import { hostErrorToOrbitError, SshHostConnector } from './host-connections';
 import { HostTimeoutError } from './host-errors';
 import { sha256Fingerprint } from './known-hosts';
 import { SshPool } from './ssh-pool';
+import { orbitErrorOf } from '../../test/support/orbit-error';
 
 jest.setTimeout(30_000);
 
@@ -45,15 +46,6 @@ function hostConfig(overrides: Partial<HostConfig> = {}): HostConfig {
   };
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<OrbitError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OrbitError);
-  return error as OrbitError;
-}
-
 describe('SshHostConnector', () => {
   test('runs commands and moves files over one pooled session per host', async () => {
     const host = connector.connect(hostConfig(), { attribute: ['host'] });
@@ -73,7 +65,7 @@ describe('SshHostConnector', () => {
     expect((await connector.connect(inline).exec('echo inline')).stdout).toBe('inline\n');
 
     const unset = hostConfig({ name: 'unset', privateKey: { kind: 'env', variable: 'ORBIT_NOT_SET' } });
-    const error = await errorOf(connector.connect(unset, { attribute: ['host'] }).exec('true'));
+    const error = await orbitErrorOf(connector.connect(unset, { attribute: ['host'] }).exec('true'));
     expect(error).toMatchObject({ message: 'The environment variable ORBIT_NOT_SET with host "unset"\'s SSH key is not set', attribute: ['host'], value: 'unset' });
   });
 
@@ -88,7 +80,7 @@ describe('SshHostConnector', () => {
   test('a host presenting another key is refused, at the host attribute, with the fix', async () => {
     const other = await generateKeyPair(sshd.dir, 'not-the-host');
     const [algorithm, key] = other.publicKey.split(' ');
-    const error = await errorOf(connector.connect(hostConfig({ hostKey: { kind: 'public-key', algorithm, key } }), { attribute: ['host'] }).exec('touch /tmp/never'));
+    const error = await orbitErrorOf(connector.connect(hostConfig({ hostKey: { kind: 'public-key', algorithm, key } }), { attribute: ['host'] }).exec('touch /tmp/never'));
     expect(error.message).toMatch(/^Refusing to connect: the host key changed: host lo \(127\.0\.0\.1:\d+\) presented ssh-ed25519 key SHA256:/);
     expect(error).toMatchObject({ attribute: ['host'], value: 'lo' });
     expect(error.detail).toBe(`Host "lo" is configured in the provider "orbit" block as 127.0.0.1 port ${sshd.port}.`);
@@ -97,18 +89,18 @@ describe('SshHostConnector', () => {
 
   test('unreachable hosts and refused logins say so, with what to check', async () => {
     const port = await freePort();
-    const down = await errorOf(connector.connect(hostConfig({ name: 'down', port }), { attribute: ['host'] }).exec('true'));
+    const down = await orbitErrorOf(connector.connect(hostConfig({ name: 'down', port }), { attribute: ['host'] }).exec('true'));
     expect(down.message).toBe(`Cannot reach host down (127.0.0.1:${port}) over SSH: connection refused`);
     expect(down.fix).toContain('check that sshd runs on the host');
 
     const stranger = await generateKeyPair(sshd.dir, 'stranger');
-    const refused = await errorOf(connector.connect(hostConfig({ name: 'refused', privateKey: { kind: 'inline', pem: stranger.privateKey.toString() } })).exec('true'));
+    const refused = await orbitErrorOf(connector.connect(hostConfig({ name: 'refused', privateKey: { kind: 'inline', pem: stranger.privateKey.toString() } })).exec('true'));
     expect(refused.message).toContain(`refused SSH login as "${sshd.username}"`);
     expect(refused.fix).toContain('authorized_keys');
   });
 
   test('a failed command carries its exit code and stderr; secrets stay out', async () => {
-    const error = await errorOf(connector.connect(hostConfig(), { attribute: ['host'] }).exec('echo "no luck with s3cret" >&2; exit 3', { secrets: ['s3cret'] }));
+    const error = await orbitErrorOf(connector.connect(hostConfig(), { attribute: ['host'] }).exec('echo "no luck with s3cret" >&2; exit 3', { secrets: ['s3cret'] }));
     expect(error.message).toMatch(/^Command on host lo \(127\.0\.0\.1:\d+\) exited with code 3: /);
     expect(error.detail).toContain('no luck with ***');
     expect(`${error.message}${error.detail}`).not.toContain('s3cret');

@@ -9,11 +9,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Diagnostics } from '../protocol/diagnostics';
 import { createLogger } from '../protocol/logger';
-import { OrbitError } from '../framework/errors';
 import { Unknowable } from '../framework/model';
 import { ProviderContext } from '../framework/provider-context';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { defineDiskResource, Disk } from './disk-resource';
+import { orbitErrorOf } from '../../test/support/orbit-error';
 
 jest.setTimeout(30_000);
 
@@ -55,15 +55,6 @@ async function create(c: Disk = config()): Promise<Disk> {
   return disk.create({ config: c, planned: planned(c), ...context() });
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<OrbitError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OrbitError);
-  return error as OrbitError;
-}
-
 describe('orbit_disk', () => {
   test('plan knows path and id before apply, and checks the host has qemu-img', async () => {
     const { planned: p } = await plan(config(), null);
@@ -71,14 +62,14 @@ describe('orbit_disk', () => {
     expect(connector.calls.map((c) => c.what)).toEqual(['command -v qemu-img >/dev/null 2>&1']);
 
     connector.env = { PATH: '/nonexistent' };
-    const error = await errorOf(plan(config(), null));
+    const error = await orbitErrorOf(plan(config(), null));
     expect(error.message).toBe('qemu-img is not installed on host "local"');
     expect(error.attribute).toEqual(['host']);
     expect(error.fix).toContain('apt-get install qemu-utils');
   });
 
   test('an unknown host is named at the host attribute, with the configured ones', async () => {
-    const error = await errorOf(plan(config({ host: 'nope' }), null));
+    const error = await orbitErrorOf(plan(config({ host: 'nope' }), null));
     expect(error).toMatchObject({ message: 'Unknown host "nope"', attribute: ['host'], allowed: ['local', 'other'] });
   });
 
@@ -98,7 +89,7 @@ describe('orbit_disk', () => {
   test('create never overwrites an existing file, and says to import it', async () => {
     fs.mkdirSync(path.join(dir, 'disks'));
     fs.writeFileSync(path.join(dir, 'disks/data.qcow2'), 'precious');
-    const error = await errorOf(create());
+    const error = await orbitErrorOf(create());
     expect(error.message).toBe(`A disk file already exists at ${path.join(dir, 'disks/data.qcow2')} on host "local"`);
     expect(error.attribute).toEqual(['name']);
     expect(error.fix).toContain('terraform import ADDRESS local/data');
@@ -121,7 +112,7 @@ describe('orbit_disk', () => {
     expect(grown).toMatchObject({ size_mib: 100, path: prior.path });
     expect(info(prior.path!)['virtual-size']).toBe(100 * 1024 * 1024);
 
-    const error = await errorOf(plan(config({ size_mib: 50 }), grown));
+    const error = await orbitErrorOf(plan(config({ size_mib: 50 }), grown));
     expect(error.message).toBe('size_mib cannot shrink from 100 to 50');
     expect(error).toMatchObject({ attribute: ['size_mib'], value: 50, allowed: '100 or more (disks only grow in place)' });
     expect(error.fix).toContain('terraform taint ADDRESS');
@@ -145,15 +136,15 @@ describe('orbit_disk', () => {
     expect(imported).toEqual({ id: 'local/data', host: 'local', name: 'data', format: 'raw', path: created.path });
     expect(await disk.read({ state: { ...config(), ...imported } as Disk, ...context() })).toEqual(created);
 
-    expect((await errorOf(disk.importState!({ id: 'data', ...context() }))).allowed).toContain('<host>/<name>');
-    expect((await errorOf(disk.importState!({ id: 'local/nothing', ...context() }))).message).toBe('Host "local" has no disk "nothing"');
-    expect((await errorOf(disk.importState!({ id: 'elsewhere/data', ...context() }))).message).toBe('Unknown host "elsewhere"');
+    expect((await orbitErrorOf(disk.importState!({ id: 'data', ...context() }))).allowed).toContain('<host>/<name>');
+    expect((await orbitErrorOf(disk.importState!({ id: 'local/nothing', ...context() }))).message).toBe('Host "local" has no disk "nothing"');
+    expect((await orbitErrorOf(disk.importState!({ id: 'elsewhere/data', ...context() }))).message).toBe('Unknown host "elsewhere"');
   });
 
   test('a failing qemu-img is reported with its stderr at the host attribute', async () => {
     const state = await create();
     fs.writeFileSync(state.path!, 'not a qcow2 image');
-    const error = await errorOf(disk.read({ state, ...context() }));
+    const error = await orbitErrorOf(disk.read({ state, ...context() }));
     expect(error.message).toBe(`qemu-img info of ${state.path} failed on host "local"`);
     expect(error.attribute).toEqual(['host']);
     expect(error.detail).toMatch(/qcow2/i);

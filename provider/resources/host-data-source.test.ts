@@ -9,9 +9,9 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 import { Diagnostics } from '../protocol/diagnostics';
 import { createLogger } from '../protocol/logger';
-import { OrbitError } from '../framework/errors';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { defineHostDataSource, HostData } from './host-data-source';
+import { orbitErrorOf } from '../../test/support/orbit-error';
 
 jest.setTimeout(60_000);
 
@@ -64,15 +64,6 @@ function read(overrides: Partial<HostData> = {}, options: { guest?: () => { kern
     diagnostics: new Diagnostics(),
     logger: createLogger({ level: 'off' }),
   });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<OrbitError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OrbitError);
-  return error as OrbitError;
 }
 
 describe('data orbit_host', () => {
@@ -132,14 +123,14 @@ describe('data orbit_host', () => {
   });
 
   test('a missing QEMU is named at qemu_binary with the fix', async () => {
-    const error = await errorOf(read({ qemu_binary: 'qemu-system-nothing' }));
+    const error = await orbitErrorOf(read({ qemu_binary: 'qemu-system-nothing' }));
     expect(error.message).toBe('QEMU (qemu-system-nothing) is not installed on host "local"');
     expect(error.attribute).toEqual(['qemu_binary']);
     expect(error.fix).toContain('apt-get install qemu-system-x86');
   });
 
   test('a guest that is not built is explained before anything runs on the host', async () => {
-    const error = await errorOf(
+    const error = await orbitErrorOf(
       read({}, {
         guest: () => {
           throw new Error('The test guest is not built');
@@ -152,7 +143,7 @@ describe('data orbit_host', () => {
   });
 
   test('an unknown host is named at name', async () => {
-    const error = await errorOf(read({ name: 'elsewhere' }));
+    const error = await orbitErrorOf(read({ name: 'elsewhere' }));
     expect(error).toMatchObject({ message: 'Unknown host "elsewhere"', attribute: ['name'] });
   });
 });
