@@ -1,0 +1,72 @@
+/**
+ * Asks the test guest for its report again and again (TEST ONLY), to see from the outside
+ * what a client sees during a migration: whether it keeps answering, how long it did not,
+ * and whether its counter and boot id carried on.
+ *
+ * A new request starts every `intervalMs` whether or not earlier ones have answered (up to
+ * `maxInFlight`): a request whose SYN is lost at the switch-over then hides nothing, and the
+ * silence measured is the guest's, not TCP's retransmission timer's.
+ */
+import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
+
+export interface GuestSample {
+  /** When the request started (ms, Date.now()). */
+  at: number;
+  /** When the answer (or the failure) came. */
+  doneAt: number;
+  report?: GuestReport;
+  error?: string;
+}
+
+export interface GuestPoller {
+  /** Stops polling, waits for the requests in flight and returns every sample, by start time. */
+  stop(): Promise<GuestSample[]>;
+}
+
+export interface PollOptions {
+  intervalMs?: number;
+  /** Limit per request. */
+  timeoutMs?: number;
+  maxInFlight?: number;
+  port?: number;
+}
+
+export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
+  const intervalMs = options.intervalMs ?? 25;
+  const maxInFlight = options.maxInFlight ?? 8;
+  const samples: GuestSample[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const probe = () => {
+    if (inFlight.size >= maxInFlight) return;
+    const at = Date.now();
+    const request = readGuestReport(ip, options.port ?? 7000, options.timeoutMs ?? 1000).then(
+      (report) => void samples.push({ at, doneAt: Date.now(), report }),
+      (error: Error) => void samples.push({ at, doneAt: Date.now(), error: error.message }),
+    );
+    const tracked = request.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  probe();
+  const timer = setInterval(probe, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      return samples.sort((a, b) => a.at - b.at);
+    },
+  };
+}
+
+/**
+ * The longest time without an answer, as a client sees it: between two consecutive good
+ * answers (by arrival), over the requests started from `from` to `to`.
+ */
+export function longestSilenceMs(samples: GuestSample[], from = 0, to = Infinity): number {
+  const good = samples
+    .filter((s) => s.report && s.at >= from && s.at <= to)
+    .map((s) => s.doneAt)
+    .sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < good.length; i++) longest = Math.max(longest, good[i] - good[i - 1]);
+  return longest;
+}

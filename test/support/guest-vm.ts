@@ -1,0 +1,37 @@
+/**
+ * The test guest as a driver VmSpec on a lab host (TEST ONLY): direct kernel boot of the
+ * built guest, one NIC on the host's VM bridge with the MAC derived from the address, and
+ * optionally a small raw disk under the VM's /var/lib/orbit directory.
+ * Lab hosts share this machine's filesystem (except /var/lib/orbit and /run/orbit), so the
+ * guest kernel built here is at the same path on every host.
+ */
+import { VmSpecInput } from '../../provider/hosts/vm-spec';
+import { guestArtifacts, guestKernelArgs } from '../../scripts/guest/guest';
+import { LabHost } from '../../scripts/lab/description';
+import { labGuestMac } from '../../scripts/lab/lab-guest';
+
+export interface GuestVmOptions {
+  name: string;
+  /** Guest address on the lab's VM network, e.g. 10.89.0.70. */
+  ip: string;
+  host: LabHost;
+  accelerator: 'kvm' | 'tcg';
+  memoryMiB?: number;
+  withDisk?: boolean;
+  /** Extra kernel command line words, e.g. `orbit.dirty=64`. */
+  extraAppend?: string;
+}
+
+export function guestVmSpec(opts: GuestVmOptions): VmSpecInput {
+  const { kernelPath, initrdPath } = guestArtifacts();
+  const append = [guestKernelArgs({ ip: `${opts.ip}/24` }), opts.extraAppend].filter(Boolean).join(' ');
+  return {
+    name: opts.name,
+    vcpus: 1,
+    memoryMiB: opts.memoryMiB ?? 128,
+    accelerator: opts.accelerator,
+    boot: { kind: 'kernel', kernel: kernelPath, initrd: initrdPath, append },
+    nics: [{ mac: labGuestMac(opts.ip), bridge: opts.host.vmBridge }],
+    disks: opts.withDisk ? [{ path: `/var/lib/orbit/${opts.name}/disk.raw`, format: 'raw', sizeMiB: 16 }] : [],
+  };
+}
