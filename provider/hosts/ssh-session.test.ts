@@ -167,6 +167,12 @@ describe('SFTP limits', () => {
     expect(error).toBeInstanceOf(HostTimeoutError);
     expect(error.message).toContain(`SFTP read of ${fifo}`);
     expect(Date.now() - started).toBeLessThan(2000);
+    // The SFTP server is still blocked opening the FIFO and would outlive sshd; release it.
+    try {
+      fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: no reader left
+    }
   });
 });
 

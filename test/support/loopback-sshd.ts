@@ -152,8 +152,28 @@ process.once('exit', () => {
   for (const pid of running) killTree(pid);
 });
 
+/**
+ * Kills sshd and every session process it started. The tree is frozen first (SIGSTOP until no
+ * new process appears): killing a snapshot would orphan a session child forked meanwhile,
+ * which then lives on under PID 1.
+ */
 function killTree(pid: number): void {
-  signalAll([...descendantPids(pid).reverse(), pid], 'SIGKILL');
+  let frozen = new Set<number>([pid]);
+  for (let round = 0; round < 20; round++) {
+    const found = [pid, ...descendantPids(pid)];
+    signalAll(found, 'SIGSTOP');
+    if (found.every((p) => frozen.has(p))) break;
+    frozen = new Set([...frozen, ...found]);
+  }
+  signalAll([...descendantPids(pid).reverse(), ...frozen, pid], 'SIGKILL');
+}
+
+function isDirectChild(child: number, parent: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(parent);
+  } catch {
+    return false;
+  }
 }
 
 function signalAll(pids: number[], signal: NodeJS.Signals): void {
@@ -190,7 +210,7 @@ function loopback(
     pid,
     log: started.output,
     async dropConnections() {
-      signalAll(descendantPids(pid), 'SIGKILL');
+      for (const child of descendantPids(pid).filter((p) => isDirectChild(p, pid))) killTree(child);
     },
     freezeConnections() {
       signalAll(descendantPids(pid), 'SIGSTOP');
