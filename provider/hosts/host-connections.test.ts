@@ -12,7 +12,7 @@ import { hostErrorToOrbitError, SshHostConnector } from './host-connections';
 import { HostTimeoutError } from './host-errors';
 import { sha256Fingerprint } from './known-hosts';
 import { SshPool } from './ssh-pool';
-import { orbitErrorOf } from '../../test/support/orbit-error';
+import { orbitErrorOf } from '../../test/support/rejections';
 
 jest.setTimeout(30_000);
 

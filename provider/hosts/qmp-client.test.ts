@@ -2,18 +2,10 @@
 import * as net from 'net';
 import { Duplex, PassThrough } from 'stream';
 import { LocalQemu, startLocalQemu } from '../../test/support/local-qemu';
+import { rejection } from '../../test/support/rejections';
 import { QmpClient, QmpClosedError, QmpError, QmpTimeoutError } from './qmp-client';
 
 jest.setTimeout(30_000);
-
-/** The rejection reason; fails when the promise resolves. */
-const rejection = (p: Promise<unknown>): Promise<any> =>
-  p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e) => e,
-  );
 
 const GREETING = { QMP: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: 'fake' }, capabilities: ['oob'] } };
 

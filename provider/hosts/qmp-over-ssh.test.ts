@@ -1,5 +1,6 @@
 /** QMP of a real QEMU reached through a real sshd's stream-local forwarding. */
 import { LocalQemu, startLocalQemu } from '../../test/support/local-qemu';
+import { rejection } from '../../test/support/rejections';
 import { LoopbackSshd, startLoopbackSshd } from '../../test/support/loopback-sshd';
 import { HostChannelError } from './host-errors';
 import { HostKeyPolicy } from './known-hosts';
@@ -8,15 +9,6 @@ import { connectQmpOverSsh } from './qmp-over-ssh';
 import { SshSession } from './ssh-session';
 
 jest.setTimeout(30_000);
-
-/** The rejection reason; fails when the promise resolves. */
-const rejection = (p: Promise<unknown>): Promise<any> =>
-  p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e) => e,
-  );
 
 let sshd: LoopbackSshd;
 let qemu: LocalQemu;

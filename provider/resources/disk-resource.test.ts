@@ -13,7 +13,7 @@ import { Unknowable } from '../framework/model';
 import { ProviderContext } from '../framework/provider-context';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { defineDiskResource, Disk } from './disk-resource';
-import { orbitErrorOf } from '../../test/support/orbit-error';
+import { orbitErrorOf } from '../../test/support/rejections';
 
 jest.setTimeout(30_000);
 

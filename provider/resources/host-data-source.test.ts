@@ -11,7 +11,7 @@ import { Diagnostics } from '../protocol/diagnostics';
 import { createLogger } from '../protocol/logger';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { defineHostDataSource, HostData } from './host-data-source';
-import { orbitErrorOf } from '../../test/support/orbit-error';
+import { orbitErrorOf } from '../../test/support/rejections';
 
 jest.setTimeout(60_000);
 

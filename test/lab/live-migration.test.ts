@@ -1,5 +1,5 @@
 import { MigrationError, MigrationProgress, migrateVm } from '../../provider/hosts/live-migration';
-import { tapPrefix, vmPaths } from '../../provider/hosts/qemu-command-line';
+import { vmPaths } from '../../provider/hosts/qemu-command-line';
 import { destroyVm, inspectVm, startVm } from '../../provider/hosts/qemu-process';
 import { SshSession } from '../../provider/hosts/ssh-session';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
@@ -8,7 +8,7 @@ import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
 import { longestSilenceMs, pollGuest } from '../support/guest-poller';
-import { guestVmSpec } from '../support/guest-vm';
+import { guestVmSpec, vmTraces } from '../support/guest-vm';
 
 /**
  * Post-copy live migration between two lab hosts with the test guest running (and dirtying
@@ -27,18 +27,7 @@ let siteA: SshSession;
 let siteB: SshSession;
 let accelerator: 'kvm' | 'tcg';
 
-async function traces(session: SshSession, name: string): Promise<string[]> {
-  const paths = vmPaths(name);
-  const { stdout } = await session.exec(
-    [
-      `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},' | sed 's/^/process /'`,
-      `ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep '^${tapPrefix(name)}' | sed 's/^/tap /'`,
-      `for d in ${paths.runDir} ${paths.stateDir}; do [ -e $d ] && echo "dir $d"; done`,
-      'true',
-    ].join('\n'),
-  );
-  return stdout.split('\n').filter(Boolean);
-}
+const traces = vmTraces;
 
 async function cleanUp(): Promise<void> {
   for (const session of [siteA, siteB]) {

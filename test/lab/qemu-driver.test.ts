@@ -1,4 +1,4 @@
-import { tapName, tapPrefix, vmPaths } from '../../provider/hosts/qemu-command-line';
+import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
 import { destroyVm, inspectVm, startVm, stopVm, VmError } from '../../provider/hosts/qemu-process';
 import { SshSession } from '../../provider/hosts/ssh-session';
 import { VmSpecError, VmSpecInput } from '../../provider/hosts/vm-spec';
@@ -7,7 +7,7 @@ import { LabDescription, LabHost } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
-import { guestVmSpec } from '../support/guest-vm';
+import { guestVmSpec, vmTraces } from '../support/guest-vm';
 
 /**
  * The QEMU process driver on a real lab host: the test guest started as a VM over SSH, found
@@ -27,19 +27,7 @@ let session: SshSession;
 let accelerator: 'kvm' | 'tcg';
 let spec: VmSpecInput;
 
-/** What of the VM is on the host: processes, taps, directories. */
-async function traces(name: string): Promise<string[]> {
-  const paths = vmPaths(name);
-  const { stdout } = await session.exec(
-    [
-      `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},' | sed 's/^/process /'`,
-      `ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep '^${tapPrefix(name)}' | sed 's/^/tap /'`,
-      `for d in ${paths.runDir} ${paths.stateDir}; do [ -e $d ] && echo "dir $d"; done`,
-      'true',
-    ].join('\n'),
-  );
-  return stdout.split('\n').filter(Boolean);
-}
+const traces = (name: string) => vmTraces(session, name);
 
 beforeAll(async () => {
   lab = await labUp();

@@ -5,6 +5,8 @@
  * Lab hosts share this machine's filesystem (except /var/lib/orbit and /run/orbit), so the
  * guest kernel built here is at the same path on every host.
  */
+import { tapPrefix, vmPaths } from '../../provider/hosts/qemu-command-line';
+import { SshSession } from '../../provider/hosts/ssh-session';
 import { VmSpecInput } from '../../provider/hosts/vm-spec';
 import { guestArtifacts, guestKernelArgs } from '../../scripts/guest/guest';
 import { LabHost } from '../../scripts/lab/description';
@@ -34,4 +36,18 @@ export function guestVmSpec(opts: GuestVmOptions): VmSpecInput {
     nics: [{ mac: labGuestMac(opts.ip), bridge: opts.host.vmBridge }],
     disks: opts.withDisk ? [{ path: `/var/lib/orbit/${opts.name}/disk.raw`, format: 'raw', sizeMiB: 16 }] : [],
   };
+}
+
+/** What of a VM is on a host: its QEMU processes, taps and directories (empty when nothing is left). */
+export async function vmTraces(session: SshSession, name: string): Promise<string[]> {
+  const paths = vmPaths(name);
+  const { stdout } = await session.exec(
+    [
+      `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},' | sed 's/^/process /'`,
+      `ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep '^${tapPrefix(name)}' | sed 's/^/tap /'`,
+      `for d in ${paths.runDir} ${paths.stateDir}; do [ -e $d ] && echo "dir $d"; done`,
+      'true',
+    ].join('\n'),
+  );
+  return stdout.split('\n').filter(Boolean);
 }

@@ -1,5 +1,15 @@
 import { OrbitError } from '../../provider/framework/errors';
 
+/** The reason `promise` rejects with; fails the test when it resolves. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const rejection = (promise: Promise<unknown>): Promise<any> =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+
 /** The OrbitError `promise` rejects with; fails the test when it resolves or rejects with anything else. */
 export async function orbitErrorOf(promise: Promise<unknown>): Promise<OrbitError> {
   const error = await promise.then(
