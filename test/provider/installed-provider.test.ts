@@ -12,6 +12,7 @@ import { encodeMsgpack } from '../../provider/protocol/msgpack-codec';
 import { blockValueType } from '../../provider/protocol/schema';
 import { orbitProviderSchema } from '../../provider/provider';
 import { call, clientCertificate, connect, startPlugin } from '../support/plugin-client';
+import { runCdktf } from '../support/cdktf';
 import { requiredProviders, Workspace } from '../support/terraform';
 
 jest.setTimeout(300_000);
@@ -158,26 +159,7 @@ const app = new App(); new Demo(app, 'demo'); app.synth();
 `,
       );
       const deploy = () =>
-        new Promise<{ code: number | null; output: string }>((resolve) => {
-          const child = spawn(path.join(REPO, 'node_modules/.bin/cdktf'), ['deploy', '--auto-approve'], {
-            cwd: app,
-            env: {
-              ...process.env,
-              ...env,
-              ...cacheEnv,
-              CI: '1',
-              CHECKPOINT_DISABLE: '1',
-              DISABLE_VERSION_CHECK: '1',
-              CDKTF_HOME: path.join(app, '.cdktf-home'),
-              TF_PLUGIN_CACHE_DIR: path.join(app, '.plugin-cache'),
-            },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let output = '';
-          child.stdout.on('data', (d) => (output += d));
-          child.stderr.on('data', (d) => (output += d));
-          child.on('close', (code) => resolve({ code, output }));
-        });
+        runCdktf(app, ['deploy', '--auto-approve'], { ...env, ...cacheEnv, TF_PLUGIN_CACHE_DIR: path.join(app, '.plugin-cache') });
       const first = await deploy();
       expect(first.output).not.toContain('Could not retrieve providers for locking');
       expect(first.code).toBe(0);

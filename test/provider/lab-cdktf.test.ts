@@ -3,10 +3,10 @@
  * host: `cdktf synth`, `cdktf deploy --auto-approve` (the disk is on the host afterwards) and
  * `cdktf destroy --auto-approve` (it is gone), offline, through the installed provider.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { runCdktf } from '../support/cdktf';
 import { LabTerraform, REPO, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 
 jest.setTimeout(240_000);
@@ -18,26 +18,7 @@ describe('cdktf with the generated bindings', () => {
   let app: string;
   const name = uniqueName('cdktf-disk');
 
-  const cdktf = (args: string[]) =>
-    new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(path.join(REPO, 'node_modules/.bin/cdktf'), args, {
-        cwd: app,
-        env: {
-          ...process.env,
-          ...lab.env,
-          CI: '1',
-          CHECKPOINT_DISABLE: '1',
-          DISABLE_VERSION_CHECK: '1',
-          CDKTF_HOME: path.join(app, '.cdktf-home'),
-          XDG_CACHE_HOME: path.join(app, '.cache'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      child.on('close', (code) => resolve({ code, output }));
-    });
+  const cdktf = (args: string[]) => runCdktf(app, args, { ...lab.env, XDG_CACHE_HOME: path.join(app, '.cache') });
   const ok = async (args: string[]) => {
     const result = await cdktf(args);
     if (result.code !== 0) throw new Error(`cdktf ${args.join(' ')} failed (${result.code}):\n${result.output}`);
