@@ -15,7 +15,7 @@ debs=$out/debs
 kernel_meta=linux-image-cloud-amd64
 busybox_pkg=busybox-static
 # Roots of the module set; their dependencies come from the kernel's own modules.dep.
-wanted_modules=(virtio_pci virtio_blk virtio_net)
+wanted_modules=(virtio_pci virtio_blk virtio_net virtio_balloon)
 
 say() { echo "guest: $*" >&2; }
 die() { echo "guest: ERROR: $*" >&2; exit 1; }

@@ -119,8 +119,9 @@ describe('parsing what the guest says', () => {
       boot: '2dd5dd4c-6c19',
       disk: 41,
       prev: null,
+      memMiB: null,
     });
-    expect(parseGuestReport('counter=1 uptime=2.30 boot=b disk=none prev=160')).toMatchObject({ disk: null, prev: 160 });
+    expect(parseGuestReport('counter=1 uptime=2.30 boot=b disk=none prev=160 mem=97')).toMatchObject({ disk: null, prev: 160, memMiB: 97 });
   });
 
   it('rejects a malformed report with the expected format', () => {

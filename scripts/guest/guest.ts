@@ -235,6 +235,8 @@ export interface GuestReport {
   disk: number | null;
   /** Counter found on the disk at boot; null without a disk or when the disk held none. */
   prev: number | null;
+  /** MiB of memory the guest has now (MemTotal, which follows the balloon); null from guests built before it was reported. */
+  memMiB: number | null;
 }
 
 function keyValues(line: string): Map<string, string> {
@@ -248,7 +250,7 @@ function keyValues(line: string): Map<string, string> {
 
 const COUNT = /^\d+$/;
 
-/** Parses `counter=<n> uptime=<s.cc> boot=<id> disk=<n|none> prev=<n|none>`. */
+/** Parses `counter=<n> uptime=<s.cc> boot=<id> disk=<n|none> prev=<n|none> mem=<MiB>`. */
 export function parseGuestReport(line: string): GuestReport {
   const fields = keyValues(line);
   const bad = (what: string) =>
@@ -266,7 +268,8 @@ export function parseGuestReport(line: string): GuestReport {
   if (!/^\d+(\.\d+)?$/.test(uptime)) throw bad(`uptime=${uptime} is not a number of seconds`);
   const boot = fields.get('boot');
   if (!boot) throw bad('no boot=');
-  return { counter, uptimeS: Number(uptime), boot, disk: count('disk', true), prev: count('prev', true) };
+  const mem = fields.has('mem') ? count('mem', false) : null;
+  return { counter, uptimeS: Number(uptime), boot, disk: count('disk', true), prev: count('prev', true), memMiB: mem };
 }
 
 /** Connects, reads the one line the guest sends, and parses it. */
