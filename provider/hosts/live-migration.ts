@@ -46,6 +46,8 @@ export interface MigrationOptions {
   postcopyWhenRemainingBytes?: number;
   /** Address the destination listens on and the source connects to. Default: the destination's SSH address. */
   destinationAddress?: string;
+  /** The QEMU binary on the destination, when it differs from the source's (same QEMU version, another path). Default: the source's. */
+  destinationQemuBinary?: string;
   /** First TCP port tried on the destination (NBD for disks, then the migration stream). Default: 49152 + a hash of the VM name. */
   port?: number;
   /** Pre-copy bandwidth limit (QEMU `max-bandwidth`); post-copy is never limited. Default 1 GiB/s. */
@@ -226,7 +228,8 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
     }
     throw fail('checks', 'source', `the VM runs on both hosts (source status ${src.status ?? 'unknown'}, destination status ${dst.status ?? 'unknown'})`, `find out which copy is the real one (inspectVm on both) and destroy the other before migrating`);
   }
-  const spec = runnableSource(src, fail);
+  const sourceSpec = runnableSource(src, fail);
+  const spec = options.destinationQemuBinary ? { ...sourceSpec, qemuBinary: options.destinationQemuBinary } : sourceSpec;
   if (!dst.incoming && (dst.spec || dst.specProblem)) {
     throw fail('checks', 'source', `${to.name} has a stopped VM of the same name (its spec.json is there)`, `destroy it on ${to.name} (destroyVm, with removeDisks if its disks are not needed) or migrate elsewhere`);
   }
@@ -416,7 +419,7 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         error,
       );
     }
-    const sourceStatus = await rollBack(source, destination, name, srcQmp, dstQmp, mirrors, destinationStarted);
+    const sourceStatus = await rollBack(source, destination, name, srcQmp, dstQmp, mirrors, destinationStarted, migrationStartedAt > 0);
     srcQmp = dstQmp = undefined;
     if (sourceStatus === 'switched') {
       throw fail(
@@ -556,6 +559,7 @@ async function rollBack(
   dstQmp: QmpClient | undefined,
   mirrors: Array<{ job: string; node: string }>,
   destinationStarted: boolean,
+  migrateIssued: boolean,
 ): Promise<string> {
   await dstQmp?.close();
   const qmp = srcQmp?.isOpen
@@ -563,11 +567,12 @@ async function rollBack(
     : await connectQmpOverSsh(source, vmPaths(name).qmpSocket, { label: `VM ${name} (migration source)`, timeoutMs: QMP_TIMEOUT_MS }).catch(() => undefined);
   if (qmp) {
     try {
-      const before = await qmp.execute<MigrateInfo>('query-migrate').catch(() => ({}) as MigrateInfo);
+      // Before `migrate`, query-migrate reports the migration that brought the VM here (`completed` on a VM that arrived by one).
+      const before = migrateIssued ? await qmp.execute<MigrateInfo>('query-migrate').catch(() => ({}) as MigrateInfo) : {};
       if (before.status?.startsWith('postcopy') || before.status === 'completed') return 'switched';
-      await qmp.execute('migrate_cancel').catch(() => undefined);
+      if (migrateIssued) await qmp.execute('migrate_cancel').catch(() => undefined);
       const until = Date.now() + CANCEL_WAIT_MS;
-      while (Date.now() < until) {
+      while (migrateIssued && Date.now() < until) {
         const info = await qmp.execute<MigrateInfo>('query-migrate').catch(() => ({ status: 'unknown' }) as MigrateInfo);
         if (info.status?.startsWith('postcopy') || info.status === 'completed') return 'switched';
         if (!['active', 'cancelling', 'setup', 'pre-switchover', 'device'].includes(info.status ?? '')) break;
