@@ -31,6 +31,10 @@ export interface HostConfig {
   readonly user: string;
   readonly privateKey: PrivateKeySource;
   readonly hostKey: HostKeyPin;
+  /** The QEMU system emulator VMs on this host run with (command on PATH or absolute path). */
+  readonly qemuBinary: string;
+  /** Where other hosts reach this host for migration and replication streams. */
+  readonly dataAddress: string;
 }
 
 export interface EtcdConfig {

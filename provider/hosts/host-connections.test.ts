@@ -42,6 +42,8 @@ function hostConfig(overrides: Partial<HostConfig> = {}): HostConfig {
     user: sshd.username,
     privateKey: { kind: 'path', path: keyFile },
     hostKey: { kind: 'public-key', algorithm, key },
+    qemuBinary: 'qemu-system-x86_64',
+    dataAddress: sshd.address,
     ...overrides,
   };
 }

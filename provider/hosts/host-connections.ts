@@ -15,7 +15,7 @@ import type { HostConfig } from '../framework/provider-context';
 import { describeHost, HostAddress, HostError, RemoteCommandError } from './host-errors';
 import { HostKeyPolicy, KnownHostsFormatError } from './known-hosts';
 import { ExecOptions, ExecResult } from './remote-exec';
-import { CallOptions, SshTarget, SshTuning } from './ssh-session';
+import { CallOptions, SshSession, SshTarget, SshTuning } from './ssh-session';
 import { SshPool } from './ssh-pool';
 import { WriteFileOptions } from './file-transfer';
 
@@ -28,6 +28,11 @@ export interface RemoteHost {
   readFile(file: string, options?: CallOptions): Promise<Buffer>;
   /** Atomic (temporary file + rename). */
   writeFile(file: string, data: Buffer | string, options?: WriteFileOptions & CallOptions): Promise<void>;
+  /**
+   * Runs `work` with the host's pooled SSH session, for the host layer's drivers (QEMU, QMP,
+   * migration); their errors become OrbitErrors like every other failure here.
+   */
+  withSession<T>(work: (session: SshSession) => Promise<T>): Promise<T>;
 }
 
 export interface RemoteHostOptions {
@@ -72,6 +77,7 @@ export class SshHostConnector implements HostConnector {
       exec: (command, o) => guarded((target) => this.pool.exec(target, command, withSignal(o))),
       readFile: (file, o) => guarded(async (target) => (await this.pool.session(target, withSignal(o))).readFile(file, withSignal(o))),
       writeFile: (file, data, o) => guarded(async (target) => (await this.pool.session(target, withSignal(o))).writeFile(file, data, withSignal(o))),
+      withSession: (work) => guarded(async (target) => work(await this.pool.session(target, { signal: options.signal }))),
     };
   }
 
@@ -143,7 +149,8 @@ export function hostErrorToOrbitError(error: unknown, hostName: string, attribut
     return new OrbitError(error.message, { attribute, value: hostName, detail: error.detail, fix: error.fix, allowed: error.allowed, cause: error });
   }
   if (error instanceof HostError) {
-    const where = `Host "${hostName}" is configured in the provider "orbit" block as ${error.host.address} port ${error.host.port}.`;
+    // error.host, not hostName: an error from another host can surface here (a migration's source, seen through its destination).
+    const where = `Host "${error.host.name}" is configured in the provider "orbit" block as ${error.host.address} port ${error.host.port}.`;
     if (error instanceof RemoteCommandError) {
       // Commands are often whole scripts: name the first line, show the end of stderr.
       const status = error.signal !== undefined ? `was killed by signal ${error.signal}` : `exited with code ${error.exitCode}`;

@@ -45,6 +45,7 @@ test('the command line daemonizes with the pidfile, QMP socket, serial log, disk
   expect(joined).toContain(`-netdev tap,id=net0,ifname=${tapName('web-frontend-7', 0)},script=no,downscript=no,vhost=off,vnet_hdr=off -device virtio-net-pci,id=nic0,netdev=net0,mac=52:54:00:00:00:07`);
   expect(joined).toContain(`ifname=${tapName('web-frontend-7', 1)},`);
   expect(joined).toContain('-device e1000,id=nic1,netdev=net1,mac=52:54:00:00:00:08');
+  expect(joined).toContain('-device virtio-balloon-pci,id=balloon0');
   expect(args.slice(-3)).toEqual(['-pidfile', '/run/orbit/web-frontend-7/qemu.pid', '-daemonize']);
   expect(args).not.toContain('-kernel');
   expect(args).not.toContain('-incoming');

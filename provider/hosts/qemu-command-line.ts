@@ -5,7 +5,7 @@
  * Taps get deterministic names per VM and NIC, so every step can find (and remove) them again.
  */
 import { createHash } from 'crypto';
-import { VmSpec } from './vm-spec';
+import { VmDisk, VmSpec } from './vm-spec';
 
 export interface VmPaths {
   runDir: string;
@@ -56,16 +56,21 @@ export const vmIds = {
   netdev: (i: number) => `net${i}`,
   nic: (i: number) => `nic${i}`,
   serial: 'serial0',
+  balloon: 'balloon0',
   qmp: 'qmp0',
 } as const;
 
 export interface QemuArgsOptions {
   /** `-incoming` value for a migration destination, e.g. `defer` or `tcp:10.0.0.12:49152`. */
   incoming?: string;
+  /** Replaces the block arguments of each disk (COLO wraps disks in quorum/replication drives). */
+  diskArgs?: (disk: VmDisk, index: number) => string[];
+  /** Appended after the devices (before `-incoming`): extra objects, chardevs, `-S`, tracing. */
+  extraArgs?: string[];
 }
 
 /** QEMU's option syntax doubles commas inside values. */
-const qemuValue = (text: string) => text.replace(/,/g, ',,');
+export const qemuValue = (text: string) => text.replace(/,/g, ',,');
 
 /** Arguments after the binary. Daemonizes with a pidfile, so the VM outlives the SSH session that starts it. */
 export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] {
@@ -90,6 +95,10 @@ export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] 
     if (spec.boot.append !== undefined) args.push('-append', spec.boot.append);
   }
   spec.disks.forEach((disk, i) => {
+    if (options.diskArgs) {
+      args.push(...options.diskArgs(disk, i));
+      return;
+    }
     const bootIndex = spec.boot.kind === 'disk' && spec.boot.diskIndex === i ? ',bootindex=1' : '';
     args.push(
       '-blockdev', `driver=file,node-name=${vmIds.diskFile(i)},filename=${qemuValue(disk.path)}`,
@@ -104,6 +113,9 @@ export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] 
       '-device', `${nic.model},id=${vmIds.nic(i)},netdev=${vmIds.netdev(i)},mac=${nic.mac}`,
     );
   });
+  // Every VM gets a memory balloon: memory changes within the started size are live (QMP `balloon`).
+  args.push('-device', `virtio-balloon-pci,id=${vmIds.balloon}`);
+  if (options.extraArgs) args.push(...options.extraArgs);
   if (options.incoming !== undefined) args.push('-incoming', options.incoming);
   args.push('-pidfile', paths.pidFile, '-daemonize');
   return args;

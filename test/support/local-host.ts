@@ -44,6 +44,7 @@ export class LocalHostConnector implements HostConnector {
         fs.writeFileSync(`${file}.tmp`, data);
         fs.renameSync(`${file}.tmp`, file);
       },
+      withSession: () => Promise.reject(new Error('LocalHostConnector has no SSH session; drive QEMU through a lab host instead')),
     };
   }
 
@@ -75,6 +76,8 @@ export function localProviderContext(connector: LocalHostConnector, names: strin
     user: 'root',
     privateKey: { kind: 'inline', pem: 'unused' },
     hostKey: { kind: 'fingerprint', sha256: `SHA256:${'A'.repeat(43)}` },
+    qemuBinary: 'qemu-system-x86_64',
+    dataAddress: '127.0.0.1',
   }));
   return createProviderContext({ terraformVersion: '1.11.4', hosts, connector });
 }
