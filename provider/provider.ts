@@ -27,10 +27,13 @@ import { createProviderContext, EtcdConfig, HostConfig, HostKeyPin, PrivateKeySo
 import { block, nested, optional, required, schema } from './framework/schema-builder';
 import { between, integer, matches } from './framework/validators';
 import { sharedHostConnector } from './hosts/host-connections';
+import { VM_SPEC_DEFAULTS } from './hosts/vm-spec';
 import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './hosts/known-hosts';
 import { diskResource } from './resources/disk-resource';
 import { hostDataSource } from './resources/host-data-source';
+import { vmResource } from './resources/vm-resource';
 
+const DEFAULT_QEMU_BINARY = VM_SPEC_DEFAULTS.qemuBinary;
 const HOST_KEY_PATTERN = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}(\s.*)?$/;
 const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const HOST_KEY_ALLOWED = 'a public key like "ssh-ed25519 AAAAC3Nza..." or a fingerprint like "SHA256:" followed by 43 base64 characters';
@@ -63,6 +66,15 @@ const hostBlock = block({
     }),
     known_hosts: optional(t.string, {
       description: 'OpenSSH known_hosts lines for the host, or the path of a known_hosts file. One of host_key, known_hosts.',
+    }),
+    qemu_binary: optional(t.string, {
+      default: DEFAULT_QEMU_BINARY,
+      description: `The QEMU system emulator VMs on this host run with: a command on the host's PATH or an absolute path. Default "${DEFAULT_QEMU_BINARY}".`,
+      validators: [matches(/^([A-Za-z0-9_.+-]+|\/[^\s]+)$/, 'a command name or an absolute path without spaces', '/opt/qemu/bin/qemu-system-x86_64')],
+    }),
+    data_address: optional(t.string, {
+      description: 'The address other hosts reach this host at for VM traffic between hosts (live migration streams, disk copies), e.g. on a dedicated replication network. Default: address.',
+      validators: [matches(/^[A-Za-z0-9.:-]+$/, 'an IP address or DNS name', '10.99.0.11')],
     }),
   },
 });
@@ -108,7 +120,7 @@ export const orbitProvider = defineProvider({
     });
     return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd), connector: sharedHostConnector() });
   },
-  resources: [diskResource],
+  resources: [diskResource, vmResource],
   dataSources: [hostDataSource],
 });
 
@@ -191,6 +203,8 @@ function parseHost(host: HostModel, where: AttributePath): HostConfig {
     user: host.user ?? 'root',
     privateKey: parsePrivateKey(host, where),
     hostKey: parseHostKey(host, where),
+    qemuBinary: host.qemu_binary ?? DEFAULT_QEMU_BINARY,
+    dataAddress: host.data_address ?? host.address,
   };
 }
 

@@ -16,14 +16,13 @@ import { t } from '../protocol/cty-type';
 import { defineDataSource } from '../framework/data-source';
 import { OrbitError } from '../framework/errors';
 import { ModelOf } from '../framework/model';
-import { computed, optional, required, schema } from '../framework/schema-builder';
+import { computed, optionalComputed, required, schema } from '../framework/schema-builder';
 import { AcceleratorProbeError, AcceleratorProbeResult, acceleratorProbeScript, parseAcceleratorProbe } from '../hosts/accelerator';
 import { RemoteHost } from '../hosts/host-connections';
 import { shellQuote } from '../hosts/remote-exec';
 import { guestArtifacts } from '../../scripts/guest/guest';
 
 export const PROBE_DIR = '/var/lib/orbit/probe';
-const DEFAULT_QEMU = 'qemu-system-x86_64';
 /** KVM 10 s + TCG 30 s (the probe's own limits) and room for QEMU to start and stop. */
 const PROBE_TIMEOUT_MS = 90_000;
 
@@ -31,9 +30,8 @@ export const hostDataSchema = schema({
   description: 'Facts about a host configured in the provider: hardware, kernel, QEMU and the accelerator guests run with.',
   attributes: {
     name: required(t.string, { description: 'A host configured in the provider "orbit" block (hosts { name = ... }).' }),
-    qemu_binary: optional(t.string, {
-      default: DEFAULT_QEMU,
-      description: `The QEMU system emulator to inspect: a command on the host's PATH or an absolute path. Default ${DEFAULT_QEMU}.`,
+    qemu_binary: optionalComputed(t.string, {
+      description: "The QEMU system emulator to inspect: a command on the host's PATH or an absolute path. Default: the host's qemu_binary in the provider block.",
     }),
     hostname: computed(t.string, { description: "The host's own hostname." }),
     cpus: computed(t.number, { description: 'Online CPUs.' }),
@@ -87,11 +85,11 @@ export function defineHostDataSource(options: HostDataSourceOptions = {}) {
     async read({ config, provider, signal }) {
       const where: AttributePath = ['name'];
       const host = provider.remote(config.name, { attribute: where, signal });
-      const qemu = config.qemu_binary ?? DEFAULT_QEMU;
+      const qemu = config.qemu_binary ?? provider.host(config.name, where).qemuBinary;
       const guest = remoteGuest(localGuest(findGuest, where), probeDir);
 
       const facts = await readFacts(host, qemu, probeDir, guest);
-      const probe = (facts.cached !== undefined && parseCachedProbe(facts.cached, host.name)) || (await probeAccelerator(host, qemu, probeDir, guest, facts));
+      const probe = (facts.cached !== undefined && parseCachedProbe(facts.cached, host.name)) || (await probeAccelerator(host, qemu, probeDir, guest, facts, where));
       return {
         name: config.name,
         qemu_binary: qemu,
@@ -233,10 +231,22 @@ function parseCachedProbe(cached: string, hostName: string): AcceleratorProbeRes
   }
 }
 
-async function probeAccelerator(host: RemoteHost, qemu: string, probeDir: string, guest: RemoteGuest, facts: HostFacts): Promise<AcceleratorProbeResult> {
+/**
+ * The accelerator guests run with on `host` under `qemu`: the answer cached on the host, or a
+ * probe boot (whose answer is then cached). For resources that choose the accelerator for the
+ * user (orbit_vm's accelerator = "auto"); `attribute` is where errors are shown.
+ */
+export async function acceleratorOnHost(host: RemoteHost, qemu: string, attribute: AttributePath, options: HostDataSourceOptions = {}): Promise<AcceleratorProbeResult> {
+  const probeDir = options.probeDir ?? PROBE_DIR;
+  const guest = remoteGuest(localGuest(options.guest ?? guestArtifacts, attribute), probeDir);
+  const facts = await readFacts(host, qemu, probeDir, guest);
+  return (facts.cached !== undefined && parseCachedProbe(facts.cached, host.name)) || probeAccelerator(host, qemu, probeDir, guest, facts, attribute);
+}
+
+async function probeAccelerator(host: RemoteHost, qemu: string, probeDir: string, guest: RemoteGuest, facts: HostFacts, attribute: AttributePath): Promise<AcceleratorProbeResult> {
   if (!/^[0-9a-f]{32}$/.test(facts.cacheKey)) {
     throw new OrbitError(`Host "${host.name}" cannot hash the probe's cache key (sha256sum missing?)`, {
-      attribute: 'name',
+      attribute,
       value: host.name,
       fix: 'install coreutils on the host',
     });
@@ -263,7 +273,7 @@ exit "$code"`;
   } catch (error) {
     if (!(error instanceof AcceleratorProbeError)) throw error;
     throw new OrbitError(`Cannot tell which accelerator host "${host.name}" runs guests with`, {
-      attribute: 'name',
+      attribute,
       value: host.name,
       detail: error.message,
       fix: `check that ${qemu} starts on the host (run \`${qemu} --version\` there), then run terraform again`,

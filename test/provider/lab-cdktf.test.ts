@@ -1,22 +1,27 @@
 /**
  * A tiny TypeScript cdktf app using the generated bindings (provider/bindings) against a lab
- * host: `cdktf synth`, `cdktf deploy --auto-approve` (the disk is on the host afterwards) and
- * `cdktf destroy --auto-approve` (it is gone), offline, through the installed provider.
+ * host: `cdktf synth`, `cdktf deploy --auto-approve` (the disk is on the host afterwards, the
+ * VM runs and its guest answers) and `cdktf destroy --auto-approve` (both are gone), offline,
+ * through the installed provider.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
+import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { runCdktf } from '../support/cdktf';
 import { LabTerraform, REPO, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 
 jest.setTimeout(240_000);
 
 const HOST = 'site-a';
+const GUEST_IP = '10.89.0.77';
 
 describe('cdktf with the generated bindings', () => {
   let lab: LabTerraform;
   let app: string;
   const name = uniqueName('cdktf-disk');
+  const vmName = uniqueName('cdktf-vm');
 
   const cdktf = (args: string[]) => runCdktf(app, args, { ...lab.env, XDG_CACHE_HOME: path.join(app, '.cache') });
   const ok = async (args: string[]) => {
@@ -43,6 +48,7 @@ describe('cdktf with the generated bindings', () => {
 import { Construct } from 'constructs';
 import { OrbitProvider } from ${JSON.stringify(`${bindings}/provider`)};
 import { Disk } from ${JSON.stringify(`${bindings}/disk`)};
+import { Vm } from ${JSON.stringify(`${bindings}/vm`)};
 
 class DiskStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
@@ -52,6 +58,17 @@ class DiskStack extends TerraformStack {
     });
     const disk = new Disk(this, 'data', { host: ${JSON.stringify(host.name)}, name: ${JSON.stringify(name)}, sizeMib: 16 });
     new TerraformOutput(this, 'path', { value: disk.path });
+    const vm = new Vm(this, 'web', {
+      host: ${JSON.stringify(host.name)},
+      name: ${JSON.stringify(vmName)},
+      memoryMib: 128,
+      kernelPath: ${JSON.stringify(guestArtifacts().kernelPath)},
+      initrdPath: ${JSON.stringify(guestArtifacts().initrdPath)},
+      kernelCmdline: ${JSON.stringify(guestKernelArgs({ ip: `${GUEST_IP}/24` }))},
+      stopTimeoutMs: 0,
+      network: [{ bridge: 'vmbr0', mac: ${JSON.stringify(labGuestMac(GUEST_IP))} }],
+    });
+    new TerraformOutput(this, 'vm_status', { value: vm.status });
   }
 }
 
@@ -63,12 +80,12 @@ app.synth();
   });
 
   afterAll(async () => {
-    await lab?.ssh(HOST, `rm -f /var/lib/orbit/disks/${name}.qcow2`);
+    await lab?.ssh(HOST, `rm -f /var/lib/orbit/disks/${name}.qcow2; pkill -9 -f '^[^ ]+ -name guest=${vmName},'; true`);
     if (app) fs.rmSync(app, { recursive: true, force: true });
     lab?.cleanup();
   });
 
-  test('synth, deploy and destroy a stack with an orbit_disk', async () => {
+  test('synth, deploy and destroy a stack with an orbit_disk and an orbit_vm', async () => {
     await ok(['synth']);
     const synthesized = JSON.parse(fs.readFileSync(path.join(app, 'cdktf.out/stacks/disks/cdk.tf.json'), 'utf8'));
     expect(synthesized.resource.orbit_disk.data).toMatchObject({ host: HOST, name, size_mib: 16 });
@@ -77,8 +94,15 @@ app.synth();
     const deploy = await ok(['deploy', '--auto-approve']);
     expect(deploy.output).toContain(`path = "/var/lib/orbit/disks/${name}.qcow2"`);
     expect(await diskOnHost()).toBe(true);
+    expect(deploy.output).toContain('vm_status = "running"');
+    const first = await waitForGuestReport(GUEST_IP, 7000, 90_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await readGuestReport(GUEST_IP, 7000, 5000)).counter).toBeGreaterThan(first.counter);
 
     await ok(['destroy', '--auto-approve']);
     expect(await diskOnHost()).toBe(false);
+    await expect(readGuestReport(GUEST_IP, 7000, 2000)).rejects.toThrow();
+    const leftovers = await lab.ssh(HOST, `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vmName},'; ls -d /var/lib/orbit/${vmName} /run/orbit/${vmName} 2>/dev/null; true`);
+    expect(leftovers.stdout.trim()).toBe('');
   });
 });

@@ -18,7 +18,7 @@ export const REPO = path.resolve(__dirname, '../..');
 
 export interface HostBlockOptions {
   /** Overrides per host name, e.g. `{ 'site-a': { port: 2222 } }`; `null` leaves an attribute out. */
-  overrides?: Record<string, Partial<Record<'address' | 'port' | 'host_key' | 'known_hosts' | 'private_key_path', string | number | null>>>;
+  overrides?: Record<string, Partial<Record<'address' | 'port' | 'host_key' | 'known_hosts' | 'private_key_path' | 'data_address' | 'qemu_binary', string | number | null>>>;
   /** Only these lab hosts (default all). */
   only?: string[];
 }

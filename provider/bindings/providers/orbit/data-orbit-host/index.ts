@@ -14,7 +14,7 @@ export interface DataOrbitHostConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
-  * The QEMU system emulator to inspect: a command on the host's PATH or an absolute path. Default qemu-system-x86_64.
+  * The QEMU system emulator to inspect: a command on the host's PATH or an absolute path. Default: the host's qemu_binary in the provider block.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/data-sources/host#qemu_binary DataOrbitHost#qemu_binary}
   */

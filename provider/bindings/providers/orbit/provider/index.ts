@@ -111,6 +111,12 @@ export interface OrbitProviderHosts {
   */
   readonly address: string;
   /**
+  * The address other hosts reach this host at for VM traffic between hosts (live migration streams, disk copies), e.g. on a dedicated replication network. Default: address.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#data_address OrbitProvider#data_address}
+  */
+  readonly dataAddress?: string;
+  /**
   * The host's pinned SSH key: a public key like "ssh-ed25519 AAAAC3Nza..." or a fingerprint like "SHA256:" followed by 43 base64 characters. One of host_key, known_hosts.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#host_key OrbitProvider#host_key}
@@ -153,6 +159,12 @@ export interface OrbitProviderHosts {
   */
   readonly privateKeyPath?: string;
   /**
+  * The QEMU system emulator VMs on this host run with: a command on the host's PATH or an absolute path. Default "qemu-system-x86_64".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#qemu_binary OrbitProvider#qemu_binary}
+  */
+  readonly qemuBinary?: string;
+  /**
   * SSH user. Default root.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#user OrbitProvider#user}
@@ -167,6 +179,7 @@ export function orbitProviderHostsToTerraform(struct?: OrbitProviderHosts | cdkt
   }
   return {
     address: cdktf.stringToTerraform(struct!.address),
+    data_address: cdktf.stringToTerraform(struct!.dataAddress),
     host_key: cdktf.stringToTerraform(struct!.hostKey),
     known_hosts: cdktf.stringToTerraform(struct!.knownHosts),
     name: cdktf.stringToTerraform(struct!.name),
@@ -174,6 +187,7 @@ export function orbitProviderHostsToTerraform(struct?: OrbitProviderHosts | cdkt
     private_key: cdktf.stringToTerraform(struct!.privateKey),
     private_key_env: cdktf.stringToTerraform(struct!.privateKeyEnv),
     private_key_path: cdktf.stringToTerraform(struct!.privateKeyPath),
+    qemu_binary: cdktf.stringToTerraform(struct!.qemuBinary),
     user: cdktf.stringToTerraform(struct!.user),
   }
 }
@@ -187,6 +201,12 @@ export function orbitProviderHostsToHclTerraform(struct?: OrbitProviderHosts | c
   const attrs = {
     address: {
       value: cdktf.stringToHclTerraform(struct!.address),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    data_address: {
+      value: cdktf.stringToHclTerraform(struct!.dataAddress),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -229,6 +249,12 @@ export function orbitProviderHostsToHclTerraform(struct?: OrbitProviderHosts | c
     },
     private_key_path: {
       value: cdktf.stringToHclTerraform(struct!.privateKeyPath),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    qemu_binary: {
+      value: cdktf.stringToHclTerraform(struct!.qemuBinary),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
