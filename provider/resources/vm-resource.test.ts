@@ -8,7 +8,8 @@ import { createLogger } from '../protocol/logger';
 import { Unknowable } from '../framework/model';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { orbitErrorOf } from '../../test/support/rejections';
-import { derivedMac, Vm, vmResource } from './vm-resource';
+import { derivedMac } from './vm-machine';
+import { Vm, vmResource } from './vm-resource';
 
 const provider = localProviderContext(new LocalHostConnector(), ['site-a', 'site-b']);
 const context = () => ({ provider, signal: new AbortController().signal, diagnostics: new Diagnostics(), logger: createLogger({ level: 'off' }) });
@@ -114,7 +115,7 @@ describe('orbit_vm plan', () => {
     const error = await orbitErrorOf(plan(config({ disk: [{ size_mib: 32, format: 'qcow2', path: null }] }), state()));
     expect(error.message).toBe('disk[0].size_mib cannot shrink from 64 to 32');
     expect(error.attribute).toEqual(['disk', 0, 'size_mib']);
-    expect(error.allowed).toBe('64 or more (disks only grow in place)');
+    expect(error.allowed).toBe('64 or more (disks only grow)');
   });
 
   test('an unknown host fails the plan, listing the configured hosts', async () => {

@@ -44,7 +44,7 @@ export interface VmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly kernelPath?: string;
   /**
-  * QEMU machine type. Default "pc". Hosts the VM migrates between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".
+  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#machine Vm#machine}
   */
