@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Orbit needs on a fresh Debian bookworm machine (run as root):
-# system packages, npm dependencies and the test guest. Safe to run again.
+# system packages, npm dependencies, the test guest and the lab's COLO QEMU. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,4 +45,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/guest/build.sh
+# The lab's COLO-capable QEMU (stock 7.2 cannot run COLO under TCG): ~4-5 min the first time,
+# about 1 s when the cached build is current. labUp points the lab's hosts at it.
+bash scripts/qemu-colo/build.sh
 echo "setup: done"

@@ -39,6 +39,12 @@ export interface LabDescription {
     /** Addresses handed to test guests, in order, by tests and stacks. */
     guestAddresses: string[];
   };
+  /**
+   * The QEMU lab hosts run: the COLO-capable build of scripts/qemu-colo/build.sh (stock QEMU 7.2
+   * cannot run COLO under TCG, the only accelerator here). Absent when that build is missing:
+   * hosts then have only the stock `qemu-system-x86_64`.
+   */
+  qemuBinary?: string;
   /** Where this description is written (also printed by `lab status`). */
   descriptionPath: string;
   /** Lab state directory removed by `lab down`. */

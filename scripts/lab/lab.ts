@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { builtQemuColoBinary } from '../qemu-colo/qemu-colo';
 import { DEFAULT_STATE_DIR, LabDescription, descriptionPath } from './description';
 import { etcdEndpoint, etcdHealthy, startEtcd } from './etcd';
 import { commandExists, ip, run } from './exec';
@@ -85,6 +86,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
   const hosts = await Promise.all(specs.map((spec, index) => ensureHost(stateDir, spec, index, privateKeyPath, authorizedKeys)));
   await startEtcd(stateDir);
 
+  const qemuBinary = builtQemuColoBinary();
   const knownHostsPath = path.join(stateDir, 'known_hosts');
   fs.writeFileSync(knownHostsPath, hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(''));
   const description: LabDescription = {
@@ -100,6 +102,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
       vmClientAddress: `${VM_PREFIX}.1`,
       guestAddresses: guestAddresses(),
     },
+    ...(qemuBinary ? { qemuBinary } : {}),
     descriptionPath: descriptionPath(stateDir),
     stateDir,
   };
