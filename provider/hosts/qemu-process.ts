@@ -14,7 +14,7 @@
 import { describeHost, errorMessage, HostAddress, HostError, RemoteCommandError } from './host-errors';
 import { QmpClient } from './qmp-client';
 import { connectQmpOverSsh } from './qmp-over-ssh';
-import { qemuArgs, tapName, tapPrefix, vmPaths } from './qemu-command-line';
+import { QemuArgsOptions, qemuArgs, tapName, tapPrefix, vmPaths } from './qemu-command-line';
 import { shellQuote } from './remote-exec';
 import { SshSession } from './ssh-session';
 import { validateVmSpec, VmSpec, vmSpecDifferences, VmSpecInput } from './vm-spec';
@@ -94,6 +94,19 @@ export interface IncomingVmOptions {
   from: string;
 }
 
+/** For COLO (colo-pair.ts): a VM whose command line is amended (replaced disk arguments, extra objects). */
+export interface CustomCommandLineOptions {
+  commandLine: QemuArgsOptions;
+  /** Size in bytes of every disk image, created fresh (an existing image is an error). Without it, disks are handled as by startVm. */
+  freshDiskSizesBytes?: number[];
+  /** Shell lines run on the host (under `set -e`) after the disks and taps are made and before QEMU starts. */
+  setup?: string[];
+  /** How errors name the operation, e.g. `Starting the COLO secondary of`. */
+  operation?: string;
+  /** The `-D` log in extraArgs: a daemonized QEMU writes its errors there, not to stderr, so a failed start shows its tail. */
+  logFile?: string;
+}
+
 export const STOP_DEFAULTS = { graceMs: 30_000, quitWaitMs: 10_000, killWaitMs: 10_000 } as const;
 const QMP_TIMEOUT_MS = 10_000;
 const PREPARE_TIMEOUT_MS = 30_000;
@@ -120,6 +133,19 @@ export async function startIncomingVm(session: SshSession, spec: VmSpec, options
   }
   if (options.diskSizesBytes.length !== spec.disks.length) throw new Error(`startIncomingVm: ${spec.disks.length} disks but ${options.diskSizesBytes.length} sizes`);
   return launch(session, spec, { incoming: options });
+}
+
+/** Starts a VM with an amended command line; a QEMU of the VM that already runs there is an error. */
+export async function startVmWithCommandLine(session: SshSession, spec: VmSpec, options: CustomCommandLineOptions): Promise<RunningVm> {
+  const operation = options.operation ?? 'Starting';
+  const existing = await inspectVm(session, spec.name, { skipStatus: true });
+  if (existing.state === 'running') {
+    throw new VmError(session.host, spec.name, operation, `a QEMU for the VM already runs there (pid ${existing.pid})`, 'destroy the VM on this host first if it is a leftover (destroyVm)');
+  }
+  if (options.freshDiskSizesBytes && options.freshDiskSizesBytes.length !== spec.disks.length) {
+    throw new Error(`startVmWithCommandLine: ${spec.disks.length} disks but ${options.freshDiskSizesBytes.length} sizes`);
+  }
+  return launch(session, spec, { custom: options });
 }
 
 function adoptRunning(session: SshSession, spec: VmSpec, existing: VmInspection): RunningVm {
@@ -210,6 +236,17 @@ export async function stopVm(session: SshSession, name: string, options: StopOpt
   );
 }
 
+/** SIGKILLs the VM's QEMU (fencing: no grace, no guest shutdown) and waits until it is gone; returns the pids killed. */
+export async function killVm(session: SshSession, name: string): Promise<number[]> {
+  assertVmName(name);
+  const pids = await vmPids(session, name);
+  if (pids.length > 0) await session.exec(`kill -s KILL ${pids.join(' ')} 2>/dev/null || true`, { timeoutMs: CLEANUP_TIMEOUT_MS });
+  if (!(await waitGone(session, name, STOP_DEFAULTS.killWaitMs))) {
+    throw new VmError(session.host, name, 'Killing', `its QEMU (pids ${(await vmPids(session, name)).join(', ')}) survived SIGKILL for ${STOP_DEFAULTS.killWaitMs} ms`, 'the process is stuck in the kernel (D state): check `cat /proc/<pid>/stack` on the host');
+  }
+  return pids;
+}
+
 /**
  * Stops the VM and removes everything it has on the host: its processes (also orphans a
  * pidfile no longer names), taps, /run/orbit/<vm>, spec and serial log, and, with
@@ -276,11 +313,22 @@ export function assertVmName(name: string): void {
 
 interface LaunchOptions {
   incoming?: IncomingVmOptions;
+  custom?: CustomCommandLineOptions;
+}
+
+/** Sizes of disks to create fresh (the migration destination, a COLO secondary), if any. */
+function freshDiskSizes(options: LaunchOptions): number[] | undefined {
+  return options.incoming?.diskSizesBytes ?? options.custom?.freshDiskSizesBytes;
+}
+
+function launchCommandLine(options: LaunchOptions): QemuArgsOptions {
+  if (options.incoming) return { incoming: 'defer' };
+  return options.custom?.commandLine ?? {};
 }
 
 async function launch(session: SshSession, spec: VmSpec, options: LaunchOptions): Promise<RunningVm> {
   const paths = vmPaths(spec.name);
-  const operation = options.incoming ? 'Starting the migration destination of' : 'Starting';
+  const operation = options.incoming ? 'Starting the migration destination of' : (options.custom?.operation ?? 'Starting');
   const stateDirExisted = await prepareHost(session, spec, operation, options);
   const persisted = JSON.stringify({ version: 1, spec }, null, 2) + '\n';
   await session.writeFile(paths.specFile, persisted, { mode: 0o600, timeoutMs: PREPARE_TIMEOUT_MS });
@@ -297,7 +345,7 @@ async function launch(session: SshSession, spec: VmSpec, options: LaunchOptions)
     const already = lines.find((l) => l.startsWith('already '));
     if (already) {
       // Another start won the race; judge it like any running VM.
-      if (options.incoming) throw new VmError(session.host, spec.name, operation, 'a QEMU for the VM was started meanwhile by someone else', 'destroy it and try again');
+      if (options.incoming || options.custom) throw new VmError(session.host, spec.name, operation, 'a QEMU for the VM was started meanwhile by someone else', 'destroy it and try again');
       return adoptRunning(session, spec, await inspectVm(session, spec.name));
     }
     pid = Number(lines.find((l) => l.startsWith('pid '))?.slice(4));
@@ -313,7 +361,7 @@ async function launch(session: SshSession, spec: VmSpec, options: LaunchOptions)
       spec.name,
       operation,
       `QEMU did not start: ${stderr || 'no error output'}`,
-      `read QEMU's message above; the taps and files this attempt made were removed. To reproduce, run on the host: ${spec.qemuBinary} ${shellQuote(...qemuArgs(spec)).slice(0, 300)}...`,
+      `read QEMU's message above; the taps and files this attempt made were removed. To reproduce, run on the host: ${spec.qemuBinary} ${shellQuote(...qemuArgs(spec, launchCommandLine(options))).slice(0, 300)}...`,
       { cause: error },
     );
   }
@@ -344,8 +392,8 @@ async function prepareHost(session: SshSession, spec: VmSpec, operation: string,
     const at = `disks[${i}].path`;
     const dir = disk.path.slice(0, disk.path.lastIndexOf('/')) || '/';
     const parentOk = dir === paths.stateDir ? 'true' : `[ -d ${shellQuote(dir)} ]`;
-    if (options.incoming) {
-      checks.push(`[ ! -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} already exists on the destination; the migration would overwrite it. Remove it if it is a leftover, or migrate elsewhere`)}`);
+    if (freshDiskSizes(options)) {
+      checks.push(`[ ! -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} already exists on the destination; it would be overwritten. Remove it if it is a leftover, or use another host`)}`);
       checks.push(`${parentOk} || problem ${at} ${shellQuote(`the directory ${dir} does not exist on the destination; create it`)}`);
     } else if (disk.sizeMiB === undefined) {
       checks.push(`[ -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} does not exist on the host and sizeMiB is not set; create the image, or set sizeMiB to have an empty one created`)}`);
@@ -384,6 +432,8 @@ async function prepareHost(session: SshSession, spec: VmSpec, operation: string,
 
 function launchScript(spec: VmSpec, options: LaunchOptions): string {
   const paths = vmPaths(spec.name);
+  const log = options.custom?.logFile;
+  const showLog = (before: string, after: string) => (log ? `${before}tail -n 20 ${shellQuote(log)} >&2 2>/dev/null${after}` : '');
   const lines = [
     vmShellFunctions(spec.name),
     // One start at a time per VM; the lock file lives and dies with the run directory.
@@ -395,7 +445,8 @@ function launchScript(spec: VmSpec, options: LaunchOptions): string {
     `rm -f ${shellQuote(paths.pidFile, paths.qmpSocket)}`,
   ];
   spec.disks.forEach((disk, i) => {
-    const size = options.incoming ? `${options.incoming.diskSizesBytes[i]}` : disk.sizeMiB !== undefined ? `${disk.sizeMiB}M` : undefined;
+    const fresh = freshDiskSizes(options);
+    const size = fresh ? `${fresh[i]}` : disk.sizeMiB !== undefined ? `${disk.sizeMiB}M` : undefined;
     if (size !== undefined) {
       lines.push(`if [ ! -e ${shellQuote(disk.path)} ]; then qemu-img create -q -f ${disk.format} ${shellQuote(disk.path, size)}; echo ${shellQuote(`created ${disk.path}`)}; fi`);
     }
@@ -409,10 +460,11 @@ function launchScript(spec: VmSpec, options: LaunchOptions): string {
     );
   });
   lines.push(
+    ...(options.custom?.setup ?? []),
     'cd /',
-    `${shellQuote(spec.qemuBinary, ...qemuArgs(spec, options.incoming ? { incoming: 'defer' } : {}))} </dev/null`,
+    `${shellQuote(spec.qemuBinary, ...qemuArgs(spec, launchCommandLine(options)))} </dev/null${showLog(' || { status=$?; ', '; exit $status; }')}`,
     'pid=$(vm_pids)',
-    '[ -n "$pid" ] || { echo "QEMU exited right after it daemonized" >&2; exit 1; }',
+    `[ -n "$pid" ] || { echo "QEMU exited right after it daemonized" >&2;${showLog(' ', ';')} exit 1; }`,
     'echo "pid $pid"',
   );
   return lines.join('\n');

@@ -1,0 +1,187 @@
+/**
+ * Re-protection: after a failover, the guest runs alone on one host; this gives it a new
+ * secondary (on the lost host once it is back, or on a spare) without stopping it for longer
+ * than the last disk catch-up and the first checkpoint. docs/COLO-FT.txt, "Primary resume
+ * replication" (the survivor was the primary) and "Secondary resume replication" (the
+ * survivor was the secondary: it gets the primary's sockets, and its new filters go in front
+ * of its filter-rewriter):
+ *
+ *  1. A fresh secondary starts on the new host and exports its (empty) disks over NBD.
+ *  2. The active host mirrors its disks into them while the guest runs (drive-mirror).
+ *  3. Once in sync: `stop`, the mirrors end, replication children and the filters and
+ *     colo-compare are added, `migrate` with `x-colo`; COLO resumes the guest on both sides.
+ *
+ * A failure undoes it: the new secondary is destroyed, whatever was added on the active host
+ * is removed, and its guest runs on (resumed if it had been stopped), unprotected as before.
+ * Running it again after such a failure, or after a crash half-way, is safe.
+ */
+import { checkColoHost, coloHostState, diskSizesOnHost } from './colo-host';
+import { COLO_DEFAULTS, destroySide, joinAndMigrate, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForSecondaryConnected } from './colo-pair';
+import { coloPorts } from './colo-command-line';
+import { ColoError, ColoPairRecord, writePairRecord } from './colo-pair-record';
+import { describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, runQmpSteps } from './colo-qmp';
+import { errorMessage } from './host-errors';
+import { QmpClient } from './qmp-client';
+import { connectQmpOverSsh } from './qmp-over-ssh';
+import { vmPaths } from './qemu-command-line';
+import { SshSession } from './ssh-session';
+
+export interface ReprotectOptions {
+  /** Address the new secondary listens on. Default: its SSH address. */
+  secondaryAddress?: string;
+  /** Default: the pair's current setting. */
+  checkpointDelayMs?: number;
+  /** The whole re-protection. Default 3 minutes. */
+  timeoutMs?: number;
+  onProgress?: (phase: ReprotectPhase) => void;
+}
+
+export type ReprotectPhase = 'checks' | 'secondary' | 'disk-sync' | 'colo-migrate' | 'protected';
+
+export interface ReprotectResult {
+  vm: string;
+  primary: string;
+  secondary: string;
+  alreadyProtected: boolean;
+  /** Wall time, and how long the guest was stopped (from `stop` to the COLO migration running). */
+  wallMs: number;
+  guestStoppedMs: number;
+  generation: number;
+}
+
+const QMP_TIMEOUT_MS = 20_000;
+
+export async function reprotect(active: SshSession, newSecondary: SshSession, vm: string, options: ReprotectOptions = {}): Promise<ReprotectResult> {
+  const started = Date.now();
+  const operation = 'Re-protecting' as const;
+  const fail = (summary: string, fix: string, cause?: unknown) => new ColoError(active.host, vm, operation, summary, fix, cause !== undefined ? { cause } : undefined);
+  options.onProgress?.('checks');
+  if (active.host.name === newSecondary.host.name || (active.host.address === newSecondary.host.address && active.host.port === newSecondary.host.port)) {
+    throw fail(`the new secondary is the active host itself (${active.host.name})`, 'give another host for the secondary');
+  }
+  const addressProblem = options.secondaryAddress !== undefined ? replicationAddressProblem(options.secondaryAddress) : undefined;
+  if (addressProblem) throw fail(addressProblem, 'give the address the new secondary should listen on (secondaryAddress)');
+  const [here, there] = await Promise.all([coloHostState(active, vm), coloHostState(newSecondary, vm)]);
+  if (!there.reachable) throw fail(`the new secondary ${newSecondary.host.name} cannot be asked about the VM: ${there.problem}`, `check that ${newSecondary.host.name} is up and reachable over SSH; nothing was changed`);
+  const record = here.record;
+  if (!record) throw fail(`${active.host.name} has no pair record for the VM`, 're-protect from the host that runs the guest (inspectPair says which)');
+  if (here.vm?.state !== 'running') throw fail(`the guest does not run on ${active.host.name}`, 're-protect from the host that runs the guest (inspectPair says which)');
+  if (record.role === 'primary' && !record.pending && record.secondary?.name === newSecondary.host.name && here.migrationStatus === 'colo' && there.coloMode === 'secondary') {
+    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: true, wallMs: Date.now() - started, guestStoppedMs: 0, generation: record.generation };
+  }
+  const resuming = record.role === 'solo' && record.pending === 'reprotecting';
+  if (record.role !== 'solo' || (here.coloMode !== 'none' && !resuming)) {
+    throw fail(
+      `the guest on ${active.host.name} is not running alone (pair record: ${record.role}${record.pending ? `, ${record.pending}` : ''}; COLO mode ${here.coloMode ?? 'unknown'})`,
+      'fail over first (a protected pair needs no re-protection); inspectPair shows the state',
+    );
+  }
+  // The new host may hold a stale copy (a fenced or lost side, or an earlier attempt): it is replaced.
+  if (there.vm?.state === 'running' && !(there.record && (there.record.role === 'fenced' || there.record.generation < record.generation || there.record.pending === 'reprotecting'))) {
+    throw fail(
+      `a QEMU of the VM runs on ${newSecondary.host.name} (pid ${there.vm.pid}) and is not a fenced or stale side of this pair`,
+      `find out what it is (inspectPair); fence it (fence on ${newSecondary.host.name}) if it is a stale side, then re-protect again`,
+    );
+  }
+  if (!there.record && there.vm?.spec) {
+    throw fail(`${newSecondary.host.name} has a VM of the same name that is not part of this pair (spec.json without a pair record)`, `destroy it on ${newSecondary.host.name} if it is a leftover, or re-protect onto another host`);
+  }
+  const spec = here.vm.spec;
+  if (!spec) throw fail(`${active.host.name} has no readable spec.json for the VM (${here.vm.specProblem ?? 'missing'})`, 'the secondary is started from the persisted spec; destroy and start the pair again');
+  const [activeVersion, secondaryVersion] = await Promise.all([checkColoHost(active, spec, operation), checkColoHost(newSecondary, spec, operation)]);
+  if (activeVersion !== secondaryVersion) {
+    throw fail(`the hosts run different QEMUs: ${active.host.name} "${activeVersion}", ${newSecondary.host.name} "${secondaryVersion}"`, 'install the same QEMU build on both hosts');
+  }
+  const sizes = (await diskSizesOnHost(active, spec)).map((size, i) => {
+    if (size === undefined) throw fail(`disks[${i}] ${spec.disks[i].path} is missing on ${active.host.name}`, 'the running guest uses it: check the host');
+    return size;
+  });
+  if (there.vm?.state === 'running' || there.record || there.vm?.spec) await destroySide(newSecondary, vm, true);
+  if (resuming) await cleanActive(active, vm, undefined, spec.disks.length);
+
+  const primaryRef = { name: active.host.name, address: record.primary.address };
+  const secondaryRef = { name: newSecondary.host.name, address: options.secondaryAddress ?? newSecondary.host.address };
+  const checkpointDelayMs = options.checkpointDelayMs ?? record.checkpointDelayMs ?? COLO_DEFAULTS.checkpointDelayMs;
+  const generation = record.generation + 1;
+  const deadline = started + (options.timeoutMs ?? COLO_DEFAULTS.timeoutMs);
+  const base: Omit<ColoPairRecord, 'version' | 'updatedAt' | 'role' | 'startedAs'> = { vm, primary: primaryRef, secondary: secondaryRef, checkpointDelayMs, generation };
+  let qmp: QmpClient | undefined;
+  let stoppedAt: number | undefined;
+  let resumedAt: number | undefined;
+  let phase: ReprotectPhase = 'checks';
+  try {
+    await writePairRecord(active, { ...base, generation: record.generation, role: 'solo', startedAs: record.startedAs, pending: 'reprotecting' });
+    phase = 'secondary';
+    options.onProgress?.(phase);
+    await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary', pending: 'reprotecting' });
+    await startSecondary(newSecondary, spec, primaryRef, secondaryRef.address, sizes, operation);
+
+    qmp = await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm} (re-protecting primary)`, timeoutMs: QMP_TIMEOUT_MS });
+    // A former secondary lacks the primary's sockets; a former primary still has them.
+    await runQmpSteps(qmp, primaryChardevSteps(primaryRef.address, coloPorts(vm)));
+    await waitForSecondaryConnected(qmp, newSecondary.host.name, deadline);
+    phase = 'disk-sync';
+    options.onProgress?.(phase);
+    await syncDisksToSecondary(qmp, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
+      stoppedAt = Date.now();
+      await qmp!.execute('stop');
+    });
+    if (stoppedAt === undefined) {
+      stoppedAt = Date.now();
+      await qmp.execute('stop');
+    }
+    phase = 'colo-migrate';
+    options.onProgress?.(phase);
+    await joinAndMigrate(qmp, secondaryRef.address, vm, spec.disks.length, checkpointDelayMs, deadline, { beforeMigrate: primaryFilterSteps(record.startedAs === 'secondary') });
+    resumedAt = Date.now();
+    await Promise.all([
+      writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs }),
+      writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' }),
+    ]);
+    phase = 'protected';
+    options.onProgress?.(phase);
+    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, generation };
+  } catch (error) {
+    const undone = await undo(active, newSecondary, vm, qmp, spec.disks.length, record);
+    qmp = undefined;
+    throw fail(
+      `${error instanceof ColoError ? error.summary : describeStepError(error)} (during ${phase}). ${undone}`,
+      error instanceof ColoError ? error.fix : `check that ${active.host.name} and ${newSecondary.host.name} reach each other (${primaryRef.address} <-> ${secondaryRef.address}, TCP ports 20000-32000), then re-protect again`,
+      error,
+    );
+  } finally {
+    await qmp?.close();
+  }
+}
+
+/** Back to "running alone": remove what was added on the active host, resume its guest, destroy the new secondary. */
+async function undo(active: SshSession, newSecondary: SshSession, vm: string, qmp: QmpClient | undefined, diskCount: number, record: ColoPairRecord): Promise<string> {
+  const problems: string[] = [];
+  await cleanActive(active, vm, qmp, diskCount).catch((error) => problems.push(`cleaning up on ${active.host.name}: ${errorMessage(error).split('\n')[0]}`));
+  await destroySide(newSecondary, vm, true).catch((error) => problems.push(`destroying the new secondary on ${newSecondary.host.name}: ${errorMessage(error).split('\n')[0]}`));
+  const { version: _v, updatedAt: _u, pending: _p, ...rest } = record;
+  await writePairRecord(active, rest).catch((error) => problems.push(`restoring the pair record on ${active.host.name}: ${errorMessage(error).split('\n')[0]}`));
+  return problems.length === 0
+    ? `It was undone: the guest runs on ${active.host.name} unprotected as before, and nothing is left on ${newSecondary.host.name}`
+    : `Undoing it was incomplete (${problems.join('; ')}); inspect the pair`;
+}
+
+/** Removes from the active host what a re-protection adds (migration, disk copies, replication children, filters) and resumes its guest. */
+async function cleanActive(active: SshSession, vm: string, qmp: QmpClient | undefined, diskCount: number): Promise<void> {
+  const client = qmp?.isOpen ? qmp : await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm}`, timeoutMs: QMP_TIMEOUT_MS });
+  try {
+    await client.execute('migrate_cancel').catch(() => undefined);
+    const jobs = await client.execute<Array<{ device: string }>>('query-block-jobs');
+    for (const job of jobs.filter((j) => j.device.startsWith('colo-sync'))) await client.execute('block-job-cancel', { device: job.device, force: true }).catch(() => undefined);
+    // The primary failover sequence removes exactly what re-protection adds, and tolerates its absence.
+    await runQmpSteps(client, primaryFailoverSteps(diskCount));
+  } finally {
+    // Whatever else failed, the guest must not stay stopped.
+    try {
+      const { status } = await client.execute<{ status: string }>('query-status');
+      if (status !== 'running') await client.execute('cont');
+    } finally {
+      await client.close();
+    }
+  }
+}

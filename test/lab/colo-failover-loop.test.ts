@@ -1,0 +1,119 @@
+import { fence } from '../../provider/hosts/colo-failover';
+import { destroyPair, inspectPair, startProtectedPair } from '../../provider/hosts/colo-pair';
+import { reprotect } from '../../provider/hosts/colo-reprotect';
+import { vmPaths } from '../../provider/hosts/qemu-command-line';
+import { SshSession } from '../../provider/hosts/ssh-session';
+import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
+import { LabDescription } from '../../scripts/lab/description';
+import { labUp } from '../../scripts/lab/lab';
+import { labAccelerator } from '../../scripts/lab/lab-accelerator';
+import { connectToLabHost } from '../../scripts/lab/lab-ssh';
+import { coloGuestSpec, crashAndFailover, diskCounter } from '../support/colo-guest';
+import { vmTraces } from '../support/guest-vm';
+
+/**
+ * The same guest through N crashes of its primary (ORBIT_COLO_LOOPS, default 6): each time the
+ * primary's QEMU is SIGKILLed, the secondary fails over, the dead side is fenced and the guest
+ * is re-protected onto that host again, so the pair swaps sites every round. The guest must
+ * never lose state: one boot throughout, a counter that never goes back behind what a client
+ * saw, and a disk that carries the counter on. Every round is counted and reported.
+ */
+
+const LOOPS = Number(process.env.ORBIT_COLO_LOOPS ?? 6);
+jest.setTimeout(120_000 + LOOPS * 60_000);
+
+const VM = { name: 'colo-loop', ip: '10.89.0.81' };
+
+let lab: LabDescription;
+let siteA: SshSession;
+let siteB: SshSession;
+
+beforeAll(async () => {
+  lab = await labUp();
+  siteA = await connectToLabHost(lab, 'site-a', { defaultTimeoutMs: 60_000 });
+  siteB = await connectToLabHost(lab, 'site-b', { defaultTimeoutMs: 60_000 });
+  await destroyPair([siteA, siteB], VM.name, { removeDisks: true });
+});
+
+afterAll(async () => {
+  const open = [siteA, siteB].filter((s) => s?.isOpen);
+  await destroyPair(open, VM.name, { removeDisks: true }).catch((e) => console.error(e));
+  for (const s of open) expect(await vmTraces(s, VM.name)).toEqual([]);
+  await Promise.all(open.map((s) => s.close()));
+});
+
+interface Round {
+  round: number;
+  primary: string;
+  ok: boolean;
+  failoverCallMs?: number;
+  failoverToAnswerMs?: number;
+  counter?: string;
+  disk?: string;
+  reprotectMs?: number;
+  guestStoppedMs?: number;
+  problem?: string;
+}
+
+test(`${LOOPS} crashes of the primary in a row: every failover keeps boot, counter and disk`, async () => {
+  const accelerator = (await labAccelerator(lab)).accelerator;
+  const started = await startProtectedPair(siteA, siteB, coloGuestSpec(lab, { ...VM, accelerator }));
+  console.log(`colo-loop pair started in ${started.setupMs} ms`);
+  const first = await waitForGuestReport(VM.ip, 7000, 90_000);
+  let [primary, secondary] = [siteA, siteB];
+  let lastSeen = first.counter;
+  const rounds: Round[] = [];
+
+  for (let round = 1; round <= LOOPS; round++) {
+    const entry: Round = { round, primary: primary.host.name, ok: false };
+    rounds.push(entry);
+    try {
+      // Let a few checkpoints happen (and the disk counter move) before the crash.
+      await new Promise((r) => setTimeout(r, 3000));
+      const m = await crashAndFailover(primary, secondary, VM.name, VM.ip);
+      entry.failoverCallMs = m.failoverCallMs;
+      entry.failoverToAnswerMs = m.failoverToAnswerMs;
+      entry.counter = `${m.before.counter} -> ${m.after.counter}`;
+      entry.disk = `${m.before.disk} -> ${m.after.disk}`;
+      const problems: string[] = [];
+      if (m.after.boot !== first.boot) problems.push(`the guest rebooted (boot ${first.boot} -> ${m.after.boot})`);
+      if (m.after.counter < m.before.counter || m.after.counter < lastSeen) problems.push(`counter went back: saw ${Math.max(lastSeen, m.before.counter)}, then ${m.after.counter}`);
+      if ((m.after.disk ?? -1) < (m.before.disk ?? 0)) problems.push(`disk counter went back: ${m.before.disk} -> ${m.after.disk}`);
+      const deadline = Date.now() + 15_000;
+      let sector = await diskCounter(secondary, VM.name).catch(() => undefined);
+      while (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        sector = await diskCounter(secondary, VM.name).catch(() => undefined);
+      }
+      if (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0))) problems.push(`the survivor's disk image does not carry the counter on: ${JSON.stringify(sector)}`);
+      const { stdout: errors } = await secondary.exec(`grep ORBIT-GUEST-ERROR ${vmPaths(VM.name).serialLog} || true`);
+      if (errors.trim()) problems.push(`guest errors: ${errors.trim()}`);
+      if (problems.length > 0) throw new Error(problems.join('; '));
+      lastSeen = m.after.counter;
+
+      await fence(primary, VM.name);
+      const rp = await reprotect(secondary, primary, VM.name);
+      entry.reprotectMs = rp.wallMs;
+      entry.guestStoppedMs = rp.guestStoppedMs;
+      const now = await readGuestReport(VM.ip, 7000, 5000);
+      if (now.boot !== first.boot || now.counter < lastSeen) throw new Error(`after re-protection: boot ${now.boot}, counter ${now.counter} (saw ${lastSeen})`);
+      lastSeen = now.counter;
+      entry.ok = true;
+      [primary, secondary] = [secondary, primary];
+    } catch (error) {
+      entry.problem = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      console.log(`round ${round} failed: ${entry.problem}\n${JSON.stringify(await inspectPair([siteA, siteB], VM.name).catch((e) => String(e)))}`);
+      break;
+    }
+  }
+
+  const ok = rounds.filter((r) => r.ok);
+  const answers = ok.map((r) => r.failoverToAnswerMs!).sort((a, b) => a - b);
+  console.log(
+    `colo-loop: ${ok.length} of ${LOOPS} failovers kept the guest's state (${rounds.length - ok.length} failed)\n` +
+      `failover call -> first answer: min ${answers[0]} / median ${answers[Math.floor(answers.length / 2)]} / max ${answers[answers.length - 1]} ms\n` +
+      rounds.map((r) => JSON.stringify(r)).join('\n'),
+  );
+  expect(rounds.filter((r) => !r.ok)).toEqual([]);
+  expect(ok).toHaveLength(LOOPS);
+});

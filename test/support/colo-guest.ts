@@ -1,0 +1,105 @@
+/**
+ * The test guest as a COLO pair on lab hosts (TEST ONLY): its spec with the lab's COLO QEMU,
+ * a crash of one side (SIGKILL of its QEMU, as a host failure looks to the survivor), and a
+ * failover measured from the outside: when the guest answered again, and whether its state
+ * (boot, counter, disk) carried on.
+ */
+import { failover, FailoverResult } from '../../provider/hosts/colo-failover';
+import { SshSession } from '../../provider/hosts/ssh-session';
+import { VmSpecInput } from '../../provider/hosts/vm-spec';
+import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
+import { LabDescription } from '../../scripts/lab/description';
+import { labHost } from '../../scripts/lab/lab-ssh';
+import { pollGuest } from './guest-poller';
+import { guestVmSpec } from './guest-vm';
+
+/** The lab's COLO-capable QEMU; without it COLO cannot run here, and the tests say so instead of skipping. */
+export function labColoQemu(lab: LabDescription): string {
+  if (!lab.qemuBinary) {
+    throw new Error('The lab has no COLO-capable QEMU (lab.json has no qemuBinary): run `bash scripts/qemu-colo/build.sh`, then `npm run lab -- up` again.');
+  }
+  return lab.qemuBinary;
+}
+
+export function coloGuestSpec(lab: LabDescription, opts: { name: string; ip: string; accelerator: 'kvm' | 'tcg' }): VmSpecInput {
+  return { ...guestVmSpec({ ...opts, host: labHost(lab, 'site-a'), withDisk: true, memoryMiB: 128 }), qemuBinary: labColoQemu(lab) };
+}
+
+/** SIGKILL of the VM's QEMU on the host: to its peer, indistinguishable from the host dying. */
+export async function crashQemu(session: SshSession, vm: string): Promise<void> {
+  await session.exec(`pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},debug-threads=on( |$)'`);
+}
+
+export interface FailoverMeasurement {
+  result: FailoverResult;
+  /** Last report a client got before the crash, and the first after it. */
+  before: GuestReport;
+  after: GuestReport;
+  /**
+   * From the failover call (made as soon as the crashed QEMU is gone) to the first answer of a
+   * request sent after that: the outage a client sees when detection is instant.
+   */
+  failoverToAnswerMs: number;
+  /** The failover call itself (SSH, pair record, QMP sequence). */
+  failoverCallMs: number;
+  /** Requests that failed between the crash and the first answer. */
+  failedRequests: number;
+}
+
+/**
+ * Crashes `lost`'s QEMU while a client keeps asking the guest, fails over on `survivor`, and
+ * measures when the guest answers again (requests every 25 ms, each with its own connection).
+ */
+export async function crashAndFailover(
+  lost: SshSession,
+  survivor: SshSession,
+  vm: string,
+  ip: string,
+  options: { peerCheck?: boolean; /** Runs after the crash, before the failover (and its clock) starts. */ beforeFailover?: () => Promise<void> } = {},
+): Promise<FailoverMeasurement> {
+  const poller = pollGuest(ip, { intervalMs: 25, timeoutMs: 1500 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const crashAt = Date.now();
+  await crashQemu(lost, vm);
+  await options.beforeFailover?.();
+  // The QEMU is gone for sure once pkill has returned: from here on only the survivor can answer.
+  const failoverAt = Date.now();
+  const result = await failover(survivor, vm, options.peerCheck === false ? {} : { peer: lost });
+  const failoverDoneAt = Date.now();
+  // Until the guest has answered twice after the failover.
+  const deadline = Date.now() + 20_000;
+  let samples = [] as Awaited<ReturnType<typeof poller.stop>>;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const answeredAfter = await readGuestReport(ip, 7000, 2000).then(
+      () => true,
+      () => false,
+    );
+    if (answeredAfter || Date.now() > deadline) break;
+  }
+  samples = await poller.stop();
+  const beforeCrash = samples.filter((s) => s.report && s.doneAt < crashAt).sort((a, b) => a.doneAt - b.doneAt);
+  const afterCrash = samples.filter((s) => s.report && s.at >= failoverAt).sort((a, b) => a.doneAt - b.doneAt);
+  if (beforeCrash.length === 0) throw new Error(`The guest at ${ip} did not answer before the crash: the pair was not serving`);
+  if (afterCrash.length === 0) {
+    const { stdout } = await survivor.exec(`tail -n 8 /run/orbit/${vm}/colo-trace.log; tail -c 400 /var/lib/orbit/${vm}/serial.log`).catch(() => ({ stdout: '' }));
+    throw new Error(`The guest at ${ip} did not answer within 20 s after the failover on ${survivor.host.name}: ${JSON.stringify(result)}\n${stdout}`);
+  }
+  const first = afterCrash[0];
+  return {
+    result,
+    before: beforeCrash[beforeCrash.length - 1].report!,
+    after: first.report!,
+    failoverToAnswerMs: first.doneAt - failoverAt,
+    failoverCallMs: failoverDoneAt - failoverAt,
+    failedRequests: samples.filter((s) => s.error && s.at >= crashAt && s.at < first.doneAt).length,
+  };
+}
+
+/** The counter the guest wrote into sector 0 of the disk image on the host: `orbit-counter <n> boot=<id>`. */
+export async function diskCounter(session: SshSession, vm: string): Promise<{ counter: number; boot: string }> {
+  const { stdout } = await session.exec(`dd if=/var/lib/orbit/${vm}/disk.raw bs=512 count=1 2>/dev/null | head -c 120`);
+  const m = /^orbit-counter (\d+) boot=(\S+)/.exec(stdout);
+  if (!m) throw new Error(`Sector 0 of ${vm}'s disk on ${session.host.name} holds no counter: ${JSON.stringify(stdout.slice(0, 60))}`);
+  return { counter: Number(m[1]), boot: m[2] };
+}
