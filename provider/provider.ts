@@ -32,6 +32,7 @@ import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './hosts/kn
 import { diskResource } from './resources/disk-resource';
 import { hostDataSource } from './resources/host-data-source';
 import { vmResource } from './resources/vm-resource';
+import { ftVmResource } from './resources/ft-vm-resource';
 
 const DEFAULT_QEMU_BINARY = VM_SPEC_DEFAULTS.qemuBinary;
 const HOST_KEY_PATTERN = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}(\s.*)?$/;
@@ -120,7 +121,7 @@ export const orbitProvider = defineProvider({
     });
     return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd), connector: sharedHostConnector() });
   },
-  resources: [diskResource, vmResource],
+  resources: [diskResource, vmResource, ftVmResource],
   dataSources: [hostDataSource],
 });
 

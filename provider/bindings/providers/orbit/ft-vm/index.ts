@@ -1,0 +1,840 @@
+// https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm
+// generated from terraform resource schema
+
+import { Construct } from 'constructs';
+import * as cdktf from 'cdktf';
+
+// Configuration
+
+export interface FtVmConfig extends cdktf.TerraformMetaArguments {
+  /**
+  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#accelerator FtVm#accelerator}
+  */
+  readonly accelerator?: string;
+  /**
+  * Longest time between checkpoints while the two guests' outputs agree (QEMU x-checkpoint-delay), in ms. Default 2000. A differing output forces a checkpoint at once. Changes apply to the running pair.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#checkpoint_delay_ms FtVm#checkpoint_delay_ms}
+  */
+  readonly checkpointDelayMs?: number;
+  /**
+  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#cpu_model FtVm#cpu_model}
+  */
+  readonly cpuModel?: string;
+  /**
+  * Direct kernel boot: the initramfs on the host. Needs kernel_path.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#initrd_path FtVm#initrd_path}
+  */
+  readonly initrdPath?: string;
+  /**
+  * Direct kernel boot: the kernel command line. Needs kernel_path.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_cmdline FtVm#kernel_cmdline}
+  */
+  readonly kernelCmdline?: string;
+  /**
+  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_path FtVm#kernel_path}
+  */
+  readonly kernelPath?: string;
+  /**
+  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#machine FtVm#machine}
+  */
+  readonly machine?: string;
+  /**
+  * Guest memory in MiB. Default 512. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it replaces the pair.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#memory_mib FtVm#memory_mib}
+  */
+  readonly memoryMib?: number;
+  /**
+  * VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#name FtVm#name}
+  */
+  readonly name: string;
+  /**
+  * The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#primary_host FtVm#primary_host}
+  */
+  readonly primaryHost: string;
+  /**
+  * The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#secondary_host FtVm#secondary_host}
+  */
+  readonly secondaryHost: string;
+  /**
+  * Virtual CPUs. Default 1. Changing it restarts the VM (replacement).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#vcpus FtVm#vcpus}
+  */
+  readonly vcpus?: number;
+  /**
+  * disk block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#disk FtVm#disk}
+  */
+  readonly disk?: FtVmDisk[] | cdktf.IResolvable;
+  /**
+  * network block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#network FtVm#network}
+  */
+  readonly network: FtVmNetwork;
+}
+export interface FtVmDisk {
+  /**
+  * Image format: "qcow2" (default, allocated as written) or "raw".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#format FtVm#format}
+  */
+  readonly format?: string;
+  /**
+  * Virtual size in MiB. Changing it replaces the VM.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#size_mib FtVm#size_mib}
+  */
+  readonly sizeMib: number;
+}
+
+export function ftVmDiskToTerraform(struct?: FtVmDisk | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    format: cdktf.stringToTerraform(struct!.format),
+    size_mib: cdktf.numberToTerraform(struct!.sizeMib),
+  }
+}
+
+
+export function ftVmDiskToHclTerraform(struct?: FtVmDisk | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    format: {
+      value: cdktf.stringToHclTerraform(struct!.format),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    size_mib: {
+      value: cdktf.numberToHclTerraform(struct!.sizeMib),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class FtVmDiskOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+  private resolvableValue?: cdktf.IResolvable;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): FtVmDisk | cdktf.IResolvable | undefined {
+    if (this.resolvableValue) {
+      return this.resolvableValue;
+    }
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._format !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.format = this._format;
+    }
+    if (this._sizeMib !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.sizeMib = this._sizeMib;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: FtVmDisk | cdktf.IResolvable | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this.resolvableValue = undefined;
+      this._format = undefined;
+      this._sizeMib = undefined;
+    }
+    else if (cdktf.Tokenization.isResolvable(value)) {
+      this.isEmptyObject = false;
+      this.resolvableValue = value;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this.resolvableValue = undefined;
+      this._format = value.format;
+      this._sizeMib = value.sizeMib;
+    }
+  }
+
+  // format - computed: true, optional: true, required: false
+  private _format?: string; 
+  public get format() {
+    return this.getStringAttribute('format');
+  }
+  public set format(value: string) {
+    this._format = value;
+  }
+  public resetFormat() {
+    this._format = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get formatInput() {
+    return this._format;
+  }
+
+  // path - computed: true, optional: false, required: false
+  public get path() {
+    return this.getStringAttribute('path');
+  }
+
+  // size_mib - computed: false, optional: false, required: true
+  private _sizeMib?: number; 
+  public get sizeMib() {
+    return this.getNumberAttribute('size_mib');
+  }
+  public set sizeMib(value: number) {
+    this._sizeMib = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get sizeMibInput() {
+    return this._sizeMib;
+  }
+}
+
+export class FtVmDiskList extends cdktf.ComplexList {
+  public internalValue? : FtVmDisk[] | cdktf.IResolvable
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): FtVmDiskOutputReference {
+    return new FtVmDiskOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
+export interface FtVmNetwork {
+  /**
+  * The host bridge the NIC's tap joins, e.g. "vmbr0".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#bridge FtVm#bridge}
+  */
+  readonly bridge: string;
+  /**
+  * MAC address. Default: 52:54:00 followed by three bytes derived from the VM name and the NIC index (stable across plans).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#mac FtVm#mac}
+  */
+  readonly mac?: string;
+  /**
+  * NIC model: "virtio-net-pci" (default), "e1000" or "rtl8139".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#model FtVm#model}
+  */
+  readonly model?: string;
+}
+
+export function ftVmNetworkToTerraform(struct?: FtVmNetworkOutputReference | FtVmNetwork): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    bridge: cdktf.stringToTerraform(struct!.bridge),
+    mac: cdktf.stringToTerraform(struct!.mac),
+    model: cdktf.stringToTerraform(struct!.model),
+  }
+}
+
+
+export function ftVmNetworkToHclTerraform(struct?: FtVmNetworkOutputReference | FtVmNetwork): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    bridge: {
+      value: cdktf.stringToHclTerraform(struct!.bridge),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    mac: {
+      value: cdktf.stringToHclTerraform(struct!.mac),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    model: {
+      value: cdktf.stringToHclTerraform(struct!.model),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class FtVmNetworkOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false, 0);
+  }
+
+  public get internalValue(): FtVmNetwork | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._bridge !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.bridge = this._bridge;
+    }
+    if (this._mac !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.mac = this._mac;
+    }
+    if (this._model !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.model = this._model;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: FtVmNetwork | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this._bridge = undefined;
+      this._mac = undefined;
+      this._model = undefined;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this._bridge = value.bridge;
+      this._mac = value.mac;
+      this._model = value.model;
+    }
+  }
+
+  // bridge - computed: false, optional: false, required: true
+  private _bridge?: string; 
+  public get bridge() {
+    return this.getStringAttribute('bridge');
+  }
+  public set bridge(value: string) {
+    this._bridge = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get bridgeInput() {
+    return this._bridge;
+  }
+
+  // mac - computed: true, optional: true, required: false
+  private _mac?: string; 
+  public get mac() {
+    return this.getStringAttribute('mac');
+  }
+  public set mac(value: string) {
+    this._mac = value;
+  }
+  public resetMac() {
+    this._mac = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get macInput() {
+    return this._mac;
+  }
+
+  // model - computed: true, optional: true, required: false
+  private _model?: string; 
+  public get model() {
+    return this.getStringAttribute('model');
+  }
+  public set model(value: string) {
+    this._model = value;
+  }
+  public resetModel() {
+    this._model = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get modelInput() {
+    return this._model;
+  }
+}
+
+/**
+* Represents a {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm orbit_ft_vm}
+*/
+export class FtVm extends cdktf.TerraformResource {
+
+  // =================
+  // STATIC PROPERTIES
+  // =================
+  public static readonly tfResourceType = "orbit_ft_vm";
+
+  // ==============
+  // STATIC Methods
+  // ==============
+  /**
+  * Generates CDKTF code for importing a FtVm resource upon running "cdktf plan <stack-name>"
+  * @param scope The scope in which to define this construct
+  * @param importToId The construct id used in the generated config for the FtVm to import
+  * @param importFromId The id of the existing FtVm that should be imported. Refer to the {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#import import section} in the documentation of this resource for the id to use
+  * @param provider? Optional instance of the provider where the FtVm to import is found
+  */
+  public static generateConfigForImport(scope: Construct, importToId: string, importFromId: string, provider?: cdktf.TerraformProvider) {
+        return new cdktf.ImportableResource(scope, importToId, { terraformResourceType: "orbit_ft_vm", importId: importFromId, provider });
+      }
+
+  // ===========
+  // INITIALIZER
+  // ===========
+
+  /**
+  * Create a new {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm orbit_ft_vm} Resource
+  *
+  * @param scope The scope in which to define this construct
+  * @param id The scoped construct ID. Must be unique amongst siblings in the same scope
+  * @param options FtVmConfig
+  */
+  public constructor(scope: Construct, id: string, config: FtVmConfig) {
+    super(scope, id, {
+      terraformResourceType: 'orbit_ft_vm',
+      terraformGeneratorMetadata: {
+        providerName: 'orbit',
+        providerVersion: '0.1.0'
+      },
+      provider: config.provider,
+      dependsOn: config.dependsOn,
+      count: config.count,
+      lifecycle: config.lifecycle,
+      provisioners: config.provisioners,
+      connection: config.connection,
+      forEach: config.forEach
+    });
+    this._accelerator = config.accelerator;
+    this._checkpointDelayMs = config.checkpointDelayMs;
+    this._cpuModel = config.cpuModel;
+    this._initrdPath = config.initrdPath;
+    this._kernelCmdline = config.kernelCmdline;
+    this._kernelPath = config.kernelPath;
+    this._machine = config.machine;
+    this._memoryMib = config.memoryMib;
+    this._name = config.name;
+    this._primaryHost = config.primaryHost;
+    this._secondaryHost = config.secondaryHost;
+    this._vcpus = config.vcpus;
+    this._disk.internalValue = config.disk;
+    this._network.internalValue = config.network;
+  }
+
+  // ==========
+  // ATTRIBUTES
+  // ==========
+
+  // accelerator - computed: true, optional: true, required: false
+  private _accelerator?: string; 
+  public get accelerator() {
+    return this.getStringAttribute('accelerator');
+  }
+  public set accelerator(value: string) {
+    this._accelerator = value;
+  }
+  public resetAccelerator() {
+    this._accelerator = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get acceleratorInput() {
+    return this._accelerator;
+  }
+
+  // accelerator_in_use - computed: true, optional: false, required: false
+  public get acceleratorInUse() {
+    return this.getStringAttribute('accelerator_in_use');
+  }
+
+  // active_host - computed: true, optional: false, required: false
+  public get activeHost() {
+    return this.getStringAttribute('active_host');
+  }
+
+  // checkpoint_count - computed: true, optional: false, required: false
+  public get checkpointCount() {
+    return this.getNumberAttribute('checkpoint_count');
+  }
+
+  // checkpoint_delay_ms - computed: true, optional: true, required: false
+  private _checkpointDelayMs?: number; 
+  public get checkpointDelayMs() {
+    return this.getNumberAttribute('checkpoint_delay_ms');
+  }
+  public set checkpointDelayMs(value: number) {
+    this._checkpointDelayMs = value;
+  }
+  public resetCheckpointDelayMs() {
+    this._checkpointDelayMs = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get checkpointDelayMsInput() {
+    return this._checkpointDelayMs;
+  }
+
+  // cpu_model - computed: true, optional: true, required: false
+  private _cpuModel?: string; 
+  public get cpuModel() {
+    return this.getStringAttribute('cpu_model');
+  }
+  public set cpuModel(value: string) {
+    this._cpuModel = value;
+  }
+  public resetCpuModel() {
+    this._cpuModel = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cpuModelInput() {
+    return this._cpuModel;
+  }
+
+  // id - computed: true, optional: false, required: false
+  public get id() {
+    return this.getStringAttribute('id');
+  }
+
+  // initrd_path - computed: false, optional: true, required: false
+  private _initrdPath?: string; 
+  public get initrdPath() {
+    return this.getStringAttribute('initrd_path');
+  }
+  public set initrdPath(value: string) {
+    this._initrdPath = value;
+  }
+  public resetInitrdPath() {
+    this._initrdPath = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get initrdPathInput() {
+    return this._initrdPath;
+  }
+
+  // kernel_cmdline - computed: false, optional: true, required: false
+  private _kernelCmdline?: string; 
+  public get kernelCmdline() {
+    return this.getStringAttribute('kernel_cmdline');
+  }
+  public set kernelCmdline(value: string) {
+    this._kernelCmdline = value;
+  }
+  public resetKernelCmdline() {
+    this._kernelCmdline = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get kernelCmdlineInput() {
+    return this._kernelCmdline;
+  }
+
+  // kernel_path - computed: false, optional: true, required: false
+  private _kernelPath?: string; 
+  public get kernelPath() {
+    return this.getStringAttribute('kernel_path');
+  }
+  public set kernelPath(value: string) {
+    this._kernelPath = value;
+  }
+  public resetKernelPath() {
+    this._kernelPath = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get kernelPathInput() {
+    return this._kernelPath;
+  }
+
+  // last_checkpoint_pause_ms - computed: true, optional: false, required: false
+  public get lastCheckpointPauseMs() {
+    return this.getNumberAttribute('last_checkpoint_pause_ms');
+  }
+
+  // machine - computed: true, optional: true, required: false
+  private _machine?: string; 
+  public get machine() {
+    return this.getStringAttribute('machine');
+  }
+  public set machine(value: string) {
+    this._machine = value;
+  }
+  public resetMachine() {
+    this._machine = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get machineInput() {
+    return this._machine;
+  }
+
+  // memory_mib - computed: true, optional: true, required: false
+  private _memoryMib?: number; 
+  public get memoryMib() {
+    return this.getNumberAttribute('memory_mib');
+  }
+  public set memoryMib(value: number) {
+    this._memoryMib = value;
+  }
+  public resetMemoryMib() {
+    this._memoryMib = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get memoryMibInput() {
+    return this._memoryMib;
+  }
+
+  // name - computed: false, optional: false, required: true
+  private _name?: string; 
+  public get name() {
+    return this.getStringAttribute('name');
+  }
+  public set name(value: string) {
+    this._name = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get nameInput() {
+    return this._name;
+  }
+
+  // primary_host - computed: false, optional: false, required: true
+  private _primaryHost?: string; 
+  public get primaryHost() {
+    return this.getStringAttribute('primary_host');
+  }
+  public set primaryHost(value: string) {
+    this._primaryHost = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get primaryHostInput() {
+    return this._primaryHost;
+  }
+
+  // protection - computed: true, optional: false, required: false
+  public get protection() {
+    return this.getStringAttribute('protection');
+  }
+
+  // secondary_host - computed: false, optional: false, required: true
+  private _secondaryHost?: string; 
+  public get secondaryHost() {
+    return this.getStringAttribute('secondary_host');
+  }
+  public set secondaryHost(value: string) {
+    this._secondaryHost = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get secondaryHostInput() {
+    return this._secondaryHost;
+  }
+
+  // standby_host - computed: true, optional: false, required: false
+  public get standbyHost() {
+    return this.getStringAttribute('standby_host');
+  }
+
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
+  }
+
+  // vcpus - computed: true, optional: true, required: false
+  private _vcpus?: number; 
+  public get vcpus() {
+    return this.getNumberAttribute('vcpus');
+  }
+  public set vcpus(value: number) {
+    this._vcpus = value;
+  }
+  public resetVcpus() {
+    this._vcpus = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get vcpusInput() {
+    return this._vcpus;
+  }
+
+  // disk - computed: false, optional: true, required: false
+  private _disk = new FtVmDiskList(this, "disk", false);
+  public get disk() {
+    return this._disk;
+  }
+  public putDisk(value: FtVmDisk[] | cdktf.IResolvable) {
+    this._disk.internalValue = value;
+  }
+  public resetDisk() {
+    this._disk.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get diskInput() {
+    return this._disk.internalValue;
+  }
+
+  // network - computed: false, optional: false, required: true
+  private _network = new FtVmNetworkOutputReference(this, "network");
+  public get network() {
+    return this._network;
+  }
+  public putNetwork(value: FtVmNetwork) {
+    this._network.internalValue = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get networkInput() {
+    return this._network.internalValue;
+  }
+
+  // =========
+  // SYNTHESIS
+  // =========
+
+  protected synthesizeAttributes(): { [name: string]: any } {
+    return {
+      accelerator: cdktf.stringToTerraform(this._accelerator),
+      checkpoint_delay_ms: cdktf.numberToTerraform(this._checkpointDelayMs),
+      cpu_model: cdktf.stringToTerraform(this._cpuModel),
+      initrd_path: cdktf.stringToTerraform(this._initrdPath),
+      kernel_cmdline: cdktf.stringToTerraform(this._kernelCmdline),
+      kernel_path: cdktf.stringToTerraform(this._kernelPath),
+      machine: cdktf.stringToTerraform(this._machine),
+      memory_mib: cdktf.numberToTerraform(this._memoryMib),
+      name: cdktf.stringToTerraform(this._name),
+      primary_host: cdktf.stringToTerraform(this._primaryHost),
+      secondary_host: cdktf.stringToTerraform(this._secondaryHost),
+      vcpus: cdktf.numberToTerraform(this._vcpus),
+      disk: cdktf.listMapper(ftVmDiskToTerraform, true)(this._disk.internalValue),
+      network: ftVmNetworkToTerraform(this._network.internalValue),
+    };
+  }
+
+  protected synthesizeHclAttributes(): { [name: string]: any } {
+    const attrs = {
+      accelerator: {
+        value: cdktf.stringToHclTerraform(this._accelerator),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      checkpoint_delay_ms: {
+        value: cdktf.numberToHclTerraform(this._checkpointDelayMs),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      cpu_model: {
+        value: cdktf.stringToHclTerraform(this._cpuModel),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      initrd_path: {
+        value: cdktf.stringToHclTerraform(this._initrdPath),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      kernel_cmdline: {
+        value: cdktf.stringToHclTerraform(this._kernelCmdline),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      kernel_path: {
+        value: cdktf.stringToHclTerraform(this._kernelPath),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      machine: {
+        value: cdktf.stringToHclTerraform(this._machine),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      memory_mib: {
+        value: cdktf.numberToHclTerraform(this._memoryMib),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      name: {
+        value: cdktf.stringToHclTerraform(this._name),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      primary_host: {
+        value: cdktf.stringToHclTerraform(this._primaryHost),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      secondary_host: {
+        value: cdktf.stringToHclTerraform(this._secondaryHost),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      vcpus: {
+        value: cdktf.numberToHclTerraform(this._vcpus),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      disk: {
+        value: cdktf.listMapperHcl(ftVmDiskToHclTerraform, true)(this._disk.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "FtVmDiskList",
+      },
+      network: {
+        value: ftVmNetworkToHclTerraform(this._network.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "FtVmNetworkList",
+      },
+    };
+
+    // remove undefined attributes
+    return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined ))
+  }
+}

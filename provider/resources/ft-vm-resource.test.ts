@@ -1,0 +1,87 @@
+/**
+ * orbit_ft_vm's validation and planning. The pair on lab hosts through terraform, with real
+ * COLO: test/provider/lab-ft-vm.test.ts.
+ */
+import { Diagnostics } from '../protocol/diagnostics';
+import { createLogger } from '../protocol/logger';
+import { Unknowable } from '../framework/model';
+import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
+import { orbitErrorOf } from '../../test/support/rejections';
+import { FtVm, ftVmResource } from './ft-vm-resource';
+
+const provider = localProviderContext(new LocalHostConnector(), ['site-a', 'site-b']);
+const context = () => ({ provider, signal: new AbortController().signal, diagnostics: new Diagnostics(), logger: createLogger({ level: 'off' }) });
+
+const config = (overrides: Partial<FtVm> = {}): FtVm => ({
+  id: null,
+  name: 'db-1',
+  primary_host: 'site-a',
+  secondary_host: 'site-b',
+  vcpus: 2,
+  memory_mib: 256,
+  accelerator: 'auto',
+  accelerator_in_use: null,
+  machine: 'pc',
+  cpu_model: 'qemu64',
+  kernel_path: '/boot/vmlinuz',
+  initrd_path: null,
+  kernel_cmdline: null,
+  checkpoint_delay_ms: 2000,
+  status: null,
+  active_host: null,
+  standby_host: null,
+  protection: null,
+  checkpoint_count: null,
+  last_checkpoint_pause_ms: null,
+  disk: [{ size_mib: 64, format: 'qcow2', path: null }],
+  network: [{ bridge: 'vmbr0', mac: null, model: 'virtio-net-pci' }],
+  ...overrides,
+});
+
+const state = (overrides: Partial<FtVm> = {}): FtVm =>
+  config({
+    id: 'db-1',
+    accelerator_in_use: 'tcg',
+    status: 'running',
+    active_host: 'site-b',
+    standby_host: null,
+    protection: 'degraded',
+    checkpoint_count: 120,
+    disk: [{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/db-1/disk0.qcow2' }],
+    network: [{ bridge: 'vmbr0', mac: '52:54:00:aa:bb:cc', model: 'virtio-net-pci' }],
+    ...overrides,
+  });
+
+async function plan(c: FtVm, prior: FtVm | null): Promise<{ planned: Unknowable<FtVm>; replace: unknown[] }> {
+  const planned: Unknowable<FtVm> = JSON.parse(JSON.stringify(c));
+  planned.network = c.network.map((n, i) => ({ ...n, mac: n.mac ?? prior?.network[i]?.mac ?? undefined }));
+  const replace: unknown[] = [];
+  await ftVmResource.modifyPlan!({ config: c, prior, planned, requireReplace: (path) => replace.push(path), ...context() });
+  return { planned, replace };
+}
+
+test('the same host twice is refused, naming the attribute and the fix', async () => {
+  const error = await orbitErrorOf(Promise.resolve().then(() => ftVmResource.validate!({ config: config({ secondary_host: 'site-a' }), diagnostics: new Diagnostics() })));
+  expect(error.message).toBe('primary_host and secondary_host are the same host, "site-a"');
+  expect(error.attribute).toEqual(['secondary_host']);
+  expect(error.fix).toMatch(/another host/);
+});
+
+test('a new pair knows its disk paths and MAC at plan time', async () => {
+  const { planned } = await plan(config(), null);
+  expect(planned.id).toBe('db-1');
+  expect(planned.disk?.[0]?.path).toBe('/var/lib/orbit/db-1/disk0.qcow2');
+  expect(planned.network?.[0]?.mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+});
+
+test('where the pair runs after a failover is not planned: an unchanged configuration plans no replacement', async () => {
+  const { replace, planned } = await plan(config(), state());
+  expect(replace).toEqual([]);
+  expect(planned.accelerator_in_use).toBe('tcg');
+});
+
+test('an unknown host fails the plan at the attribute that names it', async () => {
+  const error = await orbitErrorOf(plan(config({ secondary_host: 'site-z' }), null));
+  expect(error.message).toBe('Unknown host "site-z"');
+  expect(error.attribute).toEqual(['secondary_host']);
+});

@@ -1,0 +1,252 @@
+/**
+ * `resource "orbit_ft_vm"`: a fault-tolerant VM, a QEMU COLO pair (provider/hosts/colo.md). The
+ * primary runs the guest, the secondary runs a lock-stepped replica that takes over with the
+ * guest's memory, disk and TCP sessions intact when the primary is lost.
+ *
+ * `primary_host` and `secondary_host` are where the pair is built. Failover, fencing and
+ * re-protection happen at runtime (the monitor agents, or `npm run orbit-ft`), and the pair
+ * may then live on other hosts: Read looks for it on every configured host and reports where
+ * it runs in computed attributes (`active_host`, `standby_host`, `protection`, checkpoint
+ * figures). A failover is therefore not drift: the next plan is empty.
+ *
+ * Apply builds the whole COLO setup (colo-pair.ts); a failure leaves nothing on either host.
+ * `checkpoint_delay_ms` changes on the running pair; everything else replaces it.
+ */
+import { t } from '../protocol/cty-type';
+import { OrbitError } from '../framework/errors';
+import { ModelOf, resolvePlanned, Unknowable } from '../framework/model';
+import { ProviderContext } from '../framework/provider-context';
+import { defineResource } from '../framework/resource';
+import { computed, nested, optional, required, schema } from '../framework/schema-builder';
+import { between, integer } from '../framework/validators';
+import { RemoteHost } from '../hosts/host-connections';
+import { ColoPairInspection, COLO_DEFAULTS, destroyPair, inspectPair, startProtectedPair } from '../hosts/colo-pair';
+import { readPairRecord, writePairRecord } from '../hosts/colo-pair-record';
+import { withQmp } from '../hosts/qemu-process';
+import { SshSession } from '../hosts/ssh-session';
+import { VM_LIMITS } from '../hosts/vm-spec';
+import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
+
+const DEFAULT_MEMORY_MIB = 512;
+
+export const ftVmSchema = schema({
+  description: 'A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary\'s QEMU or host dies.',
+  attributes: {
+    ...vmMachineAttributes,
+    primary_host: required(t.string, {
+      requiresReplace: true,
+      description: 'The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift.',
+    }),
+    secondary_host: required(t.string, {
+      requiresReplace: true,
+      description: 'The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site).',
+    }),
+    memory_mib: optional(t.number, {
+      default: DEFAULT_MEMORY_MIB,
+      requiresReplace: true,
+      description: `Guest memory in MiB. Default ${DEFAULT_MEMORY_MIB}. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it replaces the pair.`,
+      validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
+    }),
+    checkpoint_delay_ms: optional(t.number, {
+      default: COLO_DEFAULTS.checkpointDelayMs,
+      description: `Longest time between checkpoints while the two guests' outputs agree (QEMU x-checkpoint-delay), in ms. Default ${COLO_DEFAULTS.checkpointDelayMs}. A differing output forces a checkpoint at once. Changes apply to the running pair.`,
+      validators: [integer(), between(100, 3_600_000)],
+    }),
+    active_host: computed(t.string, { description: 'The host whose guest clients talk to now.' }),
+    standby_host: computed(t.string, { description: 'The host holding the replica; null while unprotected.' }),
+    protection: computed(t.string, {
+      description: '"protected" (checkpointing to a live replica), "degraded" (the guest runs alone after a failover: re-protect it), "re-protecting", "failover-needed" (a side was lost and nobody failed over), or "split" (two guests serve: fence one).',
+    }),
+    checkpoint_count: computed(t.number, { description: "Checkpoints of the active host's QEMU since it started." }),
+    last_checkpoint_pause_ms: computed(t.number, { description: 'How long the guest was paused for the last checkpoint, in ms.' }),
+  },
+  blocks: {
+    disk: nested.list(diskBlock({ growsInPlace: false }), { maxItems: VM_LIMITS.maxDisks }),
+    network: nested.list(networkBlock, { minItems: 1, maxItems: 1, requiresReplace: true }),
+  },
+});
+
+export type FtVm = ModelOf<typeof ftVmSchema.block>;
+
+export const ftVmResource = defineResource({
+  typeName: 'orbit_ft_vm',
+  schema: ftVmSchema,
+
+  validate({ config }) {
+    if (typeof config.primary_host === 'string' && config.primary_host === config.secondary_host) {
+      throw new OrbitError(`primary_host and secondary_host are the same host, "${config.primary_host}"`, {
+        attribute: 'secondary_host',
+        value: config.secondary_host,
+        allowed: `a configured host other than "${config.primary_host}"`,
+        fix: 'put the secondary on another host, ideally at another site: a pair on one host survives nothing',
+      });
+    }
+    validateBoot(config);
+  },
+
+  modifyPlan({ planned, prior, config, provider, requireReplace }) {
+    if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
+    if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
+    const replacing = prior !== null && (machineChanges(prior, planned, { diskGrowsInPlace: false }) || planned.memory_mib !== prior.memory_mib || planned.primary_host !== prior.primary_host || planned.secondary_host !== prior.secondary_host);
+    if (planAccelerator(planned, prior, replacing)) requireReplace('accelerator');
+    planMachine(planned, prior, (config.network ?? []).map((nic) => nic?.mac !== null));
+  },
+
+  async create({ planned, config, provider, signal }) {
+    const primary = provider.remote(config.primary_host, { attribute: ['primary_host'], signal });
+    const secondary = provider.remote(config.secondary_host, { attribute: ['secondary_host'], signal });
+    const qemuBinary = sameQemuBinary(provider, config);
+    const [accelerator, secondaryAccelerator] = await Promise.all([
+      resolveAccelerator(provider, primary, config.accelerator),
+      resolveAccelerator(provider, secondary, config.accelerator),
+    ]);
+    if (accelerator !== secondaryAccelerator) {
+      throw new OrbitError(`Guests run under ${accelerator} on "${config.primary_host}" but under ${secondaryAccelerator} on "${config.secondary_host}"`, {
+        attribute: 'accelerator',
+        detail: 'COLO replays the primary on the secondary checkpoint by checkpoint: both must run the same accelerator. Nothing was started.',
+        fix: `choose hosts with the same accelerator, or set accelerator = "${secondaryAccelerator === 'tcg' ? 'tcg' : accelerator}" if both hosts can run it`,
+      });
+    }
+    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? DEFAULT_MEMORY_MIB, accelerator, qemuBinary });
+    const [primarySession, secondarySession] = await Promise.all([sessionOf(primary), sessionOf(secondary)]);
+    await primary.withSession(() =>
+      startProtectedPair(primarySession, secondarySession, spec, {
+        checkpointDelayMs: config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
+        primaryAddress: provider.host(config.primary_host).dataAddress,
+        secondaryAddress: provider.host(config.secondary_host).dataAddress,
+      }),
+    );
+    const state = await readFtVm(provider, signal, { ...resolvePlanned(planned, {}), accelerator_in_use: accelerator });
+    if (!state) {
+      throw new OrbitError(`The pair of VM "${config.name}" was started but no host runs its guest now`, {
+        attribute: 'primary_host',
+        value: config.primary_host,
+        fix: 'read the COLO trace logs in /run/orbit/<name>/ on both hosts, then apply again',
+      });
+    }
+    return resolvePlanned(planned, observedPart(state));
+  },
+
+  async read({ state, provider, signal }) {
+    return readFtVm(provider, signal, state);
+  },
+
+  async update({ prior, planned, config, provider, signal }) {
+    const delay = config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs;
+    if (delay !== prior.checkpoint_delay_ms) await setCheckpointDelay(provider, signal, config.name, delay);
+    const state = await readFtVm(provider, signal, { ...prior, checkpoint_delay_ms: delay });
+    if (!state) {
+      throw new OrbitError(`No host runs the guest of VM "${config.name}" any more`, { attribute: 'primary_host', value: config.primary_host, fix: 'run terraform plan again: it will plan to create the pair' });
+    }
+    return resolvePlanned(planned, observedPart(state));
+  },
+
+  async delete({ state, provider, signal }) {
+    const { sessions, unreachable } = await reachableSessions(provider, signal);
+    await sessions[0]?.remote.withSession(() => destroyPair(sessions.map((s) => s.session), state.name, { removeDisks: true }));
+    const pairHosts = new Set([state.primary_host, state.secondary_host, state.active_host, state.standby_host].filter((h): h is string => typeof h === 'string'));
+    const missed = unreachable.filter((u) => pairHosts.has(u.name));
+    if (missed.length > 0) {
+      throw new OrbitError(`The pair of VM "${state.name}" was removed from the reachable hosts, but ${missed.map((m) => `"${m.name}"`).join(' and ')} cannot be reached`, {
+        attribute: 'primary_host',
+        detail: missed.map((m) => `${m.name}: ${m.problem}`).join('\n'),
+        fix: `run terraform destroy again once the host is back (or, if it is gone for good, remove the resource from the state: terraform state rm ADDRESS)`,
+      });
+    }
+  },
+});
+
+/** What Read observes (and create/update return): placement, protection, checkpoints, run state, and the accelerator in use. */
+function observedPart(state: FtVm): Partial<FtVm> {
+  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network } = state;
+  return { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network };
+}
+
+/**
+ * The pair as the configured hosts see it, or null when no host runs its guest (or only a
+ * start that died half-way: the next apply builds it again). Unreachable hosts are skipped:
+ * a dead host is what this resource is for.
+ */
+async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: FtVm | Unknowable<FtVm>): Promise<FtVm | null> {
+  const name = state.name!;
+  const { sessions } = await reachableSessions(provider, signal);
+  if (sessions.length === 0) {
+    throw new OrbitError(`No configured host can be reached to read the pair of VM "${name}"`, { attribute: 'primary_host', fix: 'check the hosts and the network between terraform and them' });
+  }
+  const pair = await sessions[0].remote.withSession(() => inspectPair(sessions.map((s) => s.session), name));
+  if (pair.protection === 'down' || pair.protection === 'starting') return null;
+  const active = pair.hosts.find((h) => h.host === pair.activeHost) ?? pair.hosts.find((h) => h.vm?.state === 'running');
+  const spec = active?.vm?.spec;
+  if (!spec) {
+    throw new OrbitError(`The guest of VM "${name}" runs on "${active?.host}" without a readable spec`, { attribute: 'primary_host', fix: 'inspect the pair with npm run orbit-ft -- status, then fence or destroy the copy that should not be there' });
+  }
+  const record = pair.hosts.find((h) => h.host === pair.activeHost)?.record;
+  return {
+    ...machineFromSpec(spec, { status: active.vm?.status ?? 'unknown', diskSizesBytes: [] }, { accelerator: state.accelerator }),
+    primary_host: state.primary_host!,
+    secondary_host: state.secondary_host!,
+    memory_mib: spec.memoryMiB,
+    checkpoint_delay_ms: record?.checkpointDelayMs ?? state.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
+    active_host: pair.activeHost ?? active.host,
+    standby_host: pair.standbyHost ?? null,
+    protection: pair.protection,
+    checkpoint_count: pair.checkpoints?.checkpoints ?? 0,
+    last_checkpoint_pause_ms: pair.checkpoints?.lastPauseMs !== undefined ? Math.round(pair.checkpoints.lastPauseMs) : null,
+  };
+}
+
+/** Sets x-checkpoint-delay on the running primary and in every host's pair record (re-protection reads it there). */
+async function setCheckpointDelay(provider: ProviderContext, signal: AbortSignal, vm: string, delayMs: number): Promise<void> {
+  const { sessions } = await reachableSessions(provider, signal);
+  const pair: ColoPairInspection = await sessions[0].remote.withSession(() => inspectPair(sessions.map((s) => s.session), vm));
+  for (const { remote, session } of sessions) {
+    await remote.withSession(async () => {
+      const record = await readPairRecord(session, vm);
+      if (!record) return;
+      if (pair.protection === 'protected' && remote.name === pair.activeHost) await withQmp(session, vm, (qmp) => qmp.execute('migrate-set-parameters', { 'x-checkpoint-delay': delayMs }));
+      const { version: _version, updatedAt: _updatedAt, ...rest } = record;
+      await writePairRecord(session, { ...rest, checkpointDelayMs: delayMs });
+    });
+  }
+}
+
+interface ReachableSession {
+  remote: RemoteHost;
+  session: SshSession;
+}
+
+async function reachableSessions(provider: ProviderContext, signal: AbortSignal): Promise<{ sessions: ReachableSession[]; unreachable: Array<{ name: string; problem: string }> }> {
+  const names = [...provider.hosts.keys()];
+  const results = await Promise.allSettled(
+    names.map(async (name) => {
+      const remote = provider.remote(name, { signal });
+      return { remote, session: await sessionOf(remote) };
+    }),
+  );
+  const sessions: ReachableSession[] = [];
+  const unreachable: Array<{ name: string; problem: string }> = [];
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') sessions.push(result.value);
+    else unreachable.push({ name: names[i], problem: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+  });
+  return { sessions, unreachable };
+}
+
+/** The pooled SSH session of a host (connection errors become OrbitErrors naming the host). */
+function sessionOf(remote: RemoteHost): Promise<SshSession> {
+  return remote.withSession(async (session) => session);
+}
+
+/** COLO needs the same QEMU on both hosts; the host layer checks the versions, this checks the configured binaries. */
+function sameQemuBinary(provider: ProviderContext, config: FtVm): string {
+  const primary = provider.host(config.primary_host).qemuBinary;
+  const secondary = provider.host(config.secondary_host).qemuBinary;
+  if (primary !== secondary) {
+    throw new OrbitError(`Hosts "${config.primary_host}" and "${config.secondary_host}" are configured with different QEMU binaries`, {
+      attribute: 'secondary_host',
+      detail: `${config.primary_host}: ${primary}\n${config.secondary_host}: ${secondary}`,
+      fix: 'install the same QEMU build at the same path on both hosts and set the same qemu_binary in their hosts blocks',
+    });
+  }
+  return primary;
+}
