@@ -120,8 +120,9 @@ describe('parsing what the guest says', () => {
       disk: 41,
       prev: null,
       memMiB: null,
+      cpu: null,
     });
-    expect(parseGuestReport('counter=1 uptime=2.30 boot=b disk=none prev=160 mem=97')).toMatchObject({ disk: null, prev: 160, memMiB: 97 });
+    expect(parseGuestReport('counter=1 uptime=2.30 boot=b disk=none prev=160 mem=97 cpu=1500')).toMatchObject({ disk: null, prev: 160, memMiB: 97, cpu: 1500 });
   });
 
   it('rejects a malformed report with the expected format', () => {

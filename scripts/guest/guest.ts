@@ -237,6 +237,8 @@ export interface GuestReport {
   prev: number | null;
   /** MiB of memory the guest has now (MemTotal, which follows the balloon); null from guests built before it was reported. */
   memMiB: number | null;
+  /** Iterations of the CPU-bound workload (`orbit.cpu=1`) so far; 0 without it, null from guests built before it existed. */
+  cpu: number | null;
 }
 
 function keyValues(line: string): Map<string, string> {
@@ -269,7 +271,8 @@ export function parseGuestReport(line: string): GuestReport {
   const boot = fields.get('boot');
   if (!boot) throw bad('no boot=');
   const mem = fields.has('mem') ? count('mem', false) : null;
-  return { counter, uptimeS: Number(uptime), boot, disk: count('disk', true), prev: count('prev', true), memMiB: mem };
+  const cpu = fields.has('cpu') ? count('cpu', false) : null;
+  return { counter, uptimeS: Number(uptime), boot, disk: count('disk', true), prev: count('prev', true), memMiB: mem, cpu };
 }
 
 /** Connects, reads the one line the guest sends, and parses it. */
