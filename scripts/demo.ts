@@ -1,55 +1,148 @@
-import { readGuestReport, waitForGuestReport } from './guest/guest';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { failover } from '../provider/hosts/colo-failover';
+import { inspectPair } from '../provider/hosts/colo-pair';
+import { reprotect } from '../provider/hosts/colo-reprotect';
+import { SshSession } from '../provider/hosts/ssh-session';
+import { GuestReport, readGuestReport, waitForGuestReport } from './guest/guest';
 import { labUp } from './lab/lab';
 import { labAccelerator } from './lab/lab-accelerator';
-import { removeLabGuest, startLabGuest } from './lab/lab-guest';
-import { connectToLabHost, labHost } from './lab/lab-ssh';
+import { connectToLabHost } from './lab/lab-ssh';
+import { installProvider } from './provider-install';
 
 /**
- * The main job, as far as Orbit goes today: the lab comes up, the test guest boots on a lab
- * host, and it answers over the VM network, from another host and from this machine.
- * (The deploy of an FT pair and a watched failover join this once the COLO issues land.)
+ * The main job: the lab comes up, the provider is built and installed, `cdktf deploy` builds the
+ * demo stack (stacks/demo: a fault-tolerant COLO pair of the test guest, site-a + site-b), the
+ * guest answers, the primary's QEMU is killed with SIGKILL, the replica takes over with the
+ * guest's state intact, and the pair is re-protected onto the third host. Then `cdktf destroy`
+ * (pass --keep to leave the pair running).
+ *
+ * The failover here is called by this script the moment the QEMU is gone, through the same
+ * host-layer primitive the operator CLI (`npm run orbit-ft`) uses. Detecting the loss and
+ * deciding by itself is the monitor agents' job (issue 6), not built yet.
  */
 
+const REPO = path.resolve(__dirname, '..');
+const STACK_DIR = path.join(REPO, 'stacks/demo');
+const VM = 'demo-web';
+const IP = '10.89.0.60';
+
 const step = (text: string) => console.log(`\n==> ${text}`);
+const say = (text: string) => console.log(`    ${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const describe = (r: GuestReport) => `counter=${r.counter} disk=${r.disk} boot=${r.boot.slice(0, 8)} uptime=${r.uptimeS}s`;
 
 async function main(): Promise<void> {
-  step('Bringing the lab up (hosts as network namespaces, each with its own sshd; one etcd)');
+  const keep = process.argv.includes('--keep');
+
+  step('Bringing the lab up: hosts as network namespaces, each with its own sshd and pinned host key; one etcd');
   let t = Date.now();
   const lab = await labUp();
-  for (const h of lab.hosts) console.log(`    ${h.name.padEnd(8)} site ${h.site.padEnd(8)} ssh root@${h.address} (pinned ${h.hostKey.slice(0, 30)}...)`);
-  console.log(`    etcd ${lab.etcd.endpoints.join(', ')}; description: ${lab.descriptionPath} (${Date.now() - t} ms)`);
+  for (const h of lab.hosts) say(`${h.name.padEnd(8)} site ${h.site.padEnd(8)} ssh root@${h.address} (host key ${h.hostKey.slice(0, 28)}...)`);
+  say(`QEMU on the hosts: ${lab.qemuBinary ?? 'stock qemu-system-x86_64 (no COLO build: run scripts/qemu-colo/build.sh)'} (${Date.now() - t} ms)`);
+  if (!lab.qemuBinary) throw new Error('COLO needs the lab QEMU build here (TCG only); run `bash scripts/setup.sh` first');
 
   step('Choosing the accelerator by really booting a guest (KVM if it boots, else TCG)');
   const accel = await labAccelerator(lab);
-  console.log(`    ${accel.accelerator.toUpperCase()}${accel.kvm.ok ? '' : ` (KVM: ${accel.kvm.reason})`}`);
+  say(`${accel.accelerator.toUpperCase()}${accel.kvm.ok ? '' : ` (KVM: ${accel.kvm.reason})`}`);
 
-  const host = labHost(lab, lab.hosts[0].name);
-  const other = lab.hosts[1];
-  const ip = lab.network.guestAddresses[0];
-  step(`Booting the test guest on ${host.name} at ${ip}`);
-  const session = await connectToLabHost(lab, host.name);
+  step('Building the orbit provider and installing it into a local filesystem mirror');
+  const install = installProvider({ log: () => undefined });
+  say(`orbit ${install.version} build ${install.buildHash}${install.changed ? ' (new)' : ''}: ${install.launcherPath}`);
+  const env = { TF_CLI_CONFIG_FILE: install.cliConfigPath, TF_CLI_ARGS_providers_lock: `-fs-mirror=${install.mirrorDir}`, ORBIT_CACHE: path.join(REPO, '.cache') };
+
+  step('cdktf deploy: stacks/demo, one orbit_ft_vm (COLO primary on site-a, replica on site-b)');
   t = Date.now();
-  const guest = await startLabGuest(session, host, { name: 'demo', ip, accel: accel.accelerator });
-  const first = await waitForGuestReport(ip, 7000, 60_000);
-  console.log(`    QEMU pid ${guest.pid} on ${host.name}; first answer after ${Date.now() - t} ms: ${JSON.stringify(first)}`);
+  await cdktf(['deploy', '--auto-approve'], env);
+  say(`deployed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-  step(`Asking the guest from ${other.name} over the VM network`);
-  const remote = await connectToLabHost(lab, other.name);
-  const { stdout } = await remote.exec(`timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/7000; cat <&3'`);
-  console.log(`    ${stdout.trim()}`);
+  const sessions = await Promise.all(lab.hosts.map((h) => connectToLabHost(lab, h.name)));
+  const host = (name: string) => sessions.find((s) => s.host.name === name)!;
+  try {
+    const pair = await inspectPair(sessions, VM);
+    say(`protection ${pair.protection}: active ${pair.activeHost}, standby ${pair.standbyHost}`);
 
-  step('Watching the counter for 3 seconds (it advances every 100 ms and is written to the guest disk)');
-  for (let i = 0; i < 3; i++) {
-    await sleep(1000);
-    const r = await readGuestReport(ip, 7000, 5000);
-    console.log(`    counter=${r.counter} disk=${r.disk} uptime=${r.uptimeS}s boot=${r.boot}`);
+    step(`The guest answers at ${IP}:7000 through the primary (colo-compare releases what both sides agree on)`);
+    await waitForGuestReport(IP, 7000, 120_000);
+    let last = await watch(3);
+
+    const active = pair.activeHost ?? 'site-a';
+    const standby = pair.standbyHost ?? 'site-b';
+    step(`Killing the primary's QEMU on ${active} (SIGKILL: to the replica, the same as the host dying)`);
+    const polling = pollUntilAnswer();
+    const killedAt = Date.now();
+    await host(active).exec(`pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${VM},debug-threads=on( |$)'`);
+    say('killed; failing over on the replica');
+    const result = await failover(host(standby), VM, { peer: host(active) });
+    say(`failover on ${result.host}: QMP sequence ${result.qmpMs} ms, guest ${result.status}`);
+    const answeredAt = await polling;
+    const after = await readGuestReport(IP, 7000, 5000);
+    say(`the guest answered again ${answeredAt - killedAt} ms after the kill, now from ${standby}`);
+    say(`before: ${describe(last)}`);
+    say(`after:  ${describe(after)}`);
+    say(after.boot === last.boot && after.counter >= last.counter ? 'same boot, counter carried on: no state lost' : 'STATE LOST: the guest restarted or its counter went back');
+    last = await watch(2);
+
+    step(`Re-protecting onto witness while the guest keeps running`);
+    t = Date.now();
+    const again = await reprotect(host(standby), host('witness'), VM);
+    say(`protected again in ${again.wallMs} ms (guest paused ${again.guestStoppedMs} ms): active ${again.primary}, standby ${again.secondary}`);
+    await watch(2);
+    const now = await inspectPair(sessions, VM);
+    say(`protection ${now.protection}: active ${now.activeHost}, standby ${now.standbyHost}, ${now.checkpoints?.checkpoints ?? 0} checkpoints`);
+  } finally {
+    await Promise.all(sessions.map((s: SshSession) => s.close()));
   }
 
-  step('Cleaning up the guest (the lab stays up; `npm run lab -- down` removes it)');
-  await removeLabGuest(session, guest);
-  await Promise.all([session.close(), remote.close()]);
+  if (keep) {
+    step(`Leaving the pair running (--keep). Look at it with \`npm run orbit-ft -- --lab status ${VM}\`; remove it with \`cd stacks/demo && npx cdktf destroy --auto-approve\` (with the provider variables of \`npm run -s provider:install\`).`);
+  } else {
+    step('cdktf destroy: the pair goes from every host');
+    await cdktf(['destroy', '--auto-approve'], env);
+  }
   console.log('\nDone.');
+}
+
+/** Watches the counter for `seconds`, one line per second; returns the last report. */
+async function watch(seconds: number): Promise<GuestReport> {
+  let report = await readGuestReport(IP, 7000, 5000);
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    report = await readGuestReport(IP, 7000, 5000);
+    say(describe(report));
+  }
+  return report;
+}
+
+/** Asks the guest every 50 ms (each request with its own connection) until it answers; resolves with when it did. */
+async function pollUntilAnswer(): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  await sleep(50);
+  for (;;) {
+    const answered = await readGuestReport(IP, 7000, 400).then(
+      () => true,
+      () => false,
+    );
+    if (answered) return Date.now();
+    if (Date.now() > deadline) throw new Error('the guest did not answer within 30 s of the failover');
+    await sleep(50);
+  }
+}
+
+function cdktf(args: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO, 'node_modules/.bin/cdktf'), args, {
+      cwd: STACK_DIR,
+      env: { ...process.env, ...env, CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CDKTF_HOME: path.join(REPO, '.cache/cdktf-home') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const show = (data: Buffer) => {
+      for (const line of data.toString().split('\n')) if (line.trim()) console.log(`    | ${line}`);
+    };
+    child.stdout.on('data', show);
+    child.stderr.on('data', show);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`cdktf ${args[0]} failed (exit ${code})`))));
+  });
 }
 
 main().catch((e: unknown) => {
