@@ -1,0 +1,64 @@
+import { Testing } from 'cdktf';
+import { HighlyAvailableVm } from './highly-available-vm';
+import { labTopology, LabTopologyDescription } from './lab-topology';
+import { Placement } from './placement';
+import { synthObject, TEST_HOST_KEY, testStack } from './test-fixtures';
+
+/** Something to boot from (a VM needs a disk or a kernel). */
+const disks = [{ sizeMib: 16 }];
+
+/** What `npm run lab -- up` describes, trimmed to what labTopology reads. */
+const lab: LabTopologyDescription = {
+  hosts: ['site-a:a', 'site-b:b', 'witness:witness'].map((spec, i) => {
+    const [name, site] = spec.split(':');
+    return {
+      name,
+      site,
+      address: `10.88.0.${11 + i}`,
+      vmAddress: `10.89.0.${11 + i}`,
+      sshPort: 22,
+      sshUser: 'root',
+      privateKeyPath: '/run/orbit-lab/id_ed25519',
+      hostKey: TEST_HOST_KEY,
+      netns: `orbit-${name}`,
+      vmBridge: 'vmbr0',
+    };
+  }),
+  qemuBinary: '/opt/orbit-qemu-colo/bin/qemu-system-x86_64',
+  etcd: { endpoints: ['http://10.88.0.2:2379'], address: '10.88.0.2', netns: 'orbit-etcd' },
+};
+
+describe('labTopology', () => {
+  test('synth snapshot: one site per lab site, the witness site marked, keys pinned', () => {
+    const stack = testStack('demo');
+    const topology = labTopology(stack, 'Topology', lab);
+    expect(topology.sites.map((s) => [s.siteName, s.witness])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['witness', true],
+    ]);
+    expect(Testing.synth(stack)).toMatchSnapshot();
+  });
+
+  test('the demo pair: primary on site-a, secondary on site-b, automatic failover allowed by the witness', () => {
+    const stack = testStack('demo');
+    const topology = labTopology(stack, 'Topology', lab);
+    new HighlyAvailableVm(stack, 'web', { disks,
+      name: 'demo-web',
+      primaryHost: topology.host('site-a'),
+      secondaryHost: topology.host('site-b'),
+      placement: Placement.separateSites(),
+      memoryMib: 128,
+      network: { bridge: 'vmbr0' },
+    });
+    expect(synthObject(stack).resource.orbit_ft_vm.web).toMatchObject({ name: 'demo-web', primary_host: 'site-a', secondary_host: 'site-b' });
+    expect(() => Testing.fullSynth(stack)).not.toThrow();
+  });
+
+  test('etcd and capacity are opt-in', () => {
+    const stack = testStack('demo');
+    const topology = labTopology(stack, 'Topology', lab, { etcd: true, hostMemoryMib: 2048 });
+    expect(synthObject(stack).provider.orbit[0].etcd).toEqual({ endpoints: ['http://10.88.0.2:2379'] });
+    expect(topology.host('site-a').memoryMib).toBe(2048);
+  });
+});
