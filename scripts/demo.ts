@@ -12,9 +12,10 @@ import { installProvider } from './provider-install';
 
 /**
  * The main job: the lab comes up, the provider is built and installed, `cdktf deploy` builds the
- * demo stack (stacks/demo: a fault-tolerant COLO pair of the test guest, site-a + site-b), the
- * guest answers, the primary's QEMU is killed with SIGKILL, the replica takes over with the
- * guest's state intact, and the pair is re-protected onto the third host. Then `cdktf destroy`
+ * demo stack (stacks/demo: a HighlyAvailableVm, a COLO pair of the test guest, site-a +
+ * site-b), the guest answers, the primary's QEMU is killed with SIGKILL, the replica takes over
+ * with the guest's state intact, and the pair is re-protected onto the healthy host whose QEMU
+ * died. Then `cdktf destroy`
  * (pass --keep to leave the pair running).
  *
  * The failover here is called by this script the moment the QEMU is gone, through the same
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   say(`orbit ${install.version} build ${install.buildHash}${install.changed ? ' (new)' : ''}: ${install.launcherPath}`);
   const env = { TF_CLI_CONFIG_FILE: install.cliConfigPath, TF_CLI_ARGS_providers_lock: `-fs-mirror=${install.mirrorDir}`, ORBIT_CACHE: path.join(REPO, '.cache') };
 
-  step('cdktf deploy: stacks/demo, one orbit_ft_vm (COLO primary on site-a, replica on site-b)');
+  step('cdktf deploy: stacks/demo, one HighlyAvailableVm (COLO primary on site-a, replica on site-b; witness site as third vote)');
   t = Date.now();
   await cdktf(['deploy', '--auto-approve'], env);
   say(`deployed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -83,9 +84,9 @@ async function main(): Promise<void> {
     say(after.boot === last.boot && after.counter >= last.counter ? 'same boot, counter carried on: no state lost' : 'STATE LOST: the guest restarted or its counter went back');
     last = await watch(2);
 
-    step(`Re-protecting onto witness while the guest keeps running`);
+    step(`Re-protecting onto ${active} (its host is healthy, only the QEMU died) while the guest keeps running`);
     t = Date.now();
-    const again = await reprotect(host(standby), host('witness'), VM);
+    const again = await reprotect(host(standby), host(active), VM);
     say(`protected again in ${again.wallMs} ms (guest paused ${again.guestStoppedMs} ms): active ${again.primary}, standby ${again.secondary}`);
     await watch(2);
     const now = await inspectPair(sessions, VM);
