@@ -25,7 +25,13 @@ const lab: LabTopologyDescription = {
     };
   }),
   qemuBinary: '/opt/orbit-qemu-colo/bin/qemu-system-x86_64',
-  etcd: { endpoints: ['http://10.88.0.2:2379'], address: '10.88.0.2', netns: 'orbit-etcd' },
+  etcd: {
+    endpoints: ['https://10.88.0.2:2379'],
+    address: '10.88.0.2',
+    netns: 'orbit-etcd',
+    caPath: '/run/orbit-lab/etcd/tls/ca.crt',
+    clients: { provider: { certPath: '/run/orbit-lab/etcd/tls/client-provider.crt', keyPath: '/run/orbit-lab/etcd/tls/client-provider.key' } },
+  },
 };
 
 describe('labTopology', () => {
@@ -58,7 +64,12 @@ describe('labTopology', () => {
   test('etcd and capacity are opt-in', () => {
     const stack = testStack('demo');
     const topology = labTopology(stack, 'Topology', lab, { etcd: true, hostMemoryMib: 2048 });
-    expect(synthObject(stack).provider.orbit[0].etcd).toEqual({ endpoints: ['http://10.88.0.2:2379'] });
+    expect(synthObject(stack).provider.orbit[0].etcd).toEqual({
+      endpoints: ['https://10.88.0.2:2379'],
+      ca_path: '/run/orbit-lab/etcd/tls/ca.crt',
+      cert_path: '/run/orbit-lab/etcd/tls/client-provider.crt',
+      key_path: '/run/orbit-lab/etcd/tls/client-provider.key',
+    });
     expect(topology.host('site-a').memoryMib).toBe(2048);
   });
 });

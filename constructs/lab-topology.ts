@@ -39,7 +39,9 @@ export type LabTopologyDescription = Pick<LabDescription, 'hosts' | 'qemuBinary'
 
 export function labTopology(scope: Construct, id: string, lab: LabTopologyDescription, options: LabTopologyOptions = {}): Topology {
   const { witnessSites = ['witness'], hostMemoryMib, hostVcpus, etcd = false, ...topologyProps } = options;
-  const topology = new Topology(scope, id, { ...topologyProps, etcd: etcd ? { endpoints: lab.etcd.endpoints } : undefined });
+  const provider = lab.etcd.clients?.provider;
+  const etcdProps = etcd ? { endpoints: lab.etcd.endpoints, caPath: lab.etcd.caPath, ...(provider ? { certPath: provider.certPath, keyPath: provider.keyPath } : {}) } : undefined;
+  const topology = new Topology(scope, id, { ...topologyProps, etcd: etcdProps });
   for (const siteName of [...new Set(lab.hosts.map((h) => h.site))]) {
     const site = topology.addSite(siteName, { witness: witnessSites.includes(siteName) });
     for (const h of lab.hosts.filter((x) => x.site === siteName)) {

@@ -10,9 +10,9 @@ packages=(
   etcd-server etcd-client      # runtime coordination
   iproute2 util-linux procps   # namespaces, bridges, unshare, ps
   busybox-static cpio          # the test guest's userland and initramfs packing
-  socat
+  socat openssl                # QMP by hand in tests; the lab etcd's certificates
 )
-binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat)
+binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl)
 
 missing=()
 for b in "${binaries[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

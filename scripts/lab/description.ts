@@ -28,7 +28,11 @@ export interface LabDescription {
   /** OpenSSH known_hosts file with every host's key, for clients that pin keys. */
   knownHostsPath: string;
   privateKeyPath: string;
-  etcd: { endpoints: string[]; address: string; netns: string };
+  /**
+   * One etcd member, TLS only, client certificates required: `caPath` verifies the server,
+   * `clients` holds a certificate and key per lab host (its agent) and `provider`.
+   */
+  etcd: { endpoints: string[]; address: string; netns: string; caPath: string; clients: Record<string, { certPath: string; keyPath: string }> };
   network: {
     /** Management network (hosts, etcd); the machine itself is `clientAddress` on it. */
     mgmtCidr: string;

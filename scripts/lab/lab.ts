@@ -3,6 +3,7 @@ import * as path from 'path';
 import { builtQemuColoBinary } from '../qemu-colo/qemu-colo';
 import { DEFAULT_STATE_DIR, LabDescription, descriptionPath } from './description';
 import { etcdEndpoint, etcdHealthy, startEtcd } from './etcd';
+import { ensureEtcdTls } from './etcd-tls';
 import { commandExists, ip, run } from './exec';
 import {
   deleteLink,
@@ -84,7 +85,8 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
   await ensureMgmtLink('etcd', ETCD_NETNS, ETCD_ADDRESS);
 
   const hosts = await Promise.all(specs.map((spec, index) => ensureHost(stateDir, spec, index, privateKeyPath, authorizedKeys)));
-  await startEtcd(stateDir);
+  const etcdTls = ensureEtcdTls(stateDir, ETCD_ADDRESS, [...hosts.map((h) => h.name), 'provider']);
+  await startEtcd(stateDir, etcdTls);
 
   const qemuBinary = builtQemuColoBinary();
   const knownHostsPath = path.join(stateDir, 'known_hosts');
@@ -94,7 +96,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
     hosts,
     knownHostsPath,
     privateKeyPath,
-    etcd: { endpoints: [etcdEndpoint], address: ETCD_ADDRESS, netns: ETCD_NETNS },
+    etcd: { endpoints: [etcdEndpoint], address: ETCD_ADDRESS, netns: ETCD_NETNS, caPath: etcdTls.caPath, clients: etcdTls.clients },
     network: {
       mgmtCidr: `${MGMT_PREFIX}.0/24`,
       clientAddress: `${MGMT_PREFIX}.1`,
@@ -231,5 +233,5 @@ export async function labStatus(opts: { stateDir?: string } = {}): Promise<LabSt
       };
     }),
   );
-  return { up: true, description, hosts, etcdHealthy: await etcdHealthy() };
+  return { up: true, description, hosts, etcdHealthy: await etcdHealthy(stateDir) };
 }

@@ -64,11 +64,16 @@ test('a wrong host key is refused, never accepted', async () => {
   await expect(connectToLabHost(lab, a.name, { pinnedHostKey: b.hostKey })).rejects.toBeInstanceOf(HostKeyMismatchError);
 });
 
-test('etcd answers from every host', async () => {
+test('etcd answers every host over TLS with its own client certificate, and refuses a client without one', async () => {
+  expect(lab.etcd.endpoints.every((e) => e.startsWith('https://'))).toBe(true);
   for (const host of lab.hosts) {
     const session = await ssh(host.name);
-    const { stdout } = await session.exec(`ETCDCTL_API=3 etcdctl --endpoints=${lab.etcd.endpoints.join(',')} --dial-timeout=3s put /orbit/lab/${host.name} ok`);
+    const client = lab.etcd.clients[host.name];
+    const etcdctl = `ETCDCTL_API=3 etcdctl --endpoints=${lab.etcd.endpoints.join(',')} --dial-timeout=3s --command-timeout=5s --cacert=${lab.etcd.caPath}`;
+    const { stdout } = await session.exec(`${etcdctl} --cert=${client.certPath} --key=${client.keyPath} put /orbit/lab/${host.name} ok`);
     expect(stdout.trim()).toBe('OK');
+    const refused = await session.exec(`${etcdctl.replace('--dial-timeout=3s', '--dial-timeout=1s')} put /orbit/lab/${host.name} no-certificate`, { allowFailure: true });
+    expect(refused.code).not.toBe(0);
   }
 });
 
