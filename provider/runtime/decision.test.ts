@@ -1,0 +1,410 @@
+import { Action, decide, isServing, Observation, RoleView } from './decision';
+import { GuestState } from './heartbeat';
+import { DEFAULT_TIMING, detectionMs, fencedWithinMs, worstCaseRecoveryMs } from './timing';
+
+const timing = DEFAULT_TIMING;
+const base: Observation = {
+  timing,
+  role: 'held',
+  etcd: 'reachable',
+  lastHolder: 'self',
+  msWithoutRole: 0,
+  local: 'colo-primary',
+  peer: 'alive',
+  peerState: 'colo-secondary',
+  peerSilentMs: 0,
+  spareAvailable: true,
+  reprotecting: false,
+};
+const kinds = (o: Partial<Observation>) => decide({ ...base, ...o }).actions.map((a) => (a.kind === 'failover-locally' ? `failover-locally:${a.as}` : a.kind));
+
+describe('decision core: single observations', () => {
+  it('protected pair: the primary holds the role, the secondary stands by; nobody acts', () => {
+    expect(kinds({})).toEqual([]);
+    expect(decide(base).waiting).toBe('protected: this side is active, the secondary replicates');
+    expect(kinds({ role: 'peer', lastHolder: 'peer', local: 'colo-secondary', peerState: 'colo-primary' })).toEqual([]);
+  });
+
+  it('primary QEMU dies: its agent releases at once; the secondary, seeing the peer released, takes the role and promotes itself', () => {
+    expect(kinds({ local: 'dead' })).toEqual(['release']);
+    const secondary = { local: 'colo-secondary' as GuestState, peerState: 'dead' as GuestState, lastHolder: 'peer' as const };
+    expect(kinds({ ...secondary, role: 'peer' })).toEqual([]); // not released yet
+    expect(kinds({ ...secondary, role: 'vacant' })).toEqual(['acquire']);
+    expect(kinds({ ...secondary, role: 'held' })).toEqual(['failover-locally:secondary']);
+    expect(kinds({ role: 'held', local: 'serving-alone', peerState: 'dead' })).toEqual(['start-reprotect']);
+    expect(kinds({ role: 'held', local: 'serving-alone', reprotecting: true })).toEqual([]);
+    expect(decide({ ...base, local: 'serving-alone', spareAvailable: false }).waiting).toBe('running unprotected: no spare host available');
+  });
+
+  it('whole primary host dies: the secondary waits while the lease lives, takes over once it expired', () => {
+    const secondary = { local: 'colo-secondary' as GuestState, peer: 'lost' as const, peerState: 'colo-primary' as GuestState, peerSilentMs: 700 };
+    expect(kinds({ ...secondary, role: 'peer', lastHolder: 'peer' })).toEqual([]); // lease still alive: wait
+    expect(kinds({ ...secondary, role: 'vacant', lastHolder: 'peer' })).toEqual(['acquire']);
+    expect(kinds({ ...secondary, role: 'held', lastHolder: 'self' })).toEqual(['failover-locally:secondary']);
+  });
+
+  it('secondary dies: the primary (holding the role) fails over to run alone, then re-protects', () => {
+    expect(kinds({ peer: 'lost', peerSilentMs: 600 })).toEqual(['failover-locally:primary']);
+    expect(kinds({ peer: 'alive', peerState: 'dead' })).toEqual(['failover-locally:primary']);
+    expect(kinds({ local: 'serving-alone', peer: 'lost' })).toEqual(['start-reprotect']);
+  });
+
+  it('a side that cannot renew fences itself, then releases', () => {
+    expect(kinds({ role: 'lost', etcd: 'unreachable' })).toEqual(['fence-self', 'release']);
+    expect(kinds({ role: 'lost', local: 'serving-alone' })).toEqual(['fence-self', 'release']);
+    expect(kinds({ role: 'lost', local: 'colo-secondary' })).toEqual(['fence-self', 'release']);
+    expect(kinds({ role: 'lost', local: 'fenced' })).toEqual(['release']);
+  });
+
+  it('a side that serves without the role: fences when the peer holds it or etcd stays silent past the budget; else acquires', () => {
+    expect(kinds({ role: 'peer', lastHolder: 'peer' })).toEqual(['fence-self']);
+    expect(kinds({ role: 'peer', local: 'serving-alone' })).toEqual(['fence-self']);
+    expect(kinds({ role: 'vacant', lastHolder: 'none', msWithoutRole: 50 })).toEqual(['acquire']);
+    expect(kinds({ role: 'vacant', etcd: 'unreachable', msWithoutRole: detectionMs(timing) - 1 })).toEqual([]);
+    expect(kinds({ role: 'vacant', etcd: 'unreachable', msWithoutRole: detectionMs(timing) })).toEqual(['fence-self']);
+    expect(kinds({ role: 'peer', etcd: 'unreachable', msWithoutRole: detectionMs(timing) })).toEqual(['fence-self']);
+  });
+
+  it('a secondary never takes a vacant role while the primary may still serve', () => {
+    const s = { local: 'colo-secondary' as GuestState, role: 'vacant' as RoleView, lastHolder: 'none' as const };
+    expect(kinds({ ...s, peer: 'alive', peerState: 'colo-primary' })).toEqual([]);
+    expect(kinds({ ...s, peer: 'lost', peerSilentMs: fencedWithinMs(timing) - 1 })).toEqual([]);
+    expect(kinds({ ...s, peer: 'lost', peerSilentMs: fencedWithinMs(timing) })).toEqual(['acquire']);
+    expect(kinds({ ...s, peer: 'alive', peerState: 'fenced' })).toEqual(['acquire']);
+    expect(kinds({ ...s, etcd: 'unreachable', peer: 'lost', peerSilentMs: 10_000 })).toEqual([]);
+  });
+
+  it('partition between primary and secondary, both reaching etcd: the holder runs alone, the secondary stops its stale replica', () => {
+    expect(kinds({ peer: 'lost', peerSilentMs: 600 })).toEqual(['failover-locally:primary']);
+    const secondary = { role: 'peer' as RoleView, lastHolder: 'peer' as const, local: 'colo-secondary' as GuestState, peer: 'lost' as const };
+    expect(kinds({ ...secondary, peerSilentMs: 600 })).toEqual([]); // could be a dead primary whose lease has not expired yet
+    expect(kinds({ ...secondary, peerSilentMs: worstCaseRecoveryMs(timing) })).toEqual(['fence-self']);
+  });
+
+  it('no guest here: nothing to do', () => {
+    expect(kinds({ role: 'vacant', local: 'fenced' })).toEqual([]);
+    expect(kinds({ role: 'peer', local: 'dead' })).toEqual([]);
+  });
+});
+
+describe('decision core: properties over every observation', () => {
+  const states: GuestState[] = ['colo-primary', 'colo-secondary', 'serving-alone', 'dead', 'fenced', 'unknown'];
+  const all: Observation[] = [];
+  for (const role of ['held', 'lost', 'peer', 'vacant'] as RoleView[])
+    for (const etcd of ['reachable', 'unreachable'] as const)
+      for (const lastHolder of ['self', 'peer', 'none'] as const)
+        for (const msWithoutRole of [0, detectionMs(timing) - 1, detectionMs(timing), 10_000])
+          for (const local of states)
+            for (const peer of ['alive', 'lost'] as const)
+              for (const peerState of states)
+                for (const peerSilentMs of peer === 'alive' ? [0] : [600, fencedWithinMs(timing) - 1, fencedWithinMs(timing), worstCaseRecoveryMs(timing) - 1, worstCaseRecoveryMs(timing)])
+                  for (const spareAvailable of [true, false])
+                    for (const reprotecting of [true, false]) all.push({ timing, role, etcd, lastHolder, msWithoutRole, local, peer, peerState, peerSilentMs, spareAvailable, reprotecting });
+
+  const has = (o: Observation, kind: Action['kind']) => decide(o).actions.some((a) => a.kind === kind);
+
+  it(`covers ${all.length} observations`, () => {
+    expect(all.length).toBeGreaterThan(50_000);
+  });
+
+  it('only a holder fails over or re-protects', () => {
+    for (const o of all) if (has(o, 'failover-locally') || has(o, 'start-reprotect')) expect(o.role).toBe('held');
+  });
+
+  it('a side that serves while the peer holds the role, or with a lost role, always fences', () => {
+    for (const o of all) {
+      if (isServing(o.local) && (o.role === 'lost' || (o.role === 'peer' && o.etcd === 'reachable'))) expect(has(o, 'fence-self')).toBe(true);
+    }
+  });
+
+  it('a side that serves without a confirmed role past interval x misses, with etcd unreachable, fences', () => {
+    for (const o of all) if (isServing(o.local) && o.role !== 'held' && o.etcd === 'unreachable' && o.msWithoutRole >= detectionMs(timing)) expect(has(o, 'fence-self')).toBe(true);
+  });
+
+  it('a secondary stops its replica only when the peer kept the role past the worst-case recovery time', () => {
+    for (const o of all) if (o.local === 'colo-secondary' && o.role === 'peer' && has(o, 'fence-self')) expect(o.peerSilentMs).toBeGreaterThanOrEqual(worstCaseRecoveryMs(timing));
+  });
+
+  it('nobody acquires without etcd, and a secondary acquires only with proof the primary no longer serves', () => {
+    for (const o of all) {
+      if (!has(o, 'acquire')) continue;
+      expect(o.role).toBe('vacant');
+      expect(o.etcd).toBe('reachable');
+      if (o.local === 'colo-secondary') {
+        const proof = o.lastHolder === 'peer' || (o.peer === 'alive' && ['dead', 'fenced'].includes(o.peerState)) || (o.peer === 'lost' && o.peerSilentMs >= fencedWithinMs(timing));
+        expect(proof).toBe(true);
+      }
+    }
+  });
+
+  it('fencing always comes before releasing a lost role', () => {
+    for (const o of all) {
+      const actions = decide(o).actions.map((a) => a.kind);
+      if (actions.includes('fence-self') && actions.includes('release')) expect(actions.indexOf('fence-self')).toBeLessThan(actions.indexOf('release'));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Two agents, one etcd, in simulated time (10 ms steps): the decisions carried out, with the
+// worst-case fencing time (the whole fencing deadline), lease expiry checked every 500 ms.
+
+interface SimSide {
+  name: 'a' | 'b';
+  local: GuestState;
+  agentUp: boolean;
+  holds: boolean;
+  lost: boolean;
+  lastConfirmed: number;
+  lastRoleAt: number;
+  lastHolder: 'self' | 'peer' | 'none';
+  lastView: RoleView;
+  lastHeardPeer: number;
+  peerStateSeen: GuestState;
+  fenceDoneAt?: number;
+  reprotecting: boolean;
+  etcdReachable: boolean;
+}
+
+interface Sim {
+  now: number;
+  a: SimSide;
+  b: SimSide;
+  link: boolean;
+  key?: { holder: 'a' | 'b'; expiresAt: number };
+  servingTwice: number[];
+  log: string[];
+}
+
+const STEP = 10;
+
+function newSim(): Sim {
+  const side = (name: 'a' | 'b', local: GuestState): SimSide => ({
+    name,
+    local,
+    agentUp: true,
+    holds: false,
+    lost: false,
+    lastConfirmed: 0,
+    lastRoleAt: 0,
+    lastHolder: 'none',
+    lastView: 'vacant',
+    lastHeardPeer: 0,
+    peerStateSeen: 'unknown',
+    reprotecting: false,
+    etcdReachable: true,
+  });
+  return { now: 0, a: side('a', 'colo-primary'), b: side('b', 'colo-secondary'), link: true, servingTwice: [], log: [] };
+}
+
+function step(sim: Sim): void {
+  sim.now += STEP;
+  const { now } = sim;
+  for (const s of [sim.a, sim.b]) if (s.fenceDoneAt !== undefined && now >= s.fenceDoneAt) {
+    s.local = 'fenced';
+    s.fenceDoneAt = undefined;
+  }
+  if (sim.key && now % 500 === 0 && now >= sim.key.expiresAt) {
+    sim.log.push(`${now} lease of ${sim.key.holder} expired`);
+    sim.key = undefined;
+  }
+  for (const s of [sim.a, sim.b]) {
+    const peer = s === sim.a ? sim.b : sim.a;
+    if (!s.agentUp) continue;
+    // heartbeats from the peer
+    if (sim.link && peer.agentUp && now % timing.heartbeatIntervalMs === 0) {
+      s.lastHeardPeer = now;
+      s.peerStateSeen = peer.local;
+    }
+    // renewals
+    if (s.holds && now % timing.heartbeatIntervalMs === 0 && s.etcdReachable && sim.key?.holder === s.name) {
+      sim.key.expiresAt = now + timing.leaseTtlMs;
+      s.lastConfirmed = now;
+    }
+    if (s.holds && now - s.lastConfirmed >= detectionMs(timing)) {
+      s.holds = false;
+      s.lost = true;
+      sim.log.push(`${now} ${s.name} lost the role`);
+    }
+    if (s.holds) s.lastRoleAt = now;
+    if (s.etcdReachable) {
+      s.lastView = s.holds ? 'held' : sim.key?.holder === peer.name ? 'peer' : 'vacant';
+      if (sim.key) s.lastHolder = sim.key.holder === s.name ? 'self' : 'peer';
+    }
+    const silent = now - s.lastHeardPeer;
+    const observation: Observation = {
+      timing,
+      role: s.lost ? 'lost' : s.holds ? 'held' : s.lastView === 'held' ? 'vacant' : s.lastView,
+      etcd: s.etcdReachable ? 'reachable' : 'unreachable',
+      lastHolder: s.lastHolder,
+      msWithoutRole: s.holds ? 0 : now - s.lastRoleAt,
+      local: s.local,
+      peer: silent >= detectionMs(timing) ? 'lost' : 'alive',
+      peerState: s.peerStateSeen,
+      peerSilentMs: silent >= detectionMs(timing) ? silent : 0,
+      spareAvailable: true,
+      reprotecting: s.reprotecting,
+    };
+    for (const action of decide(observation).actions) {
+      switch (action.kind) {
+        case 'acquire':
+          if (s.etcdReachable && !sim.key) {
+            sim.key = { holder: s.name, expiresAt: now + timing.leaseTtlMs };
+            s.holds = true;
+            s.lost = false;
+            s.lastConfirmed = now;
+            s.lastRoleAt = now;
+            s.lastHolder = 'self';
+            sim.log.push(`${now} ${s.name} acquired`);
+          }
+          break;
+        case 'release':
+          if (s.etcdReachable && sim.key?.holder === s.name) sim.key = undefined;
+          s.holds = false;
+          s.lost = false;
+          sim.log.push(`${now} ${s.name} released`);
+          break;
+        case 'failover-locally':
+          s.local = 'serving-alone';
+          sim.log.push(`${now} ${s.name} failed over (${action.as})`);
+          break;
+        case 'fence-self':
+          if (s.fenceDoneAt === undefined && s.local !== 'fenced') {
+            s.fenceDoneAt = now + timing.fencingDeadlineMs;
+            sim.log.push(`${now} ${s.name} fencing: ${action.reason}`);
+          }
+          break;
+        case 'start-reprotect':
+          s.reprotecting = true;
+          break;
+      }
+    }
+  }
+  if (isServing(sim.a.local) && isServing(sim.b.local)) sim.servingTwice.push(now);
+}
+
+function run(sim: Sim, untilMs: number, fault?: { at: number; apply: (sim: Sim) => void }): void {
+  while (sim.now < untilMs) {
+    if (fault && sim.now === fault.at) fault.apply(sim);
+    step(sim);
+  }
+}
+
+const servingAt = (sim: Sim) => [sim.a, sim.b].filter((s) => isServing(s.local)).map((s) => s.name);
+const firstServingSince = (sim: Sim, name: string, since: number) => {
+  const line = sim.log.find((l) => Number(l.split(' ')[0]) >= since && l.includes(`${name} failed over`));
+  return line ? Number(line.split(' ')[0]) - since : undefined;
+};
+
+describe('decision core: two agents and etcd in simulated time', () => {
+  it('startup: the primary takes the role, the pair stays protected', () => {
+    const sim = newSim();
+    run(sim, 5000);
+    expect(sim.key?.holder).toBe('a');
+    expect(servingAt(sim)).toEqual(['a']);
+    expect(sim.b.local).toBe('colo-secondary');
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('primary QEMU killed: the secondary serves within one heartbeat interval', () => {
+    const sim = newSim();
+    run(sim, 8000, { at: 3000, apply: (s) => (s.a.local = 'dead') });
+    expect(servingAt(sim)).toEqual(['b']);
+    expect(firstServingSince(sim, 'b', 3000)).toBeLessThanOrEqual(timing.heartbeatIntervalMs + STEP);
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('primary host dies: the secondary serves after the lease expires (within the worst case)', () => {
+    const sim = newSim();
+    run(sim, 10_000, { at: 3000, apply: (s) => ((s.a.agentUp = false), (s.a.local = 'dead'), (s.link = false), (s.a.etcdReachable = false)) });
+    expect(servingAt(sim)).toEqual(['b']);
+    const took = firstServingSince(sim, 'b', 3000)!;
+    expect(took).toBeGreaterThanOrEqual(timing.leaseTtlMs - timing.heartbeatIntervalMs);
+    expect(took).toBeLessThanOrEqual(timing.leaseTtlMs + 500 + timing.heartbeatIntervalMs);
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('primary loses etcd (still talks to the secondary): it fences before its lease expires; then the secondary serves', () => {
+    const sim = newSim();
+    run(sim, 10_000, { at: 3000, apply: (s) => (s.a.etcdReachable = false) });
+    expect(sim.a.local).toBe('fenced');
+    expect(servingAt(sim)).toEqual(['b']);
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('primary isolated from everything: same, never two actives', () => {
+    const sim = newSim();
+    run(sim, 10_000, { at: 3000, apply: (s) => ((s.a.etcdReachable = false), (s.link = false)) });
+    expect(sim.a.local).toBe('fenced');
+    expect(servingAt(sim)).toEqual(['b']);
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('split brain: primary/secondary partitioned, both reach etcd: exactly one active (the holder), the stale replica stopped', () => {
+    const sim = newSim();
+    run(sim, 10_000, { at: 3000, apply: (s) => (s.link = false) });
+    expect(servingAt(sim)).toEqual(['a']);
+    expect(sim.a.local).toBe('serving-alone');
+    expect(sim.b.local).toBe('fenced');
+    expect(sim.key?.holder).toBe('a');
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('secondary host dies: the primary runs alone and re-protects', () => {
+    const sim = newSim();
+    run(sim, 6000, { at: 3000, apply: (s) => ((s.b.agentUp = false), (s.b.local = 'dead'), (s.link = false)) });
+    expect(sim.a.local).toBe('serving-alone');
+    expect(sim.a.reprotecting).toBe(true);
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('startup with the primary cut off from etcd and the secondary: the primary fences itself, the secondary takes over only after that', () => {
+    const sim = newSim();
+    sim.a.etcdReachable = false;
+    sim.link = false;
+    run(sim, 8000);
+    expect(sim.a.local).toBe('fenced');
+    expect(servingAt(sim)).toEqual(['b']);
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('etcd down for everyone: the primary fences (no one may serve without proof), the secondary never promotes itself', () => {
+    const sim = newSim();
+    run(sim, 8000, { at: 3000, apply: (s) => ((s.a.etcdReachable = false), (s.b.etcdReachable = false)) });
+    expect(servingAt(sim)).toEqual([]);
+    expect(sim.b.local).toBe('colo-secondary');
+    expect(sim.servingTwice).toEqual([]);
+  });
+});
+
+describe('decision core: random fault sequences', () => {
+  it('never two actives over 300 runs of random partitions, etcd outages and kills', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let takeovers = 0;
+    for (let run = 0; run < 300; run++) {
+      const sim = newSim();
+      const faults = new Map<number, (s: Sim) => void>();
+      for (let i = 0; i < 6; i++) {
+        const at = Math.floor((1000 + random() * 12_000) / STEP) * STEP;
+        const pick = Math.floor(random() * 7);
+        faults.set(at, (s) => {
+          if (pick === 0) s.link = !s.link;
+          else if (pick === 1) s.a.etcdReachable = !s.a.etcdReachable;
+          else if (pick === 2) s.b.etcdReachable = !s.b.etcdReachable;
+          else if (pick === 3 && isServing(s.a.local)) s.a.local = 'dead';
+          else if (pick === 4 && isServing(s.b.local)) s.b.local = 'dead';
+          else if (pick === 5) s.a.agentUp = s.a.local === 'dead' ? false : s.a.agentUp;
+          else if (pick === 6) ((s.a.etcdReachable = false), (s.link = false));
+        });
+      }
+      while (sim.now < 20_000) {
+        faults.get(sim.now)?.(sim);
+        step(sim);
+      }
+      if (isServing(sim.b.local)) takeovers++;
+      expect({ run, servingTwice: sim.servingTwice.slice(0, 3), log: sim.servingTwice.length ? sim.log : [] }).toEqual({ run, servingTwice: [], log: [] });
+    }
+    expect(takeovers).toBeGreaterThan(30); // the faults did cause failovers
+  });
+});
