@@ -11,18 +11,21 @@
  *
  *       heartbeatIntervalMs x heartbeatMisses + fencingDeadlineMs < leaseTtlMs      (the invariant)
  *
+ * - etcd leases are whole seconds, at least 2 s (etcd raises shorter ones): leaseTtlMs must be.
  * - Worst-case recovery, from the failure to the standby being promoted: the lease was renewed
- *   just before the failure, so it expires leaseTtlMs later, and the standby sees that at its
- *   next tick, at most one heartbeat interval later:
+ *   just before the failure, so it expires leaseTtlMs later, etcd notices within its 500 ms
+ *   expiry loop, and the standby sees that at its next tick, at most one heartbeat interval later:
  *
- *       worstCaseRecoveryMs = leaseTtlMs + heartbeatIntervalMs
+ *       worstCaseRecoveryMs = leaseTtlMs + 500 + heartbeatIntervalMs
  *
  *   It leaves out the promotion itself (COLO failover on the secondary: milliseconds) and the
  *   guest's own recovery (TCP retransmits, application timeouts).
  *
- * Not yet enforced at runtime: orbit_ft_vm has no timing attributes until the monitor (issue 6)
- * lands; then these values are passed through unchanged.
+ * The arithmetic is the runtime's own (provider/runtime/timing.ts), so synth, the provider's plan
+ * and the agents agree. The values are passed to orbit_ft_vm; the agents that act on them are
+ * not built yet (issue 6).
  */
+import * as runtime from '../provider/runtime/timing';
 
 export interface FailoverTimingProps {
   /**
@@ -73,12 +76,17 @@ export function fencedWithinMs(timing: FailoverTiming): number {
   return timing.heartbeatIntervalMs * timing.heartbeatMisses + timing.fencingDeadlineMs;
 }
 
-/** Whether the old active half is always fenced before its lease expires. */
+/** Whether the old active half is always fenced before its lease expires (and the lease is one etcd can grant). */
 export function timingIsSafe(timing: FailoverTiming): boolean {
-  return fencedWithinMs(timing) < timing.leaseTtlMs;
+  return runtime.timingProblems(timing).length === 0;
 }
 
-/** leaseTtlMs + heartbeatIntervalMs (see above). */
+/** What is wrong with the timing besides the invariant (lease not whole seconds, or shorter than etcd allows). */
+export function leaseProblems(timing: FailoverTiming): string[] {
+  return runtime.timingProblems(timing).filter((p) => p.startsWith('leaseTtlMs must'));
+}
+
+/** leaseTtlMs + 500 + heartbeatIntervalMs (see above). */
 export function worstCaseRecoveryMs(timing: FailoverTiming): number {
-  return timing.leaseTtlMs + timing.heartbeatIntervalMs;
+  return runtime.worstCaseRecoveryMs(timing);
 }

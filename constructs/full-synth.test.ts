@@ -35,7 +35,7 @@ describe('Testing.fullSynth', () => {
     const config = stackJson(outdir, 'two-sites');
     expect(Object.keys(config.resource.orbit_ft_vm).sort()).toEqual(['db', 'reports', 'web']);
     expect(Object.keys(config.resource.orbit_vm)).toEqual(['batch']);
-    expect(config.output.db_worst_case_recovery_ms.value).toBe(2200);
+    expect(config.output.db_worst_case_recovery_ms.value).toBe(2700);
     expect(config.output.reports_worst_case_recovery_ms.value).toMatch(/^manual/);
     const db = config.resource.orbit_ft_vm.db;
     expect(db.primary_host.split('-')[0]).not.toBe(db.secondary_host.split('-')[0]);

@@ -35,15 +35,16 @@ describe('HighlyAvailableVm', () => {
     expect(Object.keys(config.output)).toEqual(['web_worst_case_recovery_ms']);
   });
 
-  test('exposes the worst-case recovery time as a property and an output (defaults: 2000 + 200 ms)', () => {
+  test('exposes the worst-case recovery time as a property and an output (defaults: 2000 + 500 + 200 ms)', () => {
     const { stack } = twoSites();
     const web = new HighlyAvailableVm(stack, 'web', { disks, network });
-    expect(web.worstCaseRecoveryMs).toBe(2200);
+    expect(web.worstCaseRecoveryMs).toBe(2700);
     expect(web.timing).toEqual(FAILOVER_TIMING_DEFAULTS);
-    expect(synthObject(stack).output.web_worst_case_recovery_ms.value).toBe(2200);
+    expect(synthObject(stack).output.web_worst_case_recovery_ms.value).toBe(2700);
 
-    const fast = new HighlyAvailableVm(stack, 'fast', { disks, network, heartbeatIntervalMs: 50, heartbeatMisses: 4, fencingDeadlineMs: 300, leaseTtlMs: 600 });
-    expect(fast.worstCaseRecoveryMs).toBe(650);
+    const fast = new HighlyAvailableVm(stack, 'fast', { disks, network, heartbeatIntervalMs: 50, heartbeatMisses: 4, fencingDeadlineMs: 300, leaseTtlMs: 2000 });
+    expect(fast.worstCaseRecoveryMs).toBe(2550);
+    expect(synthObject(stack).resource.orbit_ft_vm.fast).toMatchObject({ heartbeat_interval_ms: 50, heartbeat_misses: 4, fencing_deadline_ms: 300, lease_ttl_ms: 2000 });
   });
 
   test('the default timing is safe with margin', () => {

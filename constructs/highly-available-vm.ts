@@ -132,6 +132,10 @@ export class HighlyAvailableVm extends Construct {
       primaryHost: primary.hostName,
       secondaryHost: secondary.hostName,
       checkpointDelayMs: props.checkpointDelayMs,
+      heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
+      heartbeatMisses: this.timing.heartbeatMisses,
+      fencingDeadlineMs: this.timing.fencingDeadlineMs,
+      leaseTtlMs: this.timing.leaseTtlMs,
       network: { bridge: props.network.bridge, mac: props.network.mac, model: props.network.model },
       provider: topology.provider,
     });
@@ -142,7 +146,7 @@ export class HighlyAvailableVm extends Construct {
       value: this.worstCaseRecoveryMs ?? 'manual: cross-site failover waits for an operator',
       description:
         `Worst-case time in ms from losing the active half of ${this.vmName} to the standby taking over ` +
-        '(lease TTL + heartbeat interval). Not enforced at runtime yet: orbit_ft_vm does not take the monitor timing yet.',
+        "(lease TTL + etcd's 500 ms expiry loop + heartbeat interval). The failover agents that act on this timing are not built yet (issue 6).",
     });
     topology._registerAddress(`output.${useStableLogicalId(this.worstCaseRecoveryOutput)}`, this.worstCaseRecoveryOutput);
   }

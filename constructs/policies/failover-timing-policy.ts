@@ -6,7 +6,7 @@
 import { Annotations } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { describeProblem } from '../errors';
-import { fencedWithinMs, timingIsSafe } from '../failover-timing';
+import { fencedWithinMs, leaseProblems, timingIsSafe } from '../failover-timing';
 import { HighlyAvailableVm } from '../highly-available-vm';
 import { OrbitPolicy } from './orbit-policy';
 
@@ -18,6 +18,18 @@ export class FailoverTimingPolicy implements OrbitPolicy {
     const t = node.timing;
     if (timingIsSafe(t)) return;
     const fenced = fencedWithinMs(t);
+    if (fenced < t.leaseTtlMs) {
+      Annotations.of(node).addError(
+        describeProblem({
+          what: `The failover lease of "${node.vmName}" cannot be granted as declared: ${leaseProblems(t).join('; ')}`,
+          prop: 'leaseTtlMs',
+          value: t.leaseTtlMs,
+          allowed: 'whole seconds, at least 2000 ms (etcd leases are whole seconds, and etcd raises shorter ones)',
+          fix: `set leaseTtlMs to ${Math.max(2000, Math.ceil(t.leaseTtlMs / 1000) * 1000)}`,
+        }),
+      );
+      return;
+    }
     const maxFencing = t.leaseTtlMs - t.heartbeatIntervalMs * t.heartbeatMisses - 1;
     Annotations.of(node).addError(
       describeProblem({
@@ -27,9 +39,9 @@ export class FailoverTimingPolicy implements OrbitPolicy {
           'so the standby could take over while the old active half still runs',
         prop: 'leaseTtlMs',
         value: t.leaseTtlMs,
-        allowed: `more than ${fenced} ms with these heartbeat and fencing settings`,
+        allowed: `more than ${fenced} ms with these heartbeat and fencing settings, in whole seconds`,
         fix:
-          `raise leaseTtlMs above ${fenced}` +
+          `raise leaseTtlMs to ${Math.floor(fenced / 1000) * 1000 + 1000} (whole seconds)` +
           (maxFencing >= 1 ? `, or lower fencingDeadlineMs to ${maxFencing} or less` : '') +
           ', or detect sooner (smaller heartbeatIntervalMs or heartbeatMisses)',
       }),

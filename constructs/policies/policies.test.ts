@@ -94,7 +94,15 @@ describe('Orbit policies', () => {
       '[test/web] The failover timing of "web" is unsafe: heartbeatIntervalMs x heartbeatMisses + fencingDeadlineMs = 500 x 3 + 1000 = 2500 ms, not below leaseTtlMs = 2000 ms',
     );
     expect(message).toContain('Got leaseTtlMs = 2000.');
-    expect(message).toContain('Fix: raise leaseTtlMs above 2500, or lower fencingDeadlineMs to 499 or less');
+    expect(message).toContain('Fix: raise leaseTtlMs to 3000 (whole seconds), or lower fencingDeadlineMs to 499 or less');
+  });
+
+  test('failover timing: a lease etcd cannot grant (not whole seconds, or under 2 s)', () => {
+    const { stack } = twoSites();
+    new HighlyAvailableVm(stack, 'web', { disks, network, heartbeatIntervalMs: 100, heartbeatMisses: 3, fencingDeadlineMs: 500, leaseTtlMs: 2500 });
+    const message = synthError(stack);
+    expect(message).toContain('[test/web] The failover lease of "web" cannot be granted as declared: leaseTtlMs must be whole seconds');
+    expect(message).toContain('Fix: set leaseTtlMs to 3000');
   });
 
   test('every error is reported at once, as error annotations', () => {

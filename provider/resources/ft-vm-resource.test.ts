@@ -27,6 +27,11 @@ const config = (overrides: Partial<FtVm> = {}): FtVm => ({
   initrd_path: null,
   kernel_cmdline: null,
   checkpoint_delay_ms: 2000,
+  heartbeat_interval_ms: 200,
+  heartbeat_misses: 3,
+  fencing_deadline_ms: 800,
+  lease_ttl_ms: 2000,
+  worst_case_recovery_ms: null,
   status: null,
   active_host: null,
   standby_host: null,
@@ -84,4 +89,13 @@ test('an unknown host fails the plan at the attribute that names it', async () =
   const error = await orbitErrorOf(plan(config({ secondary_host: 'site-z' }), null));
   expect(error.message).toBe('Unknown host "site-z"');
   expect(error.attribute).toEqual(['secondary_host']);
+});
+
+test('the monitor timing is planned with its worst-case recovery, and an unsafe timing names the values and the fix', async () => {
+  expect((await plan(config(), null)).planned.worst_case_recovery_ms).toBe(2000 + 500 + 200);
+  const error = await orbitErrorOf(Promise.resolve().then(() => ftVmResource.validate!({ config: config({ fencing_deadline_ms: 1500 }), diagnostics: new Diagnostics() })));
+  expect(error.message).toBe('The failover monitor timing is unsafe');
+  expect(error.attribute).toEqual(['lease_ttl_ms']);
+  expect(error.detail).toContain('200 ms x 3 + fencing 1500 ms = 2100 ms, lease 2000 ms');
+  expect(error.fix).toMatch(/raise leaseTtlMs to 3000/);
 });

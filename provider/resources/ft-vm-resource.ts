@@ -11,6 +11,10 @@
  *
  * Apply builds the whole COLO setup (colo-pair.ts); a failure leaves nothing on either host.
  * `checkpoint_delay_ms` changes on the running pair; everything else replaces it.
+ *
+ * The failover monitor's timing (heartbeat, misses, fencing deadline, lease TTL) is validated
+ * here as Patroni-style invariant and its worst-case recovery computed; the monitor agents
+ * that will act on it (issue 6) are not running yet, so today these settings are inert.
  */
 import { t } from '../protocol/cty-type';
 import { OrbitError } from '../framework/errors';
@@ -25,6 +29,7 @@ import { readPairRecord, writePairRecord } from '../hosts/colo-pair-record';
 import { withQmp } from '../hosts/qemu-process';
 import { SshSession } from '../hosts/ssh-session';
 import { VM_LIMITS } from '../hosts/vm-spec';
+import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, timingProblems, worstCaseRecoveryMs } from '../runtime/timing';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 
 const DEFAULT_MEMORY_MIB = 512;
@@ -52,6 +57,29 @@ export const ftVmSchema = schema({
       description: `Longest time between checkpoints while the two guests' outputs agree (QEMU x-checkpoint-delay), in ms. Default ${COLO_DEFAULTS.checkpointDelayMs}. A differing output forces a checkpoint at once. Changes apply to the running pair.`,
       validators: [integer(), between(100, 3_600_000)],
     }),
+    heartbeat_interval_ms: optional(t.number, {
+      default: DEFAULT_TIMING.heartbeatIntervalMs,
+      description: `Failover monitor: how often the active side renews its lease and the sides heartbeat each other, in ms. Default ${DEFAULT_TIMING.heartbeatIntervalMs}.`,
+      validators: [integer(), between(10, 60_000)],
+    }),
+    heartbeat_misses: optional(t.number, {
+      default: DEFAULT_TIMING.heartbeatMisses,
+      description: `Failover monitor: heartbeats (or lease renewals) missed in a row before a side acts. Default ${DEFAULT_TIMING.heartbeatMisses}.`,
+      validators: [integer(), between(1, 100)],
+    }),
+    fencing_deadline_ms: optional(t.number, {
+      default: DEFAULT_TIMING.fencingDeadlineMs,
+      description: `Failover monitor: how long a side that lost its lease has to stop its guest, in ms. Default ${DEFAULT_TIMING.fencingDeadlineMs}.`,
+      validators: [integer(), between(1, 600_000)],
+    }),
+    lease_ttl_ms: optional(t.number, {
+      default: DEFAULT_TIMING.leaseTtlMs,
+      description: `Failover monitor: lifetime of the active side's lease in etcd, in ms (whole seconds, at least 2000). Must exceed heartbeat_interval_ms x heartbeat_misses + fencing_deadline_ms, so a side cut off from etcd has stopped its guest before the other may take over. Default ${DEFAULT_TIMING.leaseTtlMs}.`,
+      validators: [integer(), between(1000, 3_600_000)],
+    }),
+    worst_case_recovery_ms: computed(t.number, {
+      description: 'From losing the active side to the standby holding the role, in ms: lease_ttl_ms + 500 (etcd\'s expiry loop) + heartbeat_interval_ms. Excludes the COLO failover itself (tens of ms).',
+    }),
     active_host: computed(t.string, { description: 'The host whose guest clients talk to now.' }),
     standby_host: computed(t.string, { description: 'The host holding the replica; null while unprotected.' }),
     protection: computed(t.string, {
@@ -73,6 +101,19 @@ export const ftVmResource = defineResource({
   schema: ftVmSchema,
 
   validate({ config }) {
+    const timing = timingOf(config);
+    if (timing) {
+      const problems = timingProblems(timing);
+      if (problems.length > 0) {
+        throw new OrbitError('The failover monitor timing is unsafe', {
+          attribute: 'lease_ttl_ms',
+          value: timing.leaseTtlMs,
+          detail: `${problems.join('\n')}\nNow: heartbeat ${timing.heartbeatIntervalMs} ms x ${timing.heartbeatMisses} + fencing ${timing.fencingDeadlineMs} ms = ${fencedWithinMs(timing)} ms, lease ${timing.leaseTtlMs} ms.`,
+          allowed: 'heartbeat_interval_ms x heartbeat_misses + fencing_deadline_ms < lease_ttl_ms, lease_ttl_ms in whole seconds >= 2000',
+          fix: problems.map((p) => /Fix: (.*)$/.exec(p)?.[1]).find(Boolean) ?? 'adjust the values as described above',
+        });
+      }
+    }
     if (typeof config.primary_host === 'string' && config.primary_host === config.secondary_host) {
       throw new OrbitError(`primary_host and secondary_host are the same host, "${config.primary_host}"`, {
         attribute: 'secondary_host',
@@ -90,6 +131,8 @@ export const ftVmResource = defineResource({
     const replacing = prior !== null && (machineChanges(prior, planned, { diskGrowsInPlace: false }) || planned.memory_mib !== prior.memory_mib || planned.primary_host !== prior.primary_host || planned.secondary_host !== prior.secondary_host);
     if (planAccelerator(planned, prior, replacing)) requireReplace('accelerator');
     planMachine(planned, prior, (config.network ?? []).map((nic) => nic?.mac !== null));
+    const timing = timingOf(planned);
+    planned.worst_case_recovery_ms = timing ? worstCaseRecoveryMs(timing) : undefined;
   },
 
   async create({ planned, config, provider, signal }) {
@@ -158,8 +201,8 @@ export const ftVmResource = defineResource({
 
 /** What Read observes (and create/update return): placement, protection, checkpoints, run state, and the accelerator in use. */
 function observedPart(state: FtVm): Partial<FtVm> {
-  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network } = state;
-  return { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network };
+  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms } = state;
+  return { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms };
 }
 
 /**
@@ -187,11 +230,36 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
     secondary_host: state.secondary_host!,
     memory_mib: spec.memoryMiB,
     checkpoint_delay_ms: record?.checkpointDelayMs ?? state.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
+    ...timingAttributes(state),
     active_host: pair.activeHost ?? active.host,
     standby_host: pair.standbyHost ?? null,
     protection: pair.protection,
     checkpoint_count: pair.checkpoints?.checkpoints ?? 0,
     last_checkpoint_pause_ms: pair.checkpoints?.lastPauseMs !== undefined ? Math.round(pair.checkpoints.lastPauseMs) : null,
+  };
+}
+
+/** The timing settings as the runtime sees them; undefined while any is unknown. */
+function timingOf(model: { heartbeat_interval_ms?: number | null; heartbeat_misses?: number | null; fencing_deadline_ms?: number | null; lease_ttl_ms?: number | null }): FailoverTiming | undefined {
+  const values = [model.heartbeat_interval_ms, model.heartbeat_misses, model.fencing_deadline_ms, model.lease_ttl_ms];
+  if (values.some((v) => v === undefined)) return undefined;
+  return {
+    heartbeatIntervalMs: model.heartbeat_interval_ms ?? DEFAULT_TIMING.heartbeatIntervalMs,
+    heartbeatMisses: model.heartbeat_misses ?? DEFAULT_TIMING.heartbeatMisses,
+    fencingDeadlineMs: model.fencing_deadline_ms ?? DEFAULT_TIMING.fencingDeadlineMs,
+    leaseTtlMs: model.lease_ttl_ms ?? DEFAULT_TIMING.leaseTtlMs,
+  };
+}
+
+/** The timing attributes of a state (not observable on the hosts: they are the monitor's settings), with the worst case. */
+function timingAttributes(state: FtVm | Unknowable<FtVm>): Pick<FtVm, 'heartbeat_interval_ms' | 'heartbeat_misses' | 'fencing_deadline_ms' | 'lease_ttl_ms' | 'worst_case_recovery_ms'> {
+  const timing = timingOf(state) ?? DEFAULT_TIMING;
+  return {
+    heartbeat_interval_ms: timing.heartbeatIntervalMs,
+    heartbeat_misses: timing.heartbeatMisses,
+    fencing_deadline_ms: timing.fencingDeadlineMs,
+    lease_ttl_ms: timing.leaseTtlMs,
+    worst_case_recovery_ms: worstCaseRecoveryMs(timing),
   };
 }
 

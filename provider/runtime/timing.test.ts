@@ -3,7 +3,6 @@ import {
   assertSafeTiming,
   DEFAULT_TIMING,
   describeTiming,
-  ETCD_EXPIRY_CHECK_MS,
   fencedWithinMs,
   leaseTtlSeconds,
   safetyMarginMs,
@@ -22,13 +21,13 @@ describe('failover timing (runtime)', () => {
     expect(describeTiming(DEFAULT_TIMING)).toBe('heartbeat 200 ms x 3 + fencing 800 ms = 1400 ms < lease 2000 ms (margin 600 ms); worst-case recovery 2700 ms');
   });
 
-  it('agrees with the construct side: same defaults, same invariant, worst case plus etcd expiry check', () => {
+  it('agrees with the construct side: same defaults, same invariant, same worst case', () => {
     expect(DEFAULT_TIMING).toEqual(constructTiming.FAILOVER_TIMING_DEFAULTS);
     const samples = [DEFAULT_TIMING, { heartbeatIntervalMs: 500, heartbeatMisses: 4, fencingDeadlineMs: 1000, leaseTtlMs: 3000 }, { heartbeatIntervalMs: 100, heartbeatMisses: 5, fencingDeadlineMs: 400, leaseTtlMs: 4000 }];
     for (const t of samples) {
       expect(timingProblems(t).some((p) => p.includes('must be < leaseTtlMs'))).toBe(!constructTiming.timingIsSafe(t));
       expect(fencedWithinMs(t)).toBe(constructTiming.fencedWithinMs(t));
-      expect(worstCaseRecoveryMs(t)).toBe(constructTiming.worstCaseRecoveryMs(t) + ETCD_EXPIRY_CHECK_MS);
+      expect(worstCaseRecoveryMs(t)).toBe(constructTiming.worstCaseRecoveryMs(t));
     }
   });
 

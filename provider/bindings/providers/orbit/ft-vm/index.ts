@@ -26,6 +26,24 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly cpuModel?: string;
   /**
+  * Failover monitor: how long a side that lost its lease has to stop its guest, in ms. Default 800.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#fencing_deadline_ms FtVm#fencing_deadline_ms}
+  */
+  readonly fencingDeadlineMs?: number;
+  /**
+  * Failover monitor: how often the active side renews its lease and the sides heartbeat each other, in ms. Default 200.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#heartbeat_interval_ms FtVm#heartbeat_interval_ms}
+  */
+  readonly heartbeatIntervalMs?: number;
+  /**
+  * Failover monitor: heartbeats (or lease renewals) missed in a row before a side acts. Default 3.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#heartbeat_misses FtVm#heartbeat_misses}
+  */
+  readonly heartbeatMisses?: number;
+  /**
   * Direct kernel boot: the initramfs on the host. Needs kernel_path.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#initrd_path FtVm#initrd_path}
@@ -43,6 +61,12 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_path FtVm#kernel_path}
   */
   readonly kernelPath?: string;
+  /**
+  * Failover monitor: lifetime of the active side's lease in etcd, in ms (whole seconds, at least 2000). Must exceed heartbeat_interval_ms x heartbeat_misses + fencing_deadline_ms, so a side cut off from etcd has stopped its guest before the other may take over. Default 2000.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#lease_ttl_ms FtVm#lease_ttl_ms}
+  */
+  readonly leaseTtlMs?: number;
   /**
   * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".
   *
@@ -454,9 +478,13 @@ export class FtVm extends cdktf.TerraformResource {
     this._accelerator = config.accelerator;
     this._checkpointDelayMs = config.checkpointDelayMs;
     this._cpuModel = config.cpuModel;
+    this._fencingDeadlineMs = config.fencingDeadlineMs;
+    this._heartbeatIntervalMs = config.heartbeatIntervalMs;
+    this._heartbeatMisses = config.heartbeatMisses;
     this._initrdPath = config.initrdPath;
     this._kernelCmdline = config.kernelCmdline;
     this._kernelPath = config.kernelPath;
+    this._leaseTtlMs = config.leaseTtlMs;
     this._machine = config.machine;
     this._memoryMib = config.memoryMib;
     this._name = config.name;
@@ -534,6 +562,54 @@ export class FtVm extends cdktf.TerraformResource {
     return this._cpuModel;
   }
 
+  // fencing_deadline_ms - computed: true, optional: true, required: false
+  private _fencingDeadlineMs?: number; 
+  public get fencingDeadlineMs() {
+    return this.getNumberAttribute('fencing_deadline_ms');
+  }
+  public set fencingDeadlineMs(value: number) {
+    this._fencingDeadlineMs = value;
+  }
+  public resetFencingDeadlineMs() {
+    this._fencingDeadlineMs = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get fencingDeadlineMsInput() {
+    return this._fencingDeadlineMs;
+  }
+
+  // heartbeat_interval_ms - computed: true, optional: true, required: false
+  private _heartbeatIntervalMs?: number; 
+  public get heartbeatIntervalMs() {
+    return this.getNumberAttribute('heartbeat_interval_ms');
+  }
+  public set heartbeatIntervalMs(value: number) {
+    this._heartbeatIntervalMs = value;
+  }
+  public resetHeartbeatIntervalMs() {
+    this._heartbeatIntervalMs = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get heartbeatIntervalMsInput() {
+    return this._heartbeatIntervalMs;
+  }
+
+  // heartbeat_misses - computed: true, optional: true, required: false
+  private _heartbeatMisses?: number; 
+  public get heartbeatMisses() {
+    return this.getNumberAttribute('heartbeat_misses');
+  }
+  public set heartbeatMisses(value: number) {
+    this._heartbeatMisses = value;
+  }
+  public resetHeartbeatMisses() {
+    this._heartbeatMisses = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get heartbeatMissesInput() {
+    return this._heartbeatMisses;
+  }
+
   // id - computed: true, optional: false, required: false
   public get id() {
     return this.getStringAttribute('id');
@@ -590,6 +666,22 @@ export class FtVm extends cdktf.TerraformResource {
   // last_checkpoint_pause_ms - computed: true, optional: false, required: false
   public get lastCheckpointPauseMs() {
     return this.getNumberAttribute('last_checkpoint_pause_ms');
+  }
+
+  // lease_ttl_ms - computed: true, optional: true, required: false
+  private _leaseTtlMs?: number; 
+  public get leaseTtlMs() {
+    return this.getNumberAttribute('lease_ttl_ms');
+  }
+  public set leaseTtlMs(value: number) {
+    this._leaseTtlMs = value;
+  }
+  public resetLeaseTtlMs() {
+    this._leaseTtlMs = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get leaseTtlMsInput() {
+    return this._leaseTtlMs;
   }
 
   // machine - computed: true, optional: true, required: false
@@ -694,6 +786,11 @@ export class FtVm extends cdktf.TerraformResource {
     return this._vcpus;
   }
 
+  // worst_case_recovery_ms - computed: true, optional: false, required: false
+  public get worstCaseRecoveryMs() {
+    return this.getNumberAttribute('worst_case_recovery_ms');
+  }
+
   // disk - computed: false, optional: true, required: false
   private _disk = new FtVmDiskList(this, "disk", false);
   public get disk() {
@@ -732,9 +829,13 @@ export class FtVm extends cdktf.TerraformResource {
       accelerator: cdktf.stringToTerraform(this._accelerator),
       checkpoint_delay_ms: cdktf.numberToTerraform(this._checkpointDelayMs),
       cpu_model: cdktf.stringToTerraform(this._cpuModel),
+      fencing_deadline_ms: cdktf.numberToTerraform(this._fencingDeadlineMs),
+      heartbeat_interval_ms: cdktf.numberToTerraform(this._heartbeatIntervalMs),
+      heartbeat_misses: cdktf.numberToTerraform(this._heartbeatMisses),
       initrd_path: cdktf.stringToTerraform(this._initrdPath),
       kernel_cmdline: cdktf.stringToTerraform(this._kernelCmdline),
       kernel_path: cdktf.stringToTerraform(this._kernelPath),
+      lease_ttl_ms: cdktf.numberToTerraform(this._leaseTtlMs),
       machine: cdktf.stringToTerraform(this._machine),
       memory_mib: cdktf.numberToTerraform(this._memoryMib),
       name: cdktf.stringToTerraform(this._name),
@@ -766,6 +867,24 @@ export class FtVm extends cdktf.TerraformResource {
         type: "simple",
         storageClassType: "string",
       },
+      fencing_deadline_ms: {
+        value: cdktf.numberToHclTerraform(this._fencingDeadlineMs),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      heartbeat_interval_ms: {
+        value: cdktf.numberToHclTerraform(this._heartbeatIntervalMs),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
+      heartbeat_misses: {
+        value: cdktf.numberToHclTerraform(this._heartbeatMisses),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
+      },
       initrd_path: {
         value: cdktf.stringToHclTerraform(this._initrdPath),
         isBlock: false,
@@ -783,6 +902,12 @@ export class FtVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      lease_ttl_ms: {
+        value: cdktf.numberToHclTerraform(this._leaseTtlMs),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
       machine: {
         value: cdktf.stringToHclTerraform(this._machine),
