@@ -4,7 +4,8 @@
  * on stderr), so `eval "$(npm run -s provider:install)"` sets up the shell.
  *
  * Layout, under <repo>/.cache/terraform (or --dir):
- *   provider/builds/<hash>/     the compiled provider (tsc output + .proto files), one per distinct build
+ *   provider/builds/<hash>/     the compiled provider (tsc output + .proto files) and the monitor agent's bundle
+ *                               (agent-bundle/, what apply installs on hosts), one per distinct build
  *   provider/current            symlink to the build in use, switched atomically
  *   provider/node_modules       symlink to the repo's node_modules, so builds resolve their dependencies
  *   mirror/registry.terraform.io/orbit/orbit/<version>/linux_amd64/terraform-provider-orbit_v<version>
@@ -31,6 +32,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
+import { buildAgentBundle } from '../provider/runtime/agent-bundle';
 
 const REPO = path.resolve(__dirname, '..');
 const PROVIDER_HOST = 'registry.terraform.io';
@@ -63,6 +65,8 @@ export function installProvider(options: { dir?: string; log?: (line: string) =>
   try {
     compile(staging, log);
     copyProtoFiles(staging);
+    const agent = buildAgentBundle(path.join(staging, 'agent-bundle'));
+    log(`bundled the monitor agent (release ${agent.release})`);
     buildHash = hashDirectory(staging).slice(0, 16);
     const target = path.join(buildsDir, buildHash);
     changed = readLink(path.join(providerDir, 'current')) !== path.join('builds', buildHash);

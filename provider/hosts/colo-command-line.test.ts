@@ -43,6 +43,7 @@ test('the primary: quorum drives around its images, the packet filters and colo-
   expect(joined).toContain(`-D ${coloPaths('db-1').traceLog} -trace enable=colo_vm_state_change`);
   // A monitor of its own for failover, next to the driver's.
   expect(joined).toContain('-chardev socket,id=qmp-failover,path=/run/orbit/db-1/qmp-failover.sock,server=on,wait=off -mon chardev=qmp-failover,mode=control');
+  expect(joined).toContain('-chardev socket,id=qmp-agent,path=/run/orbit/db-1/qmp-agent.sock,server=on,wait=off -mon chardev=qmp-agent,mode=control');
   expect(joined).toContain('-mon chardev=qmp0,mode=control');
   // The NIC's netdev exists before the filters that name it, and QEMU still daemonizes last.
   expect(args.indexOf('-netdev')).toBeLessThan(args.indexOf('-object'));

@@ -81,6 +81,12 @@ export interface ColoPaths {
    * failover must never wait behind an inspection or a monitor agent holding the main socket.
    */
   failoverQmpSocket: string;
+  /**
+   * A third QMP monitor for the host's monitor agent, which stays connected to watch the QEMU
+   * (events, run state, COLO mode, whether it answers at all) without ever holding the
+   * provider's or the failover's monitor.
+   */
+  agentQmpSocket: string;
   activeDisk: (i: number) => string;
   hiddenDisk: (i: number) => string;
 }
@@ -91,6 +97,7 @@ export function coloPaths(vm: string): ColoPaths {
     pairFile: `${STATE_ROOT}/${vm}/colo.json`,
     traceLog: `${runDir}/colo-trace.log`,
     failoverQmpSocket: `${runDir}/qmp-failover.sock`,
+    agentQmpSocket: `${runDir}/qmp-agent.sock`,
     activeDisk: (i) => `${runDir}/colo-active${i}.qcow2`,
     hiddenDisk: (i) => `${runDir}/colo-hidden${i}.qcow2`,
   };
@@ -99,7 +106,7 @@ export function coloPaths(vm: string): ColoPaths {
 /** The trace events the checkpoint statistics are read from (colo-checkpoint-trace.ts). */
 export const COLO_TRACE_EVENTS = ['colo_vm_state_change', 'colo_send_message', 'colo_receive_message', 'colo_failover_set_state'] as const;
 
-/** What both sides get: the trace log and the failover monitor. */
+/** What both sides get: the trace log, the failover monitor and the agent's monitor. */
 function commonArgs(vm: string): string[] {
   const paths = coloPaths(vm);
   return [
@@ -107,6 +114,8 @@ function commonArgs(vm: string): string[] {
     ...COLO_TRACE_EVENTS.flatMap((event) => ['-trace', `enable=${event}`]),
     '-chardev', `socket,id=qmp-failover,path=${qemuValue(paths.failoverQmpSocket)},server=on,wait=off`,
     '-mon', 'chardev=qmp-failover,mode=control',
+    '-chardev', `socket,id=qmp-agent,path=${qemuValue(paths.agentQmpSocket)},server=on,wait=off`,
+    '-mon', 'chardev=qmp-agent,mode=control',
   ];
 }
 

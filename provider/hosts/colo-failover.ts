@@ -10,7 +10,7 @@
  * Both are safe to run again: a survivor that already failed over is returned as is, and
  * every QMP step tolerates "already done".
  */
-import { coloPaths } from './colo-command-line';
+import { coloPaths, coloPorts } from './colo-command-line';
 import { ColoError, readPairRecord, writePairRecord } from './colo-pair-record';
 import { errorMessage } from './host-errors';
 import { QmpClient } from './qmp-client';
@@ -56,14 +56,23 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
   );
   let qmp: QmpClient | undefined;
   try {
-    const [record, peer, connected] = await Promise.all([
-      readPairRecord(survivor, vm),
-      options.peer ? inspectVm(options.peer, vm, { skipStatus: true }) : undefined,
-      connecting,
-    ]);
-    if ('qmp' in connected) qmp = connected.qmp;
+    const [record, peer] = await Promise.all([readPairRecord(survivor, vm), options.peer ? inspectVm(options.peer, vm, { skipStatus: true }) : undefined]);
     if (!record) throw fail(`${survivor.host.name} has no pair record for the VM (${vmPaths(vm).stateDir}/colo.json)`, 'fail over on a host of the pair (inspectPair lists them)');
     if (record.role === 'fenced') throw fail(`${survivor.host.name} was fenced: its guest was stopped for good`, 'fail over on the other host of the pair');
+    if (peer?.state === 'running' && record.role === 'secondary') {
+      throw fail(
+        `the primary's QEMU still runs on ${options.peer!.host.name} (pid ${peer.pid}); failing over now would make two guests serve`,
+        `fence the primary first (fence on ${options.peer!.host.name}), or fail over only once it is known dead`,
+      );
+    }
+    // The lost side may be unreachable rather than dead (host down, link cut): nothing answers
+    // the survivor's replication sockets, not even with a reset. A primary then hangs in a
+    // checkpoint (draining a write to the secondary's NBD export with the BQL held), and its
+    // monitor cannot even take the failover command. Aborting those connections first makes
+    // the stuck calls fail at once, as they would if the lost side had died outright.
+    if (record.role === 'primary' || record.role === 'secondary') await cutReplicationLinks(survivor, vm, record.role);
+    const connected = await connecting;
+    if ('qmp' in connected) qmp = connected.qmp;
     if (!qmp) {
       const here = await inspectVm(survivor, vm, { skipStatus: true });
       if (here.state !== 'running') {
@@ -79,12 +88,6 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
     if (record.role === 'solo') {
       const { status } = await qmp.execute<{ status: string }>('query-status');
       return { ...base, survivorWas: record.startedAs, alreadyFailedOver: true, qmpMs: 0, status };
-    }
-    if (peer?.state === 'running' && record.role === 'secondary') {
-      throw fail(
-        `the primary's QEMU still runs on ${options.peer!.host.name} (pid ${peer.pid}); failing over now would make two guests serve`,
-        `fence the primary first (fence on ${options.peer!.host.name}), or fail over only once it is known dead`,
-      );
     }
 
     const survivorWas = record.role;
@@ -113,8 +116,25 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
     await writePairRecord(survivor, { vm, role: 'solo', startedAs: record.startedAs, primary: { name: survivor.host.name, address: survivorAddress(record, survivor) }, checkpointDelayMs: record.checkpointDelayMs, generation });
     return { ...base, survivorWas, alreadyFailedOver: false, qmpMs, callMs: Date.now() - started, status, generation };
   } finally {
-    await qmp?.close();
+    if (qmp) await qmp.close();
+    // Refused before the connection was taken: close it whenever it comes.
+    else void connecting.then((c) => ('qmp' in c ? c.qmp.close() : undefined)).catch(() => undefined);
   }
+}
+
+/**
+ * Aborts the survivor's established TCP connections of the pair's replication (`ss -K`, the
+ * kernel's socket destroy: the blocked calls in QEMU fail with ECONNABORTED). By port, so that
+ * nothing else between the two hosts (SSH, other pairs) is touched. A primary's connections go
+ * out to the secondary's migration and NBD ports and in to its own mirror and compare ports; a
+ * secondary's the other way round.
+ */
+export async function cutReplicationLinks(session: SshSession, vm: string, role: 'primary' | 'secondary'): Promise<void> {
+  const p = coloPorts(vm);
+  const [out, into] = role === 'primary' ? ['dport', 'sport'] : ['sport', 'dport'];
+  const filter = `( ${out} = :${p.migration} or ${out} = :${p.nbd} or ${into} = :${p.mirror} or ${into} = :${p.compareSecondary} )`;
+  // Best effort: a kernel without socket destroy (CONFIG_INET_DIAG_DESTROY) refuses, and the failover proceeds as before.
+  await session.exec(`ss -K -t state established '${filter}' >/dev/null 2>&1; true`, { timeoutMs: 5000, allowFailure: true });
 }
 
 /** The COLO quorum drives of the VM (`colo-disk<i>`), from QEMU itself. */

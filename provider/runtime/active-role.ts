@@ -3,9 +3,11 @@
  * serves; everyone else must not. Patroni's leader key, for a VM.
  *
  * - Acquire: grant a lease (TTL = timing.leaseTtlMs), then ONE transaction: if the key
- *   /orbit/v1/pairs/<vm>/active does not exist (create revision 0), put it with the lease;
- *   else read it. Exactly one contender's put wins; the key's mod revision is the holder's
- *   fencing token (it grows with every new holder: a stale holder's token is smaller).
+ *   /orbit/v1/pairs/<vm>/active does not exist (create revision 0), put it with the lease,
+ *   and put /orbit/v1/pairs/<vm>/last-holder (no lease: it outlives the holding, so a standby
+ *   can tell "the peer held it and let it go" from "nobody ever held it", even after its own
+ *   agent restarted); else read it. Exactly one contender's put wins; the key's mod revision is
+ *   the holder's fencing token (it grows with every new holder: a stale holder's token is smaller).
  * - Renew: a keepalive every heartbeatIntervalMs, each with a deadline of one interval.
  *   etcd's expiry is at least (the moment the last confirmed renewal was SENT) + TTL.
  * - Loss: when no renewal has been confirmed for interval x misses since the last confirmed
@@ -55,6 +57,19 @@ export interface ActiveRoleOptions {
   readonly onLost: (loss: RoleLoss) => void;
   /** Called after every confirmed renewal (for the lease-renew-latency metric). */
   readonly onRenewed?: (latencyMs: number) => void;
+  /**
+   * Called whenever the role is confirmed (acquired, adopted, renewed) with the moment the
+   * confirmed request was SENT: etcd's expiry is at least that + TTL (the watchdog deadline).
+   */
+  readonly onConfirmed?: (confirmedSentAt: number) => void;
+}
+
+/** The role as etcd has it now. */
+export interface RoleState {
+  /** The holder now (undefined: vacant). */
+  readonly holder?: RoleRecord & { readonly fencingToken: bigint };
+  /** The host that acquired it last (undefined: nobody ever did). */
+  readonly lastHolder?: string;
 }
 
 interface Holding {
@@ -67,6 +82,7 @@ interface Holding {
 
 export class ActiveRole {
   readonly key: string;
+  private readonly lastHolderKey: string;
   private holding?: Holding;
   /** The lease of a holding that was lost: release() still revokes it (after fencing). */
   private lostLeaseId?: string;
@@ -77,6 +93,7 @@ export class ActiveRole {
     private readonly options: ActiveRoleOptions,
   ) {
     this.key = pairKeys(options.vm).active;
+    this.lastHolderKey = pairKeys(options.vm).lastHolder;
     assertSafeTiming(options.timing, `VM ${options.vm} (active role)`);
   }
 
@@ -112,7 +129,10 @@ export class ActiveRole {
       const txn = await this.etcd.kv.txn(
         {
           compare: [{ key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-          success: [{ request_put: { key, value: Buffer.from(JSON.stringify(record)), lease: leaseId } }],
+          success: [
+            { request_put: { key, value: Buffer.from(JSON.stringify(record)), lease: leaseId } },
+            { request_put: { key: Buffer.from(this.lastHolderKey), value: Buffer.from(this.options.self) } },
+          ],
           failure: [{ request_range: { key } }],
         },
         this.deadline(),
@@ -162,6 +182,15 @@ export class ActiveRole {
     const kv = response.kvs[0];
     const record = kv ? parseRecord(kv) : undefined;
     return kv && record ? { ...record, fencingToken: BigInt(kv.mod_revision) } : undefined;
+  }
+
+  /** Holder and last holder in one atomic read. Throws if etcd does not answer. */
+  async state(): Promise<RoleState> {
+    const txn = await this.etcd.kv.txn({ compare: [], success: [{ request_range: { key: Buffer.from(this.key) } }, { request_range: { key: Buffer.from(this.lastHolderKey) } }], failure: [] }, this.deadline());
+    const kv = txn.responses[0]?.response_range?.kvs?.[0];
+    const record = kv ? parseRecord(kv) : undefined;
+    const last = txn.responses[1]?.response_range?.kvs?.[0]?.value.toString();
+    return { holder: kv && record ? { ...record, fencingToken: BigInt(kv.mod_revision) } : undefined, lastHolder: last || record?.holder };
   }
 
   /**
@@ -232,6 +261,7 @@ export class ActiveRole {
     const holding: Holding = { leaseId, fencingToken, lastConfirmedSentAt: confirmedSentAt };
     this.holding = holding;
     this.armLossTimer(holding);
+    this.options.onConfirmed?.(confirmedSentAt);
     holding.renewTimer = setInterval(() => void this.renew(holding), this.options.timing.heartbeatIntervalMs);
   }
 
@@ -254,6 +284,7 @@ export class ActiveRole {
       if (sentAt > holding.lastConfirmedSentAt) {
         holding.lastConfirmedSentAt = sentAt;
         this.armLossTimer(holding);
+        this.options.onConfirmed?.(sentAt);
       }
       this.options.onRenewed?.(Date.now() - sentAt);
     } catch {

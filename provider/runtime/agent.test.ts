@@ -61,7 +61,7 @@ test('verifies specs, follows new ones, heartbeats its peer, and does nothing wi
   fs.writeFileSync(path.join(dir, 'spec.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   fs.writeFileSync(path.join(dir, 'hb.key'), randomBytes(32));
   const ports = { a: await freePort(), b: await freePort() };
-  const host = (name: 'a' | 'b') => ({ name: `host-${name}`, sshAddress: '127.0.0.1', sshPort: 22, replicationAddress: '127.0.0.1', heartbeatAddress: '127.0.0.1', heartbeatPort: ports[name] });
+  const host = (name: 'a' | 'b') => ({ name: `host-${name}`, sshAddress: '127.0.0.1', sshPort: 22, sshUser: 'root', hostKeys: [`SHA256:${'A'.repeat(43)}`], replicationAddress: '127.0.0.1', heartbeatAddress: '127.0.0.1', heartbeatPort: ports[name] });
   // Random VM names: nothing of them exists under /var/lib/orbit or /run/orbit on this machine.
   const suffix = randomBytes(3).toString('hex');
   const spec = (vm: string): PairRuntimeSpec => ({ version: 1, vm, generation: 1, hosts: [host('a'), host('b')], spareHosts: [], timing: DEFAULT_TIMING });
@@ -85,13 +85,17 @@ test('verifies specs, follows new ones, heartbeats its peer, and does nothing wi
   await client.put(pairKeys(`late-${suffix}`).spec).value(JSON.stringify(signPairSpec(spec(`late-${suffix}`), privateKey)));
 
   for (const name of ['a', 'b'] as const) {
-    const status = await until(`agent ${name} to see both pairs with its peer alive`, () => {
+    const other = name === 'a' ? 'host-b' : 'host-a';
+    const status = await until(`agent ${name} to see both pairs with the other agent heard`, () => {
       const s = readStatus(config(name).statusPath!);
       const pairs = s?.pairs ?? {};
-      return pairs[`early-${suffix}`]?.peerState === 'dead' && pairs[`late-${suffix}`]?.peerState === 'dead' ? s : undefined;
+      const heard = (vm: string) => pairs[vm]?.hosts[other]?.alive === true && pairs[vm]?.hosts[other]?.state === 'dead';
+      return heard(`early-${suffix}`) && heard(`late-${suffix}`) ? s : undefined;
     });
     expect(Object.keys(status.pairs).sort()).toEqual([`early-${suffix}`, `late-${suffix}`]);
-    expect(status.pairs[`early-${suffix}`]).toMatchObject({ role: 'vacant', local: 'dead', peer: 'alive', etcd: 'reachable' });
+    // No guest here, so no COLO peer either: heartbeats are per host of the spec.
+    expect(status.pairs[`early-${suffix}`]).toMatchObject({ role: 'vacant', local: 'dead', protection: 'down', etcd: 'reachable' });
+    expect(status.pairs[`early-${suffix}`].peerHost).toBeUndefined();
     const log = fs.readFileSync(config(name).logPath!, 'utf8');
     expect(log).toMatch(/"key":"\/orbit\/v1\/pairs\/forged-[0-9a-f]+\/spec".*"msg":"pair spec refused"/);
   }

@@ -1,20 +1,22 @@
 /**
- * The failover monitor agent (issue 6): one process per host. It watches the signed pair specs
- * in etcd, and for every pair that names this host runs the loop observe -> decide -> act:
+ * The failover monitor agent: one process per host (started and restarted by its supervisor,
+ * supervisor.ts; installed by the provider, agent-install.ts). It watches the signed pair specs
+ * in etcd and, for every pair that names this host (as one of its two hosts or as a spare),
+ * runs the loop observe -> decide -> act every tick (20 ms):
  *
- *   observe  this host's guest (pair record + QEMU pid, read from the local filesystem: no QMP,
- *            no shell, so a tick costs microseconds), the peer's heartbeats, the active role in
- *            etcd (ActiveRole; a range read while not holding it);
+ *   observe  this host's copy of the guest (local-guest.ts: pair record + QEMU pid, and
+ *            qemu-watch.ts: does the QEMU still answer QMP), the COLO peer's heartbeats, the
+ *            active role in etcd (active-role.ts);
  *   decide   decision.ts (pure);
  *   act      acquire / release the role, `failover` or `fence` on this host through a
- *            LocalSession (no peer session: the peer is dead or fenced by then).
+ *            LocalSession, or start a re-protection onto another host (auto-reprotect.ts).
  *
- * Re-protection is not done by the agent (spareAvailable is always false): whoever re-protects
- * (the provider, an operator, the lab test) calls `reprotect`; the agents follow the new roles
- * from the pair records and etcd, so the spec need not change.
+ * Every confirmed hold of the role moves this host's watchdog deadline (serving-deadline.ts):
+ * if the agent dies or hangs, its supervisor fences the guest before the lease can expire.
  *
- * Logs: pino JSON lines. Status: an optional JSON file rewritten on every change (for tests
- * and operators).
+ * Observability: pino JSON log lines, failover/fence/re-protection events in etcd under the
+ * pair's events/ prefix, Prometheus metrics (metrics.ts) on the management address, and a
+ * status file (JSON, rewritten on change) that the provider and operators read.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -23,20 +25,27 @@ import pino, { Logger } from 'pino';
 import { KeyObject } from 'crypto';
 import { failover, fence } from '../hosts/colo-failover';
 import { coloPaths } from '../hosts/colo-command-line';
-import { vmPaths } from '../hosts/qemu-command-line';
 import { errorMessage } from '../hosts/host-errors';
 import { ActiveRole } from './active-role';
-import { Action, decide, RoleView } from './decision';
+import { AutoReprotect, ReprotectAttempt } from './auto-reprotect';
+import { ColoTraceTail } from './colo-trace-tail';
+import { Action, COLO_SLACK_MS, decide, Observation, RoleView } from './decision';
 import { connectEtcd } from './etcd-connection';
 import { GuestState, HeartbeatEndpoint, HeartbeatPeer } from './heartbeat';
+import { LocalGuest, readLocalGuest } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
+import { AgentMetrics, ProtectionView } from './metrics';
 import { KEY_PREFIX, loadVerifyKey, pairKeys, PairRuntimeSpec, verifyPairSpec } from './pair-spec';
-import { DEFAULT_TIMING } from './timing';
+import { QEMU_WATCH_DEFAULTS, QemuWatch } from './qemu-watch';
+import { removeServingDeadline, writeServingDeadline } from './serving-deadline';
+import { DEFAULT_TIMING, fencedWithinMs } from './timing';
 
 export interface AgentConfig {
   /** This host's name, as in the pair specs. */
   host: string;
-  etcd: { endpoints: string[]; caPath: string; certPath: string; keyPath: string };
+  /** The installed release (reported in the status file and metrics). */
+  release?: string;
+  etcd: { endpoints: string[]; caPath?: string; certPath?: string; keyPath?: string };
   /** PEM (SPKI) Ed25519 public key that verifies the pair specs. */
   specPublicKeyPath: string;
   heartbeat: {
@@ -45,91 +54,73 @@ export interface AgentConfig {
     port: number;
     /** At least 32 bytes, the same on every host of the cluster. */
     keyPath: string;
-    /** Default: DEFAULT_TIMING (the pair specs' timing should match; a mismatch is logged). */
-    intervalMs?: number;
-    misses?: number;
   };
+  /** Prometheus metrics at http://address:port/metrics; none when absent. */
+  metrics?: { address: string; port: number };
+  /** The identity for re-protecting onto other hosts; without it the agent never re-protects. */
+  ssh?: { privateKeyPath: string };
   /** JSON lines; default stdout. */
   logPath?: string;
   /** Rewritten (atomically) whenever a pair's status changes. */
   statusPath?: string;
   /** Loop period per pair. Default 20 ms. */
   tickMs?: number;
+  /** A QEMU that has not answered QMP for this long is fenced. Default 5000 ms. */
+  qemuHungAfterMs?: number;
 }
 
 export interface PairStatus {
   role: RoleView;
   local: GuestState;
+  /** This side's view of the pair's protection. */
+  protection: ProtectionView;
+  /** The COLO peer of this host's copy (none when alone). */
+  peerHost?: string;
   peer: 'alive' | 'lost';
   peerState: GuestState;
   etcd: 'reachable' | 'unreachable';
   /** What the last decision did or why it waited. */
   last: string;
   failovers: number;
+  reprotections: number;
+  reprotecting?: string;
+  qemu?: { answering: boolean; status?: string; coloMode?: string };
+  /** Every other host of the spec, as its agent's heartbeats say: heard now, and its copy's state. */
+  hosts: Record<string, { alive: boolean; state: GuestState }>;
 }
 
 export interface AgentStatus {
   host: string;
+  release?: string;
   pid: number;
   startedAt: string;
-  /** Set once the initial spec read and the heartbeat socket are done. */
+  /** Set once the initial spec read, the heartbeat socket and the metrics server are up. */
   ready: boolean;
   pairs: Record<string, PairStatus>;
 }
 
 interface Pair {
   spec: PairRuntimeSpec;
-  peer: PairRuntimeSpec['hosts'][number];
   role: ActiveRole;
   lost: boolean;
-  lastHolder: 'self' | 'peer' | 'none';
-  lastRoleAt: number;
   view: RoleView;
+  lastHolder?: string;
   etcdReachable: boolean;
-  local: GuestState;
+  guest: LocalGuest;
+  watchingSince: number;
+  lastRoleAt: number;
   busy: boolean;
   retryAt: number;
   last: string;
   failovers: number;
+  reprotections: number;
+  reprotectingOnto?: string;
+  qemu: QemuWatch;
+  qemuPid?: number;
+  trace: ColoTraceTail;
 }
 
 const RETRY_AFTER_ERROR_MS = 1000;
-
-/**
- * This host's guest of `vm`, from the pair record and the QEMU pid file (the agent runs in the
- * host's own mount namespace: /var/lib/orbit, /run/orbit are the host's).
- */
-export function localGuestState(vm: string): GuestState {
-  let role: string | undefined;
-  try {
-    role = (JSON.parse(fs.readFileSync(coloPaths(vm).pairFile, 'utf8')) as { role?: string }).role;
-  } catch {
-    role = undefined;
-  }
-  if (role === 'fenced') return 'fenced';
-  if (!qemuRuns(vm)) return 'dead';
-  switch (role) {
-    case 'primary':
-      return 'colo-primary';
-    case 'secondary':
-      return 'colo-secondary';
-    case 'solo':
-      return 'serving-alone';
-    default:
-      return 'unknown'; // a QEMU without a (readable) pair record: not ours to judge
-  }
-}
-
-function qemuRuns(vm: string): boolean {
-  try {
-    const pid = Number(fs.readFileSync(vmPaths(vm).pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    // Guards against a reused pid; a zombie has an empty cmdline.
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`guest=${vm},`);
-  } catch {
-    return false;
-  }
-}
 
 export class Agent {
   readonly log: Logger;
@@ -139,6 +130,8 @@ export class Agent {
   private watcher?: Watcher;
   private readonly pairs = new Map<string, Pair>();
   private readonly session: LocalSession;
+  private readonly reprotector: AutoReprotect;
+  private readonly metrics: AgentMetrics;
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly status: AgentStatus;
@@ -147,24 +140,26 @@ export class Agent {
   constructor(private readonly config: AgentConfig) {
     this.log = pino({ base: { host: config.host }, timestamp: pino.stdTimeFunctions.isoTime }, config.logPath ? pino.destination({ dest: config.logPath, sync: true, mkdir: true }) : pino.destination(1));
     this.session = new LocalSession({ name: config.host });
-    this.status = { host: config.host, pid: process.pid, startedAt: new Date().toISOString(), ready: false, pairs: {} };
+    const identity = config.ssh ? { privateKey: fs.readFileSync(config.ssh.privateKeyPath) } : undefined;
+    this.reprotector = new AutoReprotect(config.host, this.session, identity);
+    this.metrics = new AgentMetrics(config.host, config.release ?? 'dev');
+    this.status = { host: config.host, ...(config.release ? { release: config.release } : {}), pid: process.pid, startedAt: new Date().toISOString(), ready: false, pairs: {} };
   }
 
   async start(): Promise<void> {
     const { config } = this;
     this.verifyKey = loadVerifyKey(fs.readFileSync(config.specPublicKeyPath));
-    this.etcd = connectEtcd({
-      endpoints: config.etcd.endpoints,
-      tls: { ca: fs.readFileSync(config.etcd.caPath), cert: fs.readFileSync(config.etcd.certPath), key: fs.readFileSync(config.etcd.keyPath) },
-    });
+    const tls = config.etcd.caPath ? { ca: fs.readFileSync(config.etcd.caPath), ...(config.etcd.certPath && config.etcd.keyPath ? { cert: fs.readFileSync(config.etcd.certPath), key: fs.readFileSync(config.etcd.keyPath) } : {}) } : undefined;
+    this.etcd = connectEtcd({ endpoints: config.etcd.endpoints, ...(tls ? { tls } : {}) });
+    if (config.metrics) await this.metrics.listen(config.metrics.address, config.metrics.port);
     this.heartbeat = await HeartbeatEndpoint.start({
       self: config.host,
       bind: { address: config.heartbeat.address, port: config.heartbeat.port },
       key: fs.readFileSync(config.heartbeat.keyPath),
-      intervalMs: config.heartbeat.intervalMs ?? DEFAULT_TIMING.heartbeatIntervalMs,
-      misses: config.heartbeat.misses ?? DEFAULT_TIMING.heartbeatMisses,
+      intervalMs: DEFAULT_TIMING.heartbeatIntervalMs,
+      misses: DEFAULT_TIMING.heartbeatMisses,
       peers: [],
-      localState: (vm) => this.pairs.get(vm)?.local ?? 'unknown',
+      localState: (vm) => this.pairs.get(vm)?.guest.state ?? 'unknown',
       onPeerLost: (e) => this.log.warn({ vm: e.peer.pair, peer: e.peer.host, silentForMs: e.silentForMs, state: e.state }, 'peer heartbeats lost'),
       onPeerBack: (e) => this.log.info({ vm: e.peer.pair, peer: e.peer.host, state: e.state }, 'peer heartbeats back'),
     });
@@ -176,23 +171,32 @@ export class Agent {
     const existing = await this.etcd.getAll().prefix(KEY_PREFIX).exec();
     for (const kv of existing.kvs) this.onSpec(kv);
     this.status.ready = true;
-    this.log.info({ pairs: [...this.pairs.keys()], heartbeat: `${config.heartbeat.address}:${config.heartbeat.port}` }, 'agent started');
+    this.log.info({ release: config.release, pairs: [...this.pairs.keys()], heartbeat: `${config.heartbeat.address}:${config.heartbeat.port}`, metrics: config.metrics, reprotects: this.reprotector.enabled }, 'agent started');
     this.writeStatus();
     this.timer = setInterval(() => this.tickAll(), config.tickMs ?? 20);
   }
 
-  /** Stops watching, heartbeating and renewing, without releasing any role (a restart adopts it). */
+  /**
+   * Stops watching, heartbeating and renewing, without releasing any role and without touching
+   * the watchdog deadlines: a restarted agent adopts its leases, and until it does the
+   * supervisor's watchdog still guards the guests.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    for (const pair of this.pairs.values()) pair.role.close();
+    for (const pair of this.pairs.values()) {
+      pair.role.close();
+      pair.qemu.stop();
+    }
     await this.watcher?.cancel().catch(() => undefined);
     await this.heartbeat?.stop().catch(() => undefined);
+    await this.metrics.close().catch(() => undefined);
     this.etcd?.close();
     this.log.info('agent stopped');
   }
 
   // -------------------------------------------------------------------------------------------
+  // Specs
 
   private onSpec(kv: IKeyValue): void {
     const key = kv.key.toString();
@@ -205,48 +209,69 @@ export class Agent {
       this.log.error({ key, error: errorMessage(error) }, 'pair spec refused');
       return;
     }
-    const self = spec.hosts.find((h) => h.name === this.config.host);
-    if (!self) {
+    const named = [...spec.hosts, ...spec.spareHosts].some((h) => h.name === this.config.host);
+    if (!named) {
       if (existing) this.dropPair(spec.vm, 'the spec no longer names this host');
       return;
     }
-    const peer = spec.hosts.find((h) => h.name !== this.config.host)!;
-    const hb = this.config.heartbeat;
-    if (spec.timing.heartbeatIntervalMs !== (hb.intervalMs ?? DEFAULT_TIMING.heartbeatIntervalMs) || spec.timing.heartbeatMisses !== (hb.misses ?? DEFAULT_TIMING.heartbeatMisses)) {
-      this.log.warn({ vm: spec.vm, timing: spec.timing }, "the pair's heartbeat timing differs from this agent's heartbeat endpoint; the agent's is used for heartbeats");
-    }
     if (existing) {
+      const timingChanged = JSON.stringify(existing.spec.timing) !== JSON.stringify(spec.timing);
       existing.spec = spec;
-      existing.peer = peer;
-      this.log.info({ vm: spec.vm, generation: spec.generation }, 'pair spec updated');
+      if (timingChanged) {
+        // The role's renewals and loss budget follow the timing: take it up again under the new one.
+        existing.role.close();
+        existing.role = this.newRole(existing, spec);
+      }
+      this.log.info({ vm: spec.vm, generation: spec.generation, timingChanged }, 'pair spec updated');
     } else {
+      const now = Date.now();
       const pair: Pair = {
         spec,
-        peer,
-        role: new ActiveRole(this.etcd, {
-          vm: spec.vm,
-          self: this.config.host,
-          timing: spec.timing,
-          onLost: (loss) => {
-            pair.lost = true;
-            this.log.error({ ...loss }, 'active role lost');
-          },
-        }),
+        role: undefined as unknown as ActiveRole,
         lost: false,
-        lastHolder: 'none',
-        lastRoleAt: Date.now(),
         view: 'vacant',
         etcdReachable: true,
-        local: localGuestState(spec.vm),
+        guest: readLocalGuest(spec.vm),
+        watchingSince: now,
+        lastRoleAt: now,
         busy: false,
         retryAt: 0,
         last: 'starting',
         failovers: 0,
+        reprotections: 0,
+        qemu: new QemuWatch({
+          vm: spec.vm,
+          socketPath: coloPaths(spec.vm).agentQmpSocket,
+          hungAfterMs: this.config.qemuHungAfterMs,
+          onEvent: (event) => {
+            if (['SHUTDOWN', 'STOP', 'RESUME', 'COLO_EXIT', 'FAILOVER_NEGOTIATED', 'RESET'].includes(event.event)) this.log.info({ vm: spec.vm, event: event.event, data: event.data }, `QEMU event ${event.event}`);
+          },
+        }),
+        trace: new ColoTraceTail(coloPaths(spec.vm).traceLog),
       };
+      pair.role = this.newRole(pair, spec);
+      pair.qemu.start();
       this.pairs.set(spec.vm, pair);
-      this.log.info({ vm: spec.vm, generation: spec.generation, peer: peer.name, local: pair.local }, 'watching pair');
+      this.log.info({ vm: spec.vm, generation: spec.generation, local: pair.guest.state, hosts: spec.hosts.map((h) => h.name), spares: spec.spareHosts.map((h) => h.name) }, 'watching pair');
     }
     this.updatePeers();
+  }
+
+  private newRole(pair: Pair, spec: PairRuntimeSpec): ActiveRole {
+    const vm = spec.vm;
+    return new ActiveRole(this.etcd, {
+      vm,
+      self: this.config.host,
+      timing: spec.timing,
+      onLost: (loss) => {
+        pair.lost = true;
+        this.log.error({ ...loss }, 'active role lost');
+      },
+      onRenewed: (latencyMs) => this.metrics.leaseRenewSeconds.observe({ vm }, latencyMs / 1000),
+      onConfirmed: (sentAt) => {
+        writeServingDeadline(vm, sentAt + fencedWithinMs(pair.spec.timing));
+      },
+    });
   }
 
   private onSpecDeleted(key: string): void {
@@ -255,20 +280,37 @@ export class Agent {
     if (this.pairs.has(vm)) this.dropPair(vm, 'its spec was deleted');
   }
 
-  /** Stops monitoring a pair; the role, if held, is left to expire (its guest is not touched). */
+  /**
+   * Stops monitoring a pair: the guest is not touched, the role (if held) is left to expire, and
+   * the watchdog deadline goes (nobody guards the pair any more: destroy, or failover = manual).
+   */
   private dropPair(vm: string, why: string): void {
-    this.pairs.get(vm)?.role.close();
+    const pair = this.pairs.get(vm);
+    pair?.role.close();
+    pair?.qemu.stop();
     this.pairs.delete(vm);
+    removeServingDeadline(vm);
     delete this.status.pairs[vm];
+    void this.metrics.forgetPair(vm);
     this.updatePeers();
     this.log.info({ vm }, `no longer watching pair: ${why}`);
     this.writeStatus();
   }
 
+  /** Heartbeats go to every other host a pair's spec names (its two hosts and its spares). */
   private updatePeers(): void {
-    const peers: HeartbeatPeer[] = [...this.pairs.values()].map((p) => ({ pair: p.spec.vm, host: p.peer.name, address: p.peer.heartbeatAddress, port: p.peer.heartbeatPort }));
+    const peers: HeartbeatPeer[] = [];
+    for (const pair of this.pairs.values()) {
+      for (const host of [...pair.spec.hosts, ...pair.spec.spareHosts]) {
+        if (host.name === this.config.host) continue;
+        peers.push({ pair: pair.spec.vm, host: host.name, address: host.heartbeatAddress, port: host.heartbeatPort, intervalMs: pair.spec.timing.heartbeatIntervalMs, misses: pair.spec.timing.heartbeatMisses });
+      }
+    }
     this.heartbeat.setPeers(peers);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // The loop
 
   private tickAll(): void {
     if (this.stopped) return;
@@ -284,38 +326,84 @@ export class Agent {
     }
   }
 
+  private observeGuest(pair: Pair): void {
+    pair.guest = readLocalGuest(pair.spec.vm);
+    // Another QEMU (or none) is another process to watch: forget what the old one answered.
+    if (pair.guest.pid !== pair.qemuPid) pair.qemu.reset();
+    pair.qemuPid = pair.guest.pid;
+  }
+
+  /** Follows the COLO trace (peer liveness for decisions; checkpoints and pauses for the metrics). */
+  private observeColo(pair: Pair): void {
+    if (pair.guest.state !== 'colo-primary' && pair.guest.state !== 'colo-secondary') return;
+    const vm = pair.spec.vm;
+    try {
+      const fresh = pair.trace.read();
+      if (pair.guest.state !== 'colo-primary') return;
+      if (fresh.checkpoints > 0) this.metrics.checkpoints.inc({ vm }, fresh.checkpoints);
+      for (const ms of fresh.pausesMs) this.metrics.checkpointPauseSeconds.observe({ vm }, ms / 1000);
+    } catch (error) {
+      this.log.warn({ vm, error: errorMessage(error) }, 'COLO trace not read');
+    }
+  }
+
   private async tick(pair: Pair): Promise<void> {
     const vm = pair.spec.vm;
-    pair.local = localGuestState(vm);
+    this.observeGuest(pair);
     if (pair.role.isHeld) {
       pair.view = 'held';
       pair.lastRoleAt = Date.now();
-      pair.lastHolder = 'self';
+      pair.lastHolder = this.config.host;
     } else if (!pair.lost) {
       try {
-        const holder = await pair.role.currentHolder();
+        const state = await pair.role.state();
         pair.etcdReachable = true;
-        pair.view = holder && holder.holder !== this.config.host ? 'peer' : 'vacant';
-        if (holder) pair.lastHolder = holder.holder === this.config.host ? 'self' : 'peer';
+        pair.view = state.holder && state.holder.holder !== this.config.host ? 'peer' : 'vacant';
+        pair.lastHolder = state.lastHolder;
       } catch {
         pair.etcdReachable = false;
       }
       // The guest may have changed while etcd answered: decide on the freshest state.
-      pair.local = localGuestState(vm);
+      this.observeGuest(pair);
     }
-    const peer = this.heartbeat.peerStatus(vm, pair.peer.name);
-    const observation = {
+
+    // A QEMU that stopped answering is fenced: a hung primary serves nobody, a hung secondary
+    // stalls its primary. A primary blocked in a checkpoint by a lost secondary is not hung: it
+    // is failed over (decision rule 2) before this threshold, which is kept above the time
+    // that takes.
+    const checkpointDelayMs = pair.guest.record?.checkpointDelayMs ?? 2000;
+    const health = pair.qemu.health(Date.now(), Math.max(this.config.qemuHungAfterMs ?? QEMU_WATCH_DEFAULTS.hungAfterMs, checkpointDelayMs + COLO_SLACK_MS + 3000));
+    if (health.hung && (pair.guest.state === 'colo-primary' || pair.guest.state === 'colo-secondary' || pair.guest.state === 'serving-alone')) {
+      this.log.error({ vm, silentForMs: health.silentForMs, lastStatus: health.status }, "this host's QEMU stopped answering QMP: fencing it");
+      if (!(await this.act(pair, { kind: 'fence-self', reason: `the QEMU has not answered QMP for ${health.silentForMs} ms (hung)` }, 'hung'))) pair.retryAt = Date.now() + RETRY_AFTER_ERROR_MS;
+      pair.qemu.reset();
+      return;
+    }
+
+    this.observeColo(pair);
+    const peerName = pair.guest.peer;
+    const peer = peerName && this.heartbeat.hasPeer(vm, peerName) ? this.heartbeat.peerStatus(vm, peerName) : undefined;
+    const now = Date.now();
+    const lastHolder: Observation['lastHolder'] =
+      pair.lastHolder === undefined ? 'none' : pair.lastHolder === this.config.host ? 'self' : pair.lastHolder === peerName ? 'peer' : 'other';
+    const reprotecting = this.reprotector.isRunning(vm) || pair.guest.pending === 'reprotecting';
+    const spare = pair.guest.state === 'serving-alone' && !reprotecting ? this.reprotector.candidate(pair.spec, (host) => this.candidateView(vm, host)) : undefined;
+    const observation: Observation = {
       timing: pair.spec.timing,
-      role: pair.lost ? ('lost' as const) : pair.view,
-      etcd: pair.etcdReachable ? ('reachable' as const) : ('unreachable' as const),
-      lastHolder: pair.lastHolder,
-      msWithoutRole: pair.role.isHeld ? 0 : Date.now() - pair.lastRoleAt,
-      local: pair.local,
-      peer: peer.alive ? ('alive' as const) : ('lost' as const),
-      peerState: peer.state,
-      peerSilentMs: peer.alive ? 0 : peer.silentForMs,
-      spareAvailable: false,
-      reprotecting: false,
+      role: pair.lost ? 'lost' : pair.view,
+      etcd: pair.etcdReachable ? 'reachable' : 'unreachable',
+      lastHolder,
+      msWithoutRole: pair.role.isHeld ? 0 : now - pair.lastRoleAt,
+      local: pair.guest.state,
+      peer: peer?.alive ? 'alive' : 'lost',
+      peerState: peer?.state ?? 'unknown',
+      peerSilentMs: peer ? (peer.alive ? 0 : peer.silentForMs) : now - pair.watchingSince,
+      peerHeard: peer?.heard ?? false,
+      msWatching: now - pair.watchingSince,
+      ...(pair.trace.lastPeerMessageAt !== undefined ? { peerColoMessageAgoMs: Math.max(0, now - pair.trace.lastPeerMessageAt) } : {}),
+      checkpointDelayMs,
+      spareAvailable: spare !== undefined,
+      reprotecting,
     };
     const decision = decide(observation);
     if (decision.actions.length === 0) {
@@ -325,16 +413,26 @@ export class Agent {
     for (const action of decision.actions) {
       this.log.info({ vm, action: action.kind, reason: action.reason, observation: { ...observation, timing: undefined } }, `decided: ${action.kind}`);
       pair.last = action.kind;
-      if (!(await this.act(pair, action))) {
+      if (action.kind === 'start-reprotect' && spare) {
+        this.startReprotect(pair, spare);
+        continue;
+      }
+      if (!(await this.act(pair, action, 'role'))) {
         pair.retryAt = Date.now() + RETRY_AFTER_ERROR_MS;
         break;
       }
     }
-    this.status.pairs[vm] = { role: pair.lost ? 'lost' : pair.view, local: pair.local, peer: observation.peer, peerState: peer.state, etcd: observation.etcd, last: pair.last, failovers: pair.failovers };
+    this.report(pair, observation);
+  }
+
+  private candidateView(vm: string, host: string): { alive: boolean; state: GuestState } {
+    if (!this.heartbeat.hasPeer(vm, host)) return { alive: false, state: 'unknown' };
+    const status = this.heartbeat.peerStatus(vm, host);
+    return { alive: status.alive && status.heard, state: status.state };
   }
 
   /** Carries out one action; false when it failed (logged; retried after a pause). */
-  private async act(pair: Pair, action: Action): Promise<boolean> {
+  private async act(pair: Pair, action: Action, fenceReason: 'role' | 'hung'): Promise<boolean> {
     const vm = pair.spec.vm;
     const started = Date.now();
     try {
@@ -343,7 +441,7 @@ export class Agent {
           const result = await pair.role.tryAcquire();
           if (result.acquired) {
             pair.view = 'held';
-            pair.lastHolder = 'self';
+            pair.lastHolder = this.config.host;
             pair.lastRoleAt = Date.now();
             this.log.info({ vm, fencingToken: String(result.fencingToken), adopted: result.adopted, tookMs: result.tookMs }, 'role acquired');
             return true;
@@ -354,28 +452,32 @@ export class Agent {
         case 'release':
           pair.lost = false;
           pair.view = 'vacant';
-          pair.lastHolder = 'self';
+          pair.lastHolder = this.config.host;
+          removeServingDeadline(vm);
           await pair.role.release();
           this.log.info({ vm, tookMs: Date.now() - started }, 'role released');
           return true;
         case 'failover-locally': {
           const result = await failover(asSshSession(this.session), vm);
           pair.failovers++;
-          pair.local = localGuestState(vm);
+          this.metrics.failovers.inc({ vm, as: action.as });
+          this.metrics.failoverCallSeconds.observe({ vm }, (Date.now() - started) / 1000);
+          this.observeGuest(pair);
           this.log.info({ vm, as: action.as, callMs: Date.now() - started, qmpMs: result.qmpMs, alreadyFailedOver: result.alreadyFailedOver, status: result.status, generation: result.generation }, 'failover done');
-          this.recordEvent(vm, { kind: 'failover', host: this.config.host, as: action.as, at: new Date(started).toISOString(), callMs: Date.now() - started, fencingToken: String(pair.role.fencingToken ?? '') });
+          this.recordEvent(vm, { kind: 'failover', host: this.config.host, as: action.as, lost: action.as === 'secondary' ? 'primary' : 'secondary', reason: action.reason, at: new Date(started).toISOString(), callMs: Date.now() - started, fencingToken: String(pair.role.fencingToken ?? '') });
           return true;
         }
         case 'fence-self': {
           const result = await fence(asSshSession(this.session), vm);
-          pair.local = localGuestState(vm);
-          this.log.warn({ vm, killedPids: result.killedPids, tookMs: Date.now() - started }, 'fenced this host\'s guest');
-          this.recordEvent(vm, { kind: 'fence', host: this.config.host, at: new Date(started).toISOString(), killedPids: result.killedPids });
+          removeServingDeadline(vm);
+          this.observeGuest(pair);
+          this.metrics.fences.inc({ vm, reason: fenceReason });
+          this.log.warn({ vm, killedPids: result.killedPids, tookMs: Date.now() - started, reason: action.reason }, "fenced this host's guest");
+          this.recordEvent(vm, { kind: 'fence', host: this.config.host, reason: action.reason, at: new Date(started).toISOString(), killedPids: result.killedPids });
           return true;
         }
         case 'start-reprotect':
-          this.log.warn({ vm }, 're-protection is not done by the agent: re-protect the pair from the provider');
-          return true;
+          return true; // needs a candidate: started by tick()
       }
     } catch (error) {
       this.log.error({ vm, action: action.kind, tookMs: Date.now() - started, error: errorMessage(error) }, `${action.kind} failed`);
@@ -383,12 +485,65 @@ export class Agent {
     }
   }
 
+  private startReprotect(pair: Pair, onto: PairRuntimeSpec['hosts'][number]): void {
+    const vm = pair.spec.vm;
+    pair.reprotectingOnto = onto.name;
+    this.log.info({ vm, onto: onto.name }, 're-protection started');
+    this.recordEvent(vm, { kind: 'reprotect-started', host: this.config.host, onto: onto.name, at: new Date().toISOString() });
+    this.reprotector.start(
+      vm,
+      onto,
+      () => this.pairs.get(vm) === pair && pair.role.isHeld,
+      (attempt: ReprotectAttempt) => {
+        pair.reprotectingOnto = undefined;
+        this.metrics.reprotections.inc({ vm, result: attempt.ok ? 'ok' : 'failed' });
+        if (attempt.ok) {
+          pair.reprotections++;
+          this.log.info({ vm, onto: attempt.onto, wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs }, 're-protection done');
+          this.recordEvent(vm, { kind: 'reprotect', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs });
+        } else {
+          this.log.error({ vm, onto: attempt.onto, wallMs: attempt.wallMs, error: attempt.error }, 're-protection failed');
+          this.recordEvent(vm, { kind: 'reprotect-failed', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), error: attempt.error?.split('\n')[0] });
+        }
+        this.writeStatus();
+      },
+    );
+  }
+
+  private report(pair: Pair, o: Observation): void {
+    const vm = pair.spec.vm;
+    const health = pair.qemu.health();
+    const protection = protectionView(o, pair);
+    this.metrics.setProtection(vm, protection);
+    this.metrics.roleHeld.set({ vm }, pair.role.isHeld ? 1 : 0);
+    if (pair.guest.peer) this.metrics.peerAlive.set({ vm, peer: pair.guest.peer }, o.peer === 'alive' ? 1 : 0);
+    const rejected = this.heartbeat.stats.rejected;
+    for (const [reason, count] of Object.entries(rejected)) this.metrics.heartbeatsRejected.set({ reason }, count);
+    this.status.pairs[vm] = {
+      role: o.role,
+      local: o.local,
+      protection,
+      ...(pair.guest.peer ? { peerHost: pair.guest.peer } : {}),
+      peer: o.peer,
+      peerState: o.peerState,
+      etcd: o.etcd,
+      last: pair.last,
+      failovers: pair.failovers,
+      reprotections: pair.reprotections,
+      ...(pair.reprotectingOnto ? { reprotecting: pair.reprotectingOnto } : {}),
+      ...(health.silentForMs !== undefined ? { qemu: { answering: health.answering, status: health.status, coloMode: health.coloMode } } : {}),
+      hosts: Object.fromEntries(
+        [...pair.spec.hosts, ...pair.spec.spareHosts].filter((h) => h.name !== this.config.host).map((h) => [h.name, this.candidateView(vm, h.name)]),
+      ),
+    };
+  }
+
   private recordEvent(vm: string, event: Record<string, unknown>): void {
     this.etcd
       .put(pairKeys(vm).event(Date.now(), this.config.host))
       .value(JSON.stringify(event))
       .exec()
-      .catch((error) => this.log.warn({ vm, error: errorMessage(error) }, 'failover event not written to etcd'));
+      .catch((error) => this.log.warn({ vm, error: errorMessage(error) }, 'event not written to etcd'));
   }
 
   private writeStatus(): void {
@@ -404,5 +559,24 @@ export class Agent {
     } catch (error) {
       this.log.warn({ error: errorMessage(error) }, 'status file not written');
     }
+  }
+}
+
+/** The pair's protection as this side sees it. */
+function protectionView(o: Observation, pair: Pair): ProtectionView {
+  if (pair.guest.pending === 'starting') return 'starting';
+  switch (o.local) {
+    case 'colo-primary':
+      return o.peer === 'alive' && o.peerState === 'colo-secondary' ? 'protected' : 'degraded';
+    case 'serving-alone':
+      return o.reprotecting ? 're-protecting' : 'degraded';
+    case 'colo-secondary':
+      return 'standby';
+    case 'fenced':
+      return 'fenced';
+    case 'unknown':
+      return pair.guest.pending === 'reprotecting' ? 're-protecting' : 'down';
+    default:
+      return 'down';
   }
 }

@@ -27,6 +27,7 @@ class MiniAgent {
   events: Array<{ at: number; what: string }> = [];
   private lost = false;
   private lastHolder: 'self' | 'peer' | 'none' = 'none';
+  private readonly startedAt = Date.now();
   private lastRoleAt = Date.now();
   private view: RoleView = 'vacant';
   private etcdReachable = true;
@@ -109,10 +110,10 @@ class MiniAgent {
       this.lastHolder = 'self';
     } else if (!this.lost) {
       try {
-        const holder = await this.role.currentHolder();
+        const state = await this.role.state();
         this.etcdReachable = true;
-        this.view = holder && holder.holder !== this.name ? 'peer' : 'vacant';
-        if (holder) this.lastHolder = holder.holder === this.name ? 'self' : 'peer';
+        this.view = state.holder && state.holder.holder !== this.name ? 'peer' : 'vacant';
+        if (state.lastHolder) this.lastHolder = state.lastHolder === this.name ? 'self' : 'peer';
       } catch {
         this.etcdReachable = false;
       }
@@ -128,6 +129,9 @@ class MiniAgent {
       peer: peer.alive ? 'alive' : 'lost',
       peerState: peer.state,
       peerSilentMs: peer.alive ? 0 : peer.silentForMs,
+      peerHeard: peer.heard,
+      checkpointDelayMs: 2000,
+      msWatching: Date.now() - this.startedAt,
       spareAvailable: true,
       reprotecting: this.reprotecting,
     });

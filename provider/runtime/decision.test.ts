@@ -1,4 +1,4 @@
-import { Action, decide, isServing, Observation, RoleView } from './decision';
+import { Action, COLO_SLACK_MS, decide, isServing, Observation, peerQemuReplicating, RoleView, STARTUP_GRACE_MS } from './decision';
 import { GuestState } from './heartbeat';
 import { DEFAULT_TIMING, detectionMs, fencedWithinMs, worstCaseRecoveryMs } from './timing';
 
@@ -13,6 +13,9 @@ const base: Observation = {
   peer: 'alive',
   peerState: 'colo-secondary',
   peerSilentMs: 0,
+  peerHeard: true,
+  msWatching: 60_000,
+  checkpointDelayMs: 2000,
   spareAvailable: true,
   reprotecting: false,
 };
@@ -65,13 +68,44 @@ describe('decision core: single observations', () => {
     expect(kinds({ role: 'peer', etcd: 'unreachable', msWithoutRole: detectionMs(timing) })).toEqual(['fence-self']);
   });
 
-  it('a secondary never takes a vacant role while the primary may still serve', () => {
+  it('a secondary never takes a vacant role while the primary may still serve: silence of a peer that never held it is no proof', () => {
     const s = { local: 'colo-secondary' as GuestState, role: 'vacant' as RoleView, lastHolder: 'none' as const };
     expect(kinds({ ...s, peer: 'alive', peerState: 'colo-primary' })).toEqual([]);
-    expect(kinds({ ...s, peer: 'lost', peerSilentMs: fencedWithinMs(timing) - 1 })).toEqual([]);
-    expect(kinds({ ...s, peer: 'lost', peerSilentMs: fencedWithinMs(timing) })).toEqual(['acquire']);
+    expect(kinds({ ...s, peer: 'lost', peerSilentMs: fencedWithinMs(timing) })).toEqual([]);
+    expect(kinds({ ...s, peer: 'lost', peerSilentMs: 600_000 })).toEqual([]);
+    expect(kinds({ ...s, lastHolder: 'other', peer: 'lost', peerSilentMs: 600_000 })).toEqual([]);
+    expect(kinds({ ...s, lastHolder: 'peer', peer: 'lost', peerSilentMs: 600 })).toEqual(['acquire']);
     expect(kinds({ ...s, peer: 'alive', peerState: 'fenced' })).toEqual(['acquire']);
     expect(kinds({ ...s, etcd: 'unreachable', peer: 'lost', peerSilentMs: 10_000 })).toEqual([]);
+  });
+
+  it("an agent restarting (silent) while its QEMU keeps answering COLO is not a lost peer", () => {
+    const silent = { peer: 'lost' as const, peerState: 'colo-secondary' as GuestState, peerSilentMs: 900 };
+    expect(kinds({ ...silent, peerColoMessageAgoMs: 300 })).toEqual([]);
+    expect(decide({ ...base, ...silent, peerColoMessageAgoMs: 300 }).waiting).toMatch(/answered COLO 300 ms ago/);
+    expect(kinds({ ...silent, peerColoMessageAgoMs: 2000 + COLO_SLACK_MS })).toEqual(['failover-locally:primary']);
+    const standby = { role: 'peer' as RoleView, lastHolder: 'peer' as const, local: 'colo-secondary' as GuestState, peer: 'lost' as const, peerSilentMs: worstCaseRecoveryMs(timing) + 5000 };
+    expect(kinds({ ...standby, peerColoMessageAgoMs: 400 })).toEqual([]);
+    expect(kinds({ ...standby, peerColoMessageAgoMs: 9000 })).toEqual(['fence-self']);
+  });
+
+  it('replication broken while the heartbeats flow (COLO silent past the checkpoint delay): the primary runs alone', () => {
+    expect(kinds({ peerColoMessageAgoMs: 2000 + COLO_SLACK_MS - 1 })).toEqual([]);
+    expect(kinds({ peerColoMessageAgoMs: 2000 + COLO_SLACK_MS })).toEqual(['failover-locally:primary']);
+  });
+
+  it('a secondary whose peer runs alone stops its stale replica, whatever etcd says', () => {
+    const s = { local: 'colo-secondary' as GuestState, peer: 'alive' as const, peerState: 'serving-alone' as GuestState };
+    expect(kinds({ ...s, role: 'peer', lastHolder: 'peer' })).toEqual(['fence-self']);
+    expect(kinds({ ...s, role: 'vacant', etcd: 'unreachable' })).toEqual(['fence-self']);
+  });
+
+  it('start-up: a primary waits for a secondary it has never heard, then runs alone', () => {
+    const s = { peer: 'lost' as const, peerState: 'unknown' as GuestState, peerSilentMs: 5000, peerHeard: false };
+    expect(kinds({ ...s, msWatching: 5000 })).toEqual([]);
+    expect(decide({ ...base, ...s, msWatching: 5000 }).waiting).toMatch(/has not been heard/);
+    expect(kinds({ ...s, msWatching: STARTUP_GRACE_MS })).toEqual(['failover-locally:primary']);
+    expect(kinds({ ...s, peerHeard: true, msWatching: 5000 })).toEqual(['failover-locally:primary']);
   });
 
   it('partition between primary and secondary, both reaching etcd: the holder runs alone, the secondary stops its stale replica', () => {
@@ -92,19 +126,41 @@ describe('decision core: properties over every observation', () => {
   const all: Observation[] = [];
   for (const role of ['held', 'lost', 'peer', 'vacant'] as RoleView[])
     for (const etcd of ['reachable', 'unreachable'] as const)
-      for (const lastHolder of ['self', 'peer', 'none'] as const)
+      for (const lastHolder of ['self', 'peer', 'other', 'none'] as const)
         for (const msWithoutRole of [0, detectionMs(timing) - 1, detectionMs(timing), 10_000])
           for (const local of states)
             for (const peer of ['alive', 'lost'] as const)
               for (const peerState of states)
                 for (const peerSilentMs of peer === 'alive' ? [0] : [600, fencedWithinMs(timing) - 1, fencedWithinMs(timing), worstCaseRecoveryMs(timing) - 1, worstCaseRecoveryMs(timing)])
-                  for (const spareAvailable of [true, false])
-                    for (const reprotecting of [true, false]) all.push({ timing, role, etcd, lastHolder, msWithoutRole, local, peer, peerState, peerSilentMs, spareAvailable, reprotecting });
+                  // (only a COLO side's QEMU receives COLO messages)
+                  for (const peerColoMessageAgoMs of local === 'colo-primary' || local === 'colo-secondary' ? [undefined, 500, 10_000] : [undefined])
+                    for (const [peerHeard, msWatching] of [[true, 60_000], [false, 0], [false, STARTUP_GRACE_MS]] as const)
+                      for (const spareAvailable of [true, false])
+                        for (const reprotecting of [true, false])
+                          all.push({ timing, role, etcd, lastHolder, msWithoutRole, local, peer, peerState, peerSilentMs, peerColoMessageAgoMs, checkpointDelayMs: 2000, peerHeard, msWatching, spareAvailable, reprotecting });
 
-  const has = (o: Observation, kind: Action['kind']) => decide(o).actions.some((a) => a.kind === kind);
+  const decisions = new WeakMap<Observation, ReturnType<typeof decide>>();
+  const decided = (o: Observation) => {
+    let d = decisions.get(o);
+    if (!d) decisions.set(o, (d = decide(o)));
+    return d;
+  };
+  const has = (o: Observation, kind: Action['kind']) => decided(o).actions.some((a) => a.kind === kind);
 
   it(`covers ${all.length} observations`, () => {
-    expect(all.length).toBeGreaterThan(50_000);
+    expect(all.length).toBeGreaterThan(500_000);
+  });
+
+  it('a primary never runs alone while its secondary QEMU still answers COLO', () => {
+    for (const o of all) if (o.local === 'colo-primary' && has(o, 'failover-locally') && o.peer === 'lost') expect(peerQemuReplicating(o)).toBe(false);
+  });
+
+  it('a primary never runs alone on the silence of a secondary it has never heard, within the start-up grace', () => {
+    for (const o of all) if (o.local === 'colo-primary' && has(o, 'failover-locally') && o.peer === 'lost' && !o.peerHeard) expect(o.msWatching).toBeGreaterThanOrEqual(STARTUP_GRACE_MS);
+  });
+
+  it('a secondary whose peer is alive and runs alone always stops its replica', () => {
+    for (const o of all) if (o.local === 'colo-secondary' && o.role !== 'held' && o.role !== 'lost' && o.peer === 'alive' && o.peerState === 'serving-alone') expect(has(o, 'fence-self')).toBe(true);
   });
 
   it('only a holder fails over or re-protects', () => {
@@ -121,8 +177,15 @@ describe('decision core: properties over every observation', () => {
     for (const o of all) if (isServing(o.local) && o.role !== 'held' && o.etcd === 'unreachable' && o.msWithoutRole >= detectionMs(timing)) expect(has(o, 'fence-self')).toBe(true);
   });
 
-  it('a secondary stops its replica only when the peer kept the role past the worst-case recovery time', () => {
-    for (const o of all) if (o.local === 'colo-secondary' && o.role === 'peer' && has(o, 'fence-self')) expect(o.peerSilentMs).toBeGreaterThanOrEqual(worstCaseRecoveryMs(timing));
+  it('a secondary stops its replica only when the peer runs alone, or kept the role past the worst-case recovery time', () => {
+    for (const o of all) {
+      if (o.local !== 'colo-secondary' || o.role !== 'peer' || !has(o, 'fence-self')) continue;
+      if (o.peer === 'alive') expect(o.peerState).toBe('serving-alone');
+      else {
+        expect(o.peerSilentMs).toBeGreaterThanOrEqual(worstCaseRecoveryMs(timing));
+        expect(peerQemuReplicating(o)).toBe(false);
+      }
+    }
   });
 
   it('nobody acquires without etcd, and a secondary acquires only with proof the primary no longer serves', () => {
@@ -131,7 +194,7 @@ describe('decision core: properties over every observation', () => {
       expect(o.role).toBe('vacant');
       expect(o.etcd).toBe('reachable');
       if (o.local === 'colo-secondary') {
-        const proof = o.lastHolder === 'peer' || (o.peer === 'alive' && ['dead', 'fenced'].includes(o.peerState)) || (o.peer === 'lost' && o.peerSilentMs >= fencedWithinMs(timing));
+        const proof = o.lastHolder === 'peer' || (o.peer === 'alive' && ['dead', 'fenced'].includes(o.peerState));
         expect(proof).toBe(true);
       }
     }
@@ -139,7 +202,7 @@ describe('decision core: properties over every observation', () => {
 
   it('fencing always comes before releasing a lost role', () => {
     for (const o of all) {
-      const actions = decide(o).actions.map((a) => a.kind);
+      const actions = decided(o).actions.map((a) => a.kind);
       if (actions.includes('fence-self') && actions.includes('release')) expect(actions.indexOf('fence-self')).toBeLessThan(actions.indexOf('release'));
     }
   });
@@ -157,9 +220,9 @@ interface SimSide {
   lost: boolean;
   lastConfirmed: number;
   lastRoleAt: number;
-  lastHolder: 'self' | 'peer' | 'none';
   lastView: RoleView;
   lastHeardPeer: number;
+  heardPeer: boolean;
   peerStateSeen: GuestState;
   fenceDoneAt?: number;
   reprotecting: boolean;
@@ -172,6 +235,8 @@ interface Sim {
   b: SimSide;
   link: boolean;
   key?: { holder: 'a' | 'b'; expiresAt: number };
+  /** etcd's lease-less record of the last holder. */
+  lastHolder?: 'a' | 'b';
   servingTwice: number[];
   log: string[];
 }
@@ -187,9 +252,9 @@ function newSim(): Sim {
     lost: false,
     lastConfirmed: 0,
     lastRoleAt: 0,
-    lastHolder: 'none',
     lastView: 'vacant',
     lastHeardPeer: 0,
+    heardPeer: false,
     peerStateSeen: 'unknown',
     reprotecting: false,
     etcdReachable: true,
@@ -214,6 +279,7 @@ function step(sim: Sim): void {
     // heartbeats from the peer
     if (sim.link && peer.agentUp && now % timing.heartbeatIntervalMs === 0) {
       s.lastHeardPeer = now;
+      s.heardPeer = true;
       s.peerStateSeen = peer.local;
     }
     // renewals
@@ -229,19 +295,21 @@ function step(sim: Sim): void {
     if (s.holds) s.lastRoleAt = now;
     if (s.etcdReachable) {
       s.lastView = s.holds ? 'held' : sim.key?.holder === peer.name ? 'peer' : 'vacant';
-      if (sim.key) s.lastHolder = sim.key.holder === s.name ? 'self' : 'peer';
     }
     const silent = now - s.lastHeardPeer;
     const observation: Observation = {
       timing,
       role: s.lost ? 'lost' : s.holds ? 'held' : s.lastView === 'held' ? 'vacant' : s.lastView,
       etcd: s.etcdReachable ? 'reachable' : 'unreachable',
-      lastHolder: s.lastHolder,
+      lastHolder: sim.lastHolder === undefined ? 'none' : sim.lastHolder === s.name ? 'self' : 'peer',
       msWithoutRole: s.holds ? 0 : now - s.lastRoleAt,
       local: s.local,
       peer: silent >= detectionMs(timing) ? 'lost' : 'alive',
       peerState: s.peerStateSeen,
       peerSilentMs: silent >= detectionMs(timing) ? silent : 0,
+      peerHeard: s.heardPeer,
+      msWatching: now,
+      checkpointDelayMs: 2000,
       spareAvailable: true,
       reprotecting: s.reprotecting,
     };
@@ -250,11 +318,11 @@ function step(sim: Sim): void {
         case 'acquire':
           if (s.etcdReachable && !sim.key) {
             sim.key = { holder: s.name, expiresAt: now + timing.leaseTtlMs };
+            sim.lastHolder = s.name;
             s.holds = true;
             s.lost = false;
             s.lastConfirmed = now;
             s.lastRoleAt = now;
-            s.lastHolder = 'self';
             sim.log.push(`${now} ${s.name} acquired`);
           }
           break;
@@ -358,13 +426,23 @@ describe('decision core: two agents and etcd in simulated time', () => {
     expect(sim.servingTwice).toEqual([]);
   });
 
-  it('startup with the primary cut off from etcd and the secondary: the primary fences itself, the secondary takes over only after that', () => {
+  it('startup with the primary cut off from etcd and the secondary: the primary fences itself; the secondary, with no proof (the role was never held), does not promote itself', () => {
     const sim = newSim();
     sim.a.etcdReachable = false;
     sim.link = false;
     run(sim, 8000);
     expect(sim.a.local).toBe('fenced');
-    expect(servingAt(sim)).toEqual(['b']);
+    expect(servingAt(sim)).toEqual([]);
+    expect(sim.b.local).toBe('colo-secondary');
+    expect(sim.servingTwice).toEqual([]);
+  });
+
+  it('secondary partitioned away and healed: it stops its stale replica once it hears the primary runs alone', () => {
+    const sim = newSim();
+    run(sim, 4000, { at: 3000, apply: (s) => (s.link = false) });
+    run(sim, 6000, { at: 4000, apply: (s) => (s.link = true) });
+    expect(servingAt(sim)).toEqual(['a']);
+    expect(sim.b.local).toBe('fenced');
     expect(sim.servingTwice).toEqual([]);
   });
 

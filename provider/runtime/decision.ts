@@ -13,8 +13,14 @@
  *     - our QEMU died or was fenced: release at once, so the standby need not wait for the TTL;
  *     - we are the COLO secondary: failover-locally ("Secondary Failover": we were given the role,
  *       so the primary is dead or fenced);
- *     - we are the COLO primary and the secondary is gone (heartbeats lost, or it reports its
- *       guest dead/fenced): failover-locally ("Primary Failover": run alone);
+ *     - we are the COLO primary and the secondary is gone (it reports its guest dead/fenced, or
+ *       its heartbeats are lost AND its QEMU has not answered COLO for the checkpoint delay +
+ *       COLO_SLACK_MS: a secondary whose agent restarts keeps answering checkpoints):
+ *       failover-locally ("Primary Failover": run alone). A secondary never heard since this
+ *       agent began watching the pair counts as lost only after STARTUP_GRACE_MS: at start-up
+ *       the peer's agent may simply not be running yet. Also when COLO messages stopped coming
+ *       for that long while the heartbeats flow: the replication path is broken, and a primary
+ *       stuck in a checkpoint serves nobody;
  *     - we serve alone: start re-protection onto a spare host (once, when one is available).
  *  3. We serve without the role:
  *     - the peer holds it: fence ourselves (two actives otherwise);
@@ -22,14 +28,17 @@
  *       interval x misses: fence ourselves (the same budget as rule 1);
  *     - vacant: acquire; etcd unreachable but within the budget: wait (fenced at the limit).
  *  4. We are the COLO secondary without the role:
- *     - vacant: acquire, but only when it is safe to serve: the last holder was the peer (its
- *       lease was released or expired, and by rule 1 it fenced itself before that), or the peer
- *       is alive and reports its guest dead/fenced, or the peer has been silent for
- *       interval x misses + fencing deadline (a peer that served without the role has fenced
- *       itself by then, rule 3);
+ *     - the peer is alive and reports that it runs alone: our replica is no longer fed (the
+ *       peer failed over while we were cut off): fence it, it must never be promoted;
+ *     - vacant: acquire, but only when it is safe to serve: the last holder recorded in etcd
+ *       was the peer (its lease was released or expired, and by rule 1, or its watchdog, it
+ *       fenced itself before that), or the peer is alive and reports its guest dead/fenced.
+ *       Silence alone is no proof: a primary whose agent never held the role (not started
+ *       yet, or dead before it acquired) has no lease and no watchdog deadline, and may serve;
  *     - the peer holds it and has been silent for longer than the worst-case recovery time (so
- *       its lease is being renewed: it lives and runs alone, rule 2): our replica is stale, fence
- *       it so it is never promoted. Before that, wait: a dead primary's lease expires first;
+ *       its lease is being renewed: it lives and runs alone, rule 2) and its QEMU no longer sends
+ *       us checkpoints: our replica is stale, fence it so it is never promoted. Before that,
+ *       wait: a dead primary's lease expires first;
  *     - otherwise wait (protected, or no information).
  *  5. No guest here (dead, fenced): nothing (re-protection onto this host is the other side's).
  *
@@ -38,7 +47,7 @@
  * window has surely passed (rule 4 and the lease TTL).
  */
 import { GuestState } from './heartbeat';
-import { detectionMs, FailoverTiming, fencedWithinMs, worstCaseRecoveryMs } from './timing';
+import { detectionMs, FailoverTiming, worstCaseRecoveryMs } from './timing';
 
 export type RoleView =
   /** We hold it; renewals are confirmed within interval x misses. */
@@ -50,13 +59,21 @@ export type RoleView =
   /** Nobody holds it. */
   | 'vacant';
 
+/** How long a COLO primary waits, after it began watching the pair, for a secondary it has never heard. */
+export const STARTUP_GRACE_MS = 10_000;
+/** Beyond the checkpoint delay, how long a healthy pair may go without a COLO message (a checkpoint itself takes time). */
+export const COLO_SLACK_MS = 1000;
+
 export interface Observation {
   readonly timing: FailoverTiming;
   readonly role: RoleView;
   /** `peer` and `vacant` are only trusted while etcd is reachable. */
   readonly etcd: 'reachable' | 'unreachable';
-  /** Who held the role last, as this agent saw it (`none`: never seen held since it started). */
-  readonly lastHolder: 'self' | 'peer' | 'none';
+  /**
+   * Who held the role last, as recorded in etcd (a key without lease, written with every
+   * acquisition): this host, this pair's COLO peer, another host, or nobody ever.
+   */
+  readonly lastHolder: 'self' | 'peer' | 'other' | 'none';
   /** ms since this side last had its role confirmed (since agent start when never; see README on restarts). */
   readonly msWithoutRole: number;
   readonly local: GuestState;
@@ -65,6 +82,17 @@ export interface Observation {
   readonly peerState: GuestState;
   /** ms the peer has been silent (0 when alive). */
   readonly peerSilentMs: number;
+  /** Whether the peer's agent has been heard at all since this agent began watching the pair. */
+  readonly peerHeard: boolean;
+  /** ms since this agent began watching the pair. */
+  readonly msWatching: number;
+  /**
+   * ms since this host's QEMU last received a COLO message from its peer's QEMU (undefined:
+   * none seen). A recent one proves the peer QEMU alive and replicating, whatever its agent does.
+   */
+  readonly peerColoMessageAgoMs?: number;
+  /** The pair's checkpoint delay: a healthy pair exchanges COLO messages at least this often. */
+  readonly checkpointDelayMs: number;
   /** A spare host is available for re-protection. */
   readonly spareAvailable: boolean;
   /** A re-protection is already running. */
@@ -82,6 +110,16 @@ export interface Decision {
   readonly actions: readonly Action[];
   /** Why nothing is done, when `actions` is empty. */
   readonly waiting?: string;
+}
+
+/** The peer's QEMU answered COLO recently: it lives and replicates, even if its agent is silent. */
+export function peerQemuReplicating(o: Observation): boolean {
+  return o.peerColoMessageAgoMs !== undefined && o.peerColoMessageAgoMs < o.checkpointDelayMs + COLO_SLACK_MS;
+}
+
+/** COLO messages stopped coming: the replication is broken, whatever the heartbeats say. */
+export function coloStalled(o: Observation): boolean {
+  return o.peerColoMessageAgoMs !== undefined && !peerQemuReplicating(o);
 }
 
 export function isServing(state: GuestState): boolean {
@@ -113,8 +151,17 @@ export function decide(o: Observation): Decision {
     if (o.local === 'dead' || o.local === 'fenced') return act({ kind: 'release', reason: `this host's guest is ${o.local}: hand the role to the peer at once` });
     if (o.local === 'colo-secondary') return act({ kind: 'failover-locally', as: 'secondary', reason: 'this side holds the role and its guest is the COLO secondary: promote it' });
     if (o.local === 'colo-primary') {
-      if (o.peer === 'lost') return act({ kind: 'failover-locally', as: 'primary', reason: `the secondary is silent for ${o.peerSilentMs} ms: run the guest alone` });
+      if (o.peer === 'lost' && !o.peerHeard && o.msWatching < STARTUP_GRACE_MS) {
+        return wait(`the secondary's agent has not been heard since this agent started watching ${o.msWatching} ms ago: waiting up to ${STARTUP_GRACE_MS} ms for it`);
+      }
+      if (o.peer === 'lost' && peerQemuReplicating(o)) {
+        return wait(`the secondary's agent is silent for ${o.peerSilentMs} ms but its QEMU answered COLO ${o.peerColoMessageAgoMs} ms ago: it lives (an agent restart?)`);
+      }
+      if (o.peer === 'lost') return act({ kind: 'failover-locally', as: 'primary', reason: `the secondary is silent for ${o.peerSilentMs} ms and its QEMU has not answered COLO for ${o.peerColoMessageAgoMs ?? 'ever'} ms: run the guest alone` });
       if (peerGuestGone) return act({ kind: 'failover-locally', as: 'primary', reason: `the secondary reports its guest ${o.peerState}: run the guest alone` });
+      if (coloStalled(o)) {
+        return act({ kind: 'failover-locally', as: 'primary', reason: `no COLO message from the secondary for ${o.peerColoMessageAgoMs} ms (checkpoint delay ${o.checkpointDelayMs} ms): replication is broken; run the guest alone` });
+      }
       return wait('protected: this side is active, the secondary replicates');
     }
     if (o.local === 'serving-alone') {
@@ -137,25 +184,34 @@ export function decide(o: Observation): Decision {
 
   // 4. The COLO secondary without the role.
   if (o.local === 'colo-secondary') {
+    if (o.peer === 'alive' && o.peerState === 'serving-alone') {
+      return act({ kind: 'fence-self', reason: 'the peer runs the guest alone (it failed over while this side was cut off): this replica is stale; stop it so it is never promoted' });
+    }
     if (role === 'vacant') {
       const safeSince =
         o.lastHolder === 'peer'
-          ? 'the peer held the role and released it or let it expire (it fenced itself first)'
+          ? 'the peer held the role last and released it or let it expire (it fenced itself first)'
           : peerGuestGone
             ? `the peer reports its guest ${o.peerState}`
-            : o.peer === 'lost' && o.peerSilentMs >= fencedWithinMs(o.timing)
-              ? `the peer has been silent for ${o.peerSilentMs} ms, past interval x misses + fencing deadline (${fencedWithinMs(o.timing)} ms)`
-              : undefined;
+            : undefined;
       if (safeSince) return act({ kind: 'acquire', reason: `the role is vacant and ${safeSince}: take over` });
-      return wait(o.peer === 'alive' ? `the role is vacant; the peer's guest is ${o.peerState}: it should take the role` : `the role is vacant but the peer may still serve: wait until it has been silent for ${fencedWithinMs(o.timing)} ms`);
+      return wait(
+        o.peer === 'alive'
+          ? `the role is vacant; the peer's guest is ${o.peerState}: it should take the role`
+          : `the role is vacant and the peer is silent, but it never held the role (last holder: ${o.lastHolder}): without that proof it may still serve; fail over by hand (orbit-ft) if it is gone`,
+      );
     }
     if (role === 'peer' && o.peer === 'lost') {
       // A dead primary's lease expires within the worst-case recovery time; one still held after
       // that is being renewed: the primary lives and runs alone (rule 2), this replica is stale.
-      if (o.peerSilentMs >= worstCaseRecoveryMs(o.timing)) {
+      if (o.peerSilentMs >= worstCaseRecoveryMs(o.timing) && !peerQemuReplicating(o)) {
         return act({ kind: 'fence-self', reason: `the peer is silent for ${o.peerSilentMs} ms yet keeps renewing the role: it runs alone and this replica is stale; stop it so it is never promoted` });
       }
-      return wait('the peer is silent but still holds the role: wait for its lease to expire (or to be renewed past the worst case)');
+      return wait(
+        peerQemuReplicating(o)
+          ? `the peer's agent is silent but its QEMU sent COLO ${o.peerColoMessageAgoMs} ms ago: it lives and replicates to this side`
+          : 'the peer is silent but still holds the role: wait for its lease to expire (or to be renewed past the worst case)',
+      );
     }
     if (role === 'unknown') return wait('etcd is unreachable: a secondary never takes over without it');
     return wait('standby: the peer is active and alive');

@@ -14,9 +14,9 @@ import { Etcd3, IOptions } from 'etcd3';
 export interface EtcdTls {
   /** PEM of the CA that signed the etcd servers' certificates. */
   readonly ca: Buffer;
-  /** PEM client certificate and its key: etcd runs with --client-cert-auth. */
-  readonly cert: Buffer;
-  readonly key: Buffer;
+  /** PEM client certificate and its key, where etcd runs with --client-cert-auth (it should). */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 export interface EtcdConnectionOptions {
@@ -55,7 +55,7 @@ export function connectEtcd(options: EtcdConnectionOptions): Etcd3 {
   return new Etcd3({
     hosts: [...options.endpoints],
     dialTimeout: options.dialTimeoutMs ?? 2000,
-    ...(options.tls ? { credentials: { rootCertificate: options.tls.ca, certChain: options.tls.cert, privateKey: options.tls.key } } : {}),
+    ...(options.tls ? { credentials: { rootCertificate: options.tls.ca, ...(options.tls.cert && options.tls.key ? { certChain: options.tls.cert, privateKey: options.tls.key } : {}) } } : {}),
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: { global: passThrough(), host: () => passThrough() },
     // Fail fast instead of queueing calls behind a reconnect; the role's loop retries.

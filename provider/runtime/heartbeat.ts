@@ -28,6 +28,9 @@ export interface HeartbeatPeer {
   readonly host: string;
   readonly address: string;
   readonly port: number;
+  /** This pair's heartbeat timing (its spec's); default the endpoint's. */
+  readonly intervalMs?: number;
+  readonly misses?: number;
 }
 
 export interface PeerEvent {
@@ -43,6 +46,7 @@ export interface HeartbeatOptions {
   readonly bind: { readonly address: string; readonly port: number };
   /** Per-cluster secret, at least 32 bytes. */
   readonly key: Buffer;
+  /** Defaults for peers that do not give their own. */
   readonly intervalMs: number;
   readonly misses: number;
   readonly peers: readonly HeartbeatPeer[];
@@ -79,6 +83,7 @@ interface PeerTrack {
   boot?: string;
   seq: number;
   lossTimer?: NodeJS.Timeout;
+  sendTimer?: NodeJS.Timeout;
 }
 
 const MAGIC = Buffer.from('OHB1');
@@ -90,7 +95,6 @@ export class HeartbeatEndpoint {
   private readonly boot = randomBytes(8).toString('hex');
   private seq = 0;
   private readonly tracks = new Map<string, PeerTrack>();
-  private sendTimer?: NodeJS.Timeout;
   private stopped = false;
 
   private constructor(
@@ -113,8 +117,6 @@ export class HeartbeatEndpoint {
     socket.on('error', () => undefined); // send errors (unreachable peer) are what heartbeats detect
     socket.on('message', (message) => endpoint.receive(message));
     endpoint.setPeers(options.peers);
-    endpoint.sendTimer = setInterval(() => endpoint.sendAll(), options.intervalMs);
-    endpoint.sendAll();
     return endpoint;
   }
 
@@ -123,46 +125,69 @@ export class HeartbeatEndpoint {
     return this.socket.address().port;
   }
 
-  /** Replaces the peer list (spec changed); known peers keep their state, new ones start "alive" with a full grace period. */
+  /**
+   * Replaces the peer list (spec changed); known peers keep their state, new ones start "alive"
+   * (never heard) with a full grace period. Each peer is sent to on its own interval.
+   */
   setPeers(peers: readonly HeartbeatPeer[]): void {
     const next = new Map<string, PeerTrack>();
     for (const peer of peers) {
       const id = trackId(peer.pair, peer.host);
-      const track = this.tracks.get(id) ?? { peer, alive: true, state: 'unknown' as GuestState, lastHeardAt: Date.now(), seq: 0 };
+      const known = this.tracks.get(id);
+      const track = known ?? { peer, alive: true, state: 'unknown' as GuestState, lastHeardAt: Date.now(), seq: 0 };
+      const retimed = known !== undefined && this.intervalOf(known.peer) !== this.intervalOf(peer);
       track.peer = peer;
       next.set(id, track);
-      if (!this.tracks.has(id)) this.armLoss(track);
+      if (!known || retimed) {
+        this.armLoss(track);
+        clearInterval(track.sendTimer);
+        track.sendTimer = setInterval(() => this.send(track), this.intervalOf(peer));
+        this.send(track);
+      }
     }
-    for (const [id, track] of this.tracks) if (!next.has(id)) clearTimeout(track.lossTimer);
+    for (const [id, track] of this.tracks) {
+      if (next.has(id)) continue;
+      clearTimeout(track.lossTimer);
+      clearInterval(track.sendTimer);
+    }
     this.tracks.clear();
     for (const [id, track] of next) this.tracks.set(id, track);
   }
 
-  peerStatus(pair: string, host: string): PeerEvent & { alive: boolean } {
+  /** `heard`: a valid datagram came from it since it was added (false: its agent may not run yet). */
+  peerStatus(pair: string, host: string): PeerEvent & { alive: boolean; heard: boolean } {
     const track = this.tracks.get(trackId(pair, host));
     if (!track) throw new Error(`No heartbeat peer ${host} for pair ${pair}`);
-    return { peer: track.peer, state: track.state, silentForMs: Date.now() - track.lastHeardAt, alive: track.alive };
+    return { peer: track.peer, state: track.state, silentForMs: Date.now() - track.lastHeardAt, alive: track.alive, heard: track.boot !== undefined };
+  }
+
+  hasPeer(pair: string, host: string): boolean {
+    return this.tracks.has(trackId(pair, host));
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.sendTimer);
-    for (const track of this.tracks.values()) clearTimeout(track.lossTimer);
+    for (const track of this.tracks.values()) {
+      clearTimeout(track.lossTimer);
+      clearInterval(track.sendTimer);
+    }
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private sendAll(): void {
+  private intervalOf(peer: HeartbeatPeer): number {
+    return peer.intervalMs ?? this.options.intervalMs;
+  }
+
+  private send(track: PeerTrack): void {
     if (this.stopped) return;
-    for (const track of this.tracks.values()) {
-      const { pair, address, port } = track.peer;
-      const payload: Payload = { pair, from: this.options.self, boot: this.boot, seq: ++this.seq, sentAt: Date.now(), state: this.options.localState(pair) };
-      const datagram = encodeHeartbeat(payload, this.options.key);
-      this.socket.send(datagram, port, address, () => undefined);
-      this.stats.sent++;
-    }
+    const { pair, address, port } = track.peer;
+    const payload: Payload = { pair, from: this.options.self, boot: this.boot, seq: ++this.seq, sentAt: Date.now(), state: this.options.localState(pair) };
+    const datagram = encodeHeartbeat(payload, this.options.key);
+    this.socket.send(datagram, port, address, () => undefined);
+    this.stats.sent++;
   }
 
   private receive(message: Buffer): void {
@@ -196,7 +221,7 @@ export class HeartbeatEndpoint {
       if (this.stopped || !track.alive) return;
       track.alive = false;
       this.options.onPeerLost({ peer: track.peer, state: track.state, silentForMs: Date.now() - track.lastHeardAt });
-    }, this.options.intervalMs * this.options.misses);
+    }, this.intervalOf(track.peer) * (track.peer.misses ?? this.options.misses));
   }
 }
 

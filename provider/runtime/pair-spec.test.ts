@@ -6,6 +6,8 @@ const host = (name: string, last: number) => ({
   name,
   sshAddress: `10.0.0.${last}`,
   sshPort: 22,
+  sshUser: 'root',
+  hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOrbitOrbitOrbitOrbitOrbitOrbitOrbitOrbitOrbi'],
   replicationAddress: `10.1.0.${last}`,
   heartbeatAddress: `10.0.0.${last}`,
   heartbeatPort: 7410,

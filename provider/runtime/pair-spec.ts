@@ -6,6 +6,7 @@
  *
  *   /orbit/v1/pairs/<vm>/spec            signed spec (this file), written by the provider on apply
  *   /orbit/v1/pairs/<vm>/active          the "active" role: holder + lease id, attached to the holder's lease (active-role.ts)
+ *   /orbit/v1/pairs/<vm>/last-holder     the host that acquired the role last (no lease: it outlives the holding)
  *   /orbit/v1/pairs/<vm>/events/<when>   failover events, one key each (<when> = zero-padded ms epoch + host: sorts by time)
  *
  * Signature: Ed25519, per cluster. The provider holds the private key; agents get only the
@@ -32,6 +33,9 @@ export const pairKeys = (vm: string) => {
   return {
     spec: `${base}/spec`,
     active: `${base}/active`,
+    lastHolder: `${base}/last-holder`,
+    /** Everything of the pair (spec, role, events): what destroy removes. */
+    prefix: `${base}/`,
     eventsPrefix: `${base}/events/`,
     /** Sorts by time: 13-digit ms epoch, then the host that wrote it. */
     event: (atMs: number, host: string) => `${base}/events/${String(Math.floor(atMs)).padStart(13, '0')}-${host}`,
@@ -51,6 +55,13 @@ export interface PairHost {
   /** Where the provider (and a re-protecting agent) reaches its sshd. */
   readonly sshAddress: string;
   readonly sshPort: number;
+  /** The user a re-protecting agent logs in as. */
+  readonly sshUser: string;
+  /**
+   * The host's pinned SSH keys (`ssh-ed25519 AAAA...` or `SHA256:...`), from the provider's
+   * configuration: a re-protecting agent trusts exactly these (the spec is signed).
+   */
+  readonly hostKeys: readonly string[];
   /** The address COLO replication uses (colo.md: default the SSH address). */
   readonly replicationAddress: string;
   /** Where its agent listens for peer heartbeats (UDP). */
@@ -130,13 +141,17 @@ function hostProblems(where: string, input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return [`${where} must be an object, got ${JSON.stringify(input)}`];
   const host = input as Record<string, unknown>;
   const problems: string[] = [];
-  for (const field of ['name', 'sshAddress', 'replicationAddress', 'heartbeatAddress'] as const) {
+  for (const field of ['name', 'sshAddress', 'sshUser', 'replicationAddress', 'heartbeatAddress'] as const) {
     const value = host[field];
     if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value)) problems.push(`${where}.${field} must be a non-empty string without spaces, got ${JSON.stringify(value)}`);
   }
   for (const field of ['sshPort', 'heartbeatPort'] as const) {
     const value = host[field];
     if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) problems.push(`${where}.${field} must be a port 1-65535, got ${JSON.stringify(value)}`);
+  }
+  const keys = host.hostKeys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string' && /^(SHA256:[A-Za-z0-9+/]{43}|[a-z0-9-]+ [A-Za-z0-9+/]+={0,3})$/.test(k))) {
+    problems.push(`${where}.hostKeys must list the host's pinned SSH keys ("ssh-ed25519 AAAA..." or "SHA256:..."), got ${JSON.stringify(keys)}`);
   }
   return problems;
 }

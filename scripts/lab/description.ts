@@ -33,6 +33,11 @@ export interface LabDescription {
    * `clients` holds a certificate and key per lab host (its agent) and `provider`.
    */
   etcd: { endpoints: string[]; address: string; netns: string; caPath: string; clients: Record<string, { certPath: string; keyPath: string }> };
+  /**
+   * The failover monitor's cluster keys (scripts/lab/monitor-keys.ts): the Ed25519 key the
+   * provider signs pair specs with, and the agents' shared heartbeat secret.
+   */
+  monitor: { signingKeyPath: string; heartbeatKeyPath: string };
   network: {
     /** Management network (hosts, etcd); the machine itself is `clientAddress` on it. */
     mgmtCidr: string;

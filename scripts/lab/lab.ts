@@ -4,6 +4,7 @@ import { builtQemuColoBinary } from '../qemu-colo/qemu-colo';
 import { DEFAULT_STATE_DIR, LabDescription, descriptionPath } from './description';
 import { etcdEndpoint, etcdHealthy, startEtcd } from './etcd';
 import { ensureEtcdTls } from './etcd-tls';
+import { ensureMonitorKeys } from './monitor-keys';
 import { commandExists, ip, run } from './exec';
 import {
   deleteLink,
@@ -87,6 +88,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
   const hosts = await Promise.all(specs.map((spec, index) => ensureHost(stateDir, spec, index, privateKeyPath, authorizedKeys)));
   const etcdTls = ensureEtcdTls(stateDir, ETCD_ADDRESS, [...hosts.map((h) => h.name), 'provider']);
   await startEtcd(stateDir, etcdTls);
+  const monitor = ensureMonitorKeys(stateDir);
 
   const qemuBinary = builtQemuColoBinary();
   const knownHostsPath = path.join(stateDir, 'known_hosts');
@@ -97,6 +99,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
     knownHostsPath,
     privateKeyPath,
     etcd: { endpoints: [etcdEndpoint], address: ETCD_ADDRESS, netns: ETCD_NETNS, caPath: etcdTls.caPath, clients: etcdTls.clients },
+    monitor,
     network: {
       mgmtCidr: `${MGMT_PREFIX}.0/24`,
       clientAddress: `${MGMT_PREFIX}.1`,

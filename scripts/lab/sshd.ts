@@ -101,7 +101,9 @@ export function tcpReachable(address: string, port: number, timeoutMs = 1000): P
 /**
  * Boots the host's userland: a private mount and UTS namespace inside the host's network
  * namespace, with /var/lib/orbit bound to the host's own directory and a fresh tmpfs on
- * /run/orbit (so a killed and revived host comes back like a rebooted one), then sshd.
+ * /run/orbit (so a killed and revived host comes back like a rebooted one), the services a
+ * host enables (the failover monitor agent, once the provider has installed it: its start
+ * script is what an init system would run at boot), then sshd.
  */
 export async function startSshd(opts: {
   name: string;
@@ -133,6 +135,7 @@ export async function startSshd(opts: {
     `hostname ${opts.name}`,
     `mount --bind ${dirs.varLibOrbit} /var/lib/orbit`,
     'mount -t tmpfs -o mode=0755,size=1g orbit-run /run/orbit',
+    '[ -x /var/lib/orbit/agent/start ] && /var/lib/orbit/agent/start || true',
     `exec /usr/sbin/sshd -f ${dirs.config} -E ${dirs.log}`,
   ].join('\n');
   await run('ip', ['netns', 'exec', opts.netns, 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'sh', '-c', boot]);

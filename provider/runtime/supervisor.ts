@@ -1,0 +1,141 @@
+/**
+ * The agent's supervisor, one per host: it keeps the agent running and is its watchdog.
+ *
+ * - Restarts: the agent runs as a child process; when it exits (crash, kill -9, OOM) it is
+ *   started again after 100 ms, backing off (doubling, up to 5 s) while it keeps dying within
+ *   5 s of its start. A restarted
+ *   agent adopts the leases it held (active-role.ts), so its guests are not disturbed.
+ * - Watchdog (serving-deadline.ts): every 50 ms it reads the guests' deadlines and fences any
+ *   live copy of a guest whose deadline has passed: the agent could not confirm its role in
+ *   time (dead and not back yet, hung, cut off from etcd) and the lease may expire soon, after
+ *   which the peer takes over. Patroni's watchdog reboots the machine; fencing the one guest is
+ *   enough here, because the guest is what must not serve twice.
+ *
+ * It has no network dependency (no etcd, no SSH): it must work exactly when everything else
+ * fails. Where systemd is PID 1 it runs as a unit with Restart=always; elsewhere it is a daemon
+ * (agent-install.ts), and a host's boot starts it again.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import pino, { Logger } from 'pino';
+import { fence } from '../hosts/colo-failover';
+import { errorMessage } from '../hosts/host-errors';
+import { readLocalGuest } from './local-guest';
+import { asSshSession, LocalSession } from './local-session';
+import { readServingDeadlines, removeServingDeadline } from './serving-deadline';
+
+export interface SupervisorOptions {
+  /** This host's name (log lines, errors). */
+  readonly host: string;
+  /** The agent's command: executable and arguments. */
+  readonly agentCommand: readonly [string, ...string[]];
+  /** The agent's stdout/stderr (its own log goes where its config says). */
+  readonly agentOutPath: string;
+  /** The supervisor's own JSON log lines; default stdout. */
+  readonly logPath?: string;
+  readonly pidFile?: string;
+  /** Default 50 ms. */
+  readonly watchdogMs?: number;
+  /** Where the VMs' run directories are (default /run/orbit). */
+  readonly runRoot?: string;
+}
+
+const FIRST_RESTART_MS = 100;
+const MAX_RESTART_MS = 5000;
+/** An agent that dies younger than this is crash-looping (bad config, etcd refusing it): back off. */
+const YOUNG_MS = 5000;
+const STOP_GRACE_MS = 5000;
+
+export class Supervisor {
+  readonly log: Logger;
+  private child?: ChildProcess;
+  private childStartedAt = 0;
+  private restartDelayMs = FIRST_RESTART_MS;
+  private restartTimer?: NodeJS.Timeout;
+  private watchdogTimer?: NodeJS.Timeout;
+  private fencing = new Set<string>();
+  private stopping = false;
+  private readonly session: LocalSession;
+  /** Agent starts so far (1 = never restarted). */
+  starts = 0;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.log = pino({ base: { host: options.host, component: 'supervisor' }, timestamp: pino.stdTimeFunctions.isoTime }, options.logPath ? pino.destination({ dest: options.logPath, sync: true, mkdir: true }) : pino.destination(1));
+    this.session = new LocalSession({ name: options.host, defaultTimeoutMs: 10_000 });
+  }
+
+  start(): void {
+    if (this.options.pidFile) {
+      fs.mkdirSync(path.dirname(this.options.pidFile), { recursive: true });
+      fs.writeFileSync(this.options.pidFile, `${process.pid}\n`);
+    }
+    this.watchdogTimer = setInterval(() => this.watchdog(), this.options.watchdogMs ?? 50);
+    this.spawnAgent();
+    this.log.info({ pid: process.pid, agent: this.options.agentCommand.join(' ') }, 'supervisor started');
+  }
+
+  get agentPid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Stops the agent (SIGTERM, then SIGKILL after 5 s) and the watchdog. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    clearInterval(this.watchdogTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (this.options.pidFile) fs.rmSync(this.options.pidFile, { force: true });
+    this.log.info('supervisor stopped');
+  }
+
+  private spawnAgent(): void {
+    if (this.stopping) return;
+    const [command, ...args] = this.options.agentCommand;
+    fs.mkdirSync(path.dirname(this.options.agentOutPath), { recursive: true });
+    const out = fs.openSync(this.options.agentOutPath, 'a');
+    const child = spawn(command, args, { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    this.child = child;
+    this.childStartedAt = Date.now();
+    this.starts++;
+    child.once('error', (error) => this.log.error({ error: error.message }, 'the agent could not be started'));
+    child.once('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      if (this.stopping) return;
+      const livedMs = Date.now() - this.childStartedAt;
+      this.restartDelayMs = livedMs < YOUNG_MS ? Math.min(this.restartDelayMs * 2, MAX_RESTART_MS) : FIRST_RESTART_MS;
+      this.log.error({ code, signal, livedMs, restartInMs: this.restartDelayMs }, 'the agent exited; restarting it');
+      this.restartTimer = setTimeout(() => this.spawnAgent(), this.restartDelayMs);
+    });
+  }
+
+  private watchdog(): void {
+    const now = Date.now();
+    for (const [vm, deadline] of readServingDeadlines(this.options.runRoot)) {
+      if (deadline > now || this.fencing.has(vm)) continue;
+      const guest = readLocalGuest(vm);
+      const live = guest.state === 'colo-primary' || guest.state === 'colo-secondary' || guest.state === 'serving-alone';
+      if (!live) {
+        removeServingDeadline(vm);
+        continue;
+      }
+      this.fencing.add(vm);
+      const overdueMs = now - deadline;
+      fence(asSshSession(this.session), vm)
+        .then((result) => {
+          removeServingDeadline(vm);
+          this.log.error({ vm, overdueMs, state: guest.state, killedPids: result.killedPids, agentPid: this.agentPid }, "watchdog: the agent did not confirm its role in time; this host's guest was fenced before the lease can expire");
+        })
+        .catch((error) => this.log.error({ vm, error: errorMessage(error) }, 'watchdog: fencing failed'))
+        .finally(() => this.fencing.delete(vm));
+    }
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * Chaos tests of the failover monitor on real COLO (issue 6): agents installed on every lab host
+ * by the provider's installer (bundle over SSH, supervisor with watchdog), a protected pair of
+ * the test guest (site-a + site-b, the witness host as declared spare), and loops of faults:
+ *
+ *   - SIGKILL of the active QEMU      -> automatic failover, counter intact
+ *   - SIGKILL of an agent             -> guest unaffected, agent restarted, role adopted
+ *   - kill-host of the active host    -> failover once the lease expires
+ *   - partition active | standby      -> exactly one active (the holder); the stale replica fenced
+ *   - active host cut off from etcd   -> it fences itself before its lease can expire; the other serves
+ *
+ * After every fault the agents re-protect the pair by themselves, and the next round is the
+ * "second failure" the pair must survive. Each scenario prints its rounds and counts.
+ * ORBIT_CHAOS_ROUNDS sets the rounds per scenario (default 2; QEMU kills: 3).
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Etcd3 } from 'etcd3';
+import { destroyPair, startProtectedPair } from '../../provider/hosts/colo-pair';
+import { SshSession } from '../../provider/hosts/ssh-session';
+import { worstCaseRecoveryMs, DEFAULT_TIMING } from '../../provider/runtime/timing';
+import { GuestReport, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
+import { LabDescription } from '../../scripts/lab/description';
+import { heal, killHost, partition } from '../../scripts/lab/faults';
+import { labUp } from '../../scripts/lab/lab';
+import { labAccelerator } from '../../scripts/lab/lab-accelerator';
+import { connectToLabHost } from '../../scripts/lab/lab-ssh';
+import { coloGuestSpec } from '../support/colo-guest';
+import { GuestSample, pollGuest } from '../support/guest-poller';
+import { vmTraces } from '../support/guest-vm';
+import { AGENT_PATHS } from '../../provider/runtime/agent-install';
+import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, waitFor } from '../support/lab-monitor';
+import { crashQemuAt } from '../support/monitor-agents';
+
+jest.setTimeout(1_200_000);
+
+const VM = { name: 'chaos-web', ip: '10.89.0.86' };
+const HOSTS = ['site-a', 'site-b', 'witness'];
+const ROUNDS = Number(process.env.ORBIT_CHAOS_ROUNDS ?? 2);
+
+let lab: LabDescription;
+let etcd: Etcd3;
+const sessions = new Map<string, SshSession>();
+let firstBoot: string;
+let lastCounter = 0;
+
+/** A live session to the host (a killed host's session is gone: reconnect). */
+async function session(host: string): Promise<SshSession> {
+  const existing = sessions.get(host);
+  if (existing?.isOpen) return existing;
+  const fresh = await connectToLabHost(lab, host, { defaultTimeoutMs: 60_000 });
+  sessions.set(host, fresh);
+  return fresh;
+}
+
+interface Placement {
+  active: string;
+  standby: string;
+}
+
+/** Waits until one agent holds the role with a protected pair and another stands by. */
+async function protectedPair(timeoutMs = 120_000): Promise<Placement> {
+  let seen = '';
+  return waitFor(
+    'the pair to be protected (one agent active and protected, another standby)',
+    async () => {
+      const statuses = await Promise.all(HOSTS.map(async (h) => [h, await pairStatusOn(await session(h), VM.name).catch(() => undefined)] as const));
+      seen = statuses.map(([h, s]) => `${h}: ${s ? `${s.role}/${s.local}/${s.protection}/${s.last}` : 'no status'}`).join('; ');
+      const active = statuses.find(([, s]) => s?.role === 'held' && s.protection === 'protected');
+      const standby = statuses.find(([, s]) => s?.protection === 'standby' && s.peerHost === active?.[0]);
+      return active && standby && active[1]?.peerHost === standby[0] ? { active: active[0], standby: standby[0] } : undefined;
+    },
+    timeoutMs,
+    250,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\nlast seen: ${seen}`);
+  });
+}
+
+/** The guest's state carried on: same boot as at the start, counter never went back. */
+function expectStateKept(before: GuestReport | undefined, after: GuestReport | undefined): void {
+  expect(before).toBeDefined();
+  expect(after).toBeDefined();
+  expect(after!.boot).toBe(firstBoot);
+  expect(after!.counter).toBeGreaterThanOrEqual(before!.counter);
+  expect(after!.counter).toBeGreaterThanOrEqual(lastCounter);
+  lastCounter = after!.counter;
+}
+
+function lastBefore(samples: GuestSample[], t: number): GuestSample | undefined {
+  return samples.filter((s) => s.report && s.doneAt < t).sort((a, b) => a.doneAt - b.doneAt).pop();
+}
+
+function firstAfter(samples: GuestSample[], t: number): GuestSample | undefined {
+  return samples.filter((s) => s.report && s.at >= t).sort((a, b) => a.doneAt - b.doneAt)[0];
+}
+
+/** Longest time without an answer between `from` and `to` (ms). */
+function longestSilence(samples: GuestSample[], from: number, to: number): number {
+  const answers = samples.filter((s) => s.report && s.doneAt >= from && s.doneAt <= to).map((s) => s.doneAt).sort((a, b) => a - b);
+  let longest = 0;
+  let previous = from;
+  for (const at of [...answers, to]) {
+    longest = Math.max(longest, at - previous);
+    previous = at;
+  }
+  return longest;
+}
+
+/** ms (epoch) of the first log line of `host`'s agent with message `msg` at or after `since`. */
+async function loggedAt(host: string, msg: string | RegExp, since: number): Promise<number | undefined> {
+  const lines = await agentLog(await session(host));
+  const line = lines.find((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(l.msg)) && Date.parse(l.time) >= since);
+  return line ? Date.parse(line.time) : undefined;
+}
+
+async function eventsSince(since: number): Promise<Array<{ kind: string; host: string }>> {
+  return (await readPairEvents(etcd, VM.name)).filter((e) => Date.parse(e.at) >= since - 50);
+}
+
+beforeAll(async () => {
+  lab = await labUp();
+  await heal();
+  for (const h of HOSTS) await session(h);
+  etcd = labEtcd(lab);
+  const { accelerator } = await labAccelerator(lab);
+  await removePairFromEtcd(etcd, VM.name);
+  await destroyPair([...sessions.values()], VM.name, { removeDisks: true });
+  for (const h of HOSTS) await installLabAgent(lab, await session(h));
+  // The spec first (as apply does): the agents watch the pair from its first moment.
+  await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
+  await startProtectedPair(await session('site-a'), await session('site-b'), coloGuestSpec(lab, { ...VM, accelerator }));
+  const first = await waitForGuestReport(VM.ip, 7000, 120_000);
+  firstBoot = first.boot;
+  lastCounter = first.counter;
+  console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(await protectedPair())}`);
+});
+
+afterAll(async () => {
+  await heal().catch((e) => console.error(e));
+  const open: SshSession[] = [];
+  for (const h of HOSTS) open.push(await session(h).catch(() => undefined as unknown as SshSession));
+  const reachable = open.filter(Boolean);
+  // The agents' logs outlive the test (they go with the agents below): where to read what happened.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-chaos-logs-'));
+  for (const s of reachable) {
+    const logs = await s.exec(`cd ${AGENT_PATHS.logs} 2>/dev/null && tar cf - . | base64 -w0; true`, { timeoutMs: 30_000 }).catch(() => undefined);
+    if (!logs?.stdout.trim()) continue;
+    fs.mkdirSync(path.join(logDir, s.host.name));
+    execFileSync('tar', ['xf', '-', '-C', path.join(logDir, s.host.name)], { input: Buffer.from(logs.stdout.trim(), 'base64') });
+  }
+  console.log(`agent logs: ${logDir}`);
+  if (etcd) await removePairFromEtcd(etcd, VM.name).catch((e) => console.error(e));
+  await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
+  for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
+  const leftovers: string[] = [];
+  for (const s of reachable) {
+    leftovers.push(...(await vmTraces(s, VM.name)).map((t) => `${s.host.name}: ${t}`));
+    const pids = await agentPids(s);
+    if (pids.agent.length + pids.supervisor.length > 0) leftovers.push(`${s.host.name}: agent processes ${JSON.stringify(pids)}`);
+  }
+  etcd?.close();
+  await Promise.all(reachable.map((s) => s.close()));
+  expect(leftovers).toEqual([]);
+});
+
+test(`SIGKILL of the active QEMU: the agents fail over and re-protect by themselves (${ROUNDS + 1} rounds)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS + 1; round++) {
+    const { active, standby } = await protectedPair();
+    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const killAt = await crashQemuAt(await session(active), VM.name);
+    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
+    const samples = await poller.stop();
+    const before = lastBefore(samples, killAt);
+    const after = firstAfter(samples, killAt + 50);
+    expectStateKept(before?.report, after?.report);
+    const again = await protectedPair();
+    const decided = await loggedAt(standby, 'decided: failover-locally', killAt);
+    const reprotected = await loggedAt(standby, 're-protection done', killAt);
+    const result = { round, killed: active, survivor: standby, killToAnswerMs: after!.doneAt - killAt, decidedAtMs: decided && decided - killAt, reprotectedAtMs: reprotected && reprotected - killAt, now: again };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'qemu-kill', ...result }));
+    expect(again.active).toBe(standby);
+    expect(decided).toBeDefined();
+  }
+  console.log(JSON.stringify({ chaosSummary: 'qemu-kill', rounds: rounds.length, killToAnswerMs: rounds.map((r) => r.killToAnswerMs) }));
+});
+
+test(`SIGKILL of an agent: the guest is unaffected, the supervisor restarts it, it adopts its role (${ROUNDS} rounds each side)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS * 2; round++) {
+    const placement = await protectedPair();
+    const victim = round % 2 === 1 ? placement.active : placement.standby;
+    const s = await session(victim);
+    const before = await agentPids(s);
+    expect(before.agent).toHaveLength(1);
+    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const killAt = Date.now();
+    await s.exec(`kill -KILL ${before.agent[0]}`);
+    const restarted = await waitFor(
+      'the agent to be back (new pid, ready)',
+      async () => {
+        const status = await agentStatus(s);
+        return status?.ready && status.pid !== before.agent[0] && status.pairs[VM.name] ? status : undefined;
+      },
+      20_000,
+      50,
+    );
+    // Past the lease TTL: a role that was not adopted would have expired and moved by now.
+    await new Promise((r) => setTimeout(r, worstCaseRecoveryMs(DEFAULT_TIMING) + 1000));
+    const samples = await poller.stop();
+    const end = Date.now();
+    const after = await protectedPair(10_000);
+    const events = await eventsSince(killAt);
+    const result = {
+      round,
+      killed: victim === placement.active ? `active agent on ${victim}` : `standby agent on ${victim}`,
+      backAfterMs: Date.parse(restarted.startedAt) - killAt,
+      longestSilenceMs: longestSilence(samples, killAt, end - 1500),
+      placementKept: after.active === placement.active && after.standby === placement.standby,
+      events: events.map((e) => e.kind),
+    };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'agent-kill', ...result }));
+    expect((await agentPids(s)).supervisor).toEqual(before.supervisor);
+    expect(after).toEqual(placement);
+    expect(events.filter((e) => e.kind === 'failover' || e.kind === 'fence')).toEqual([]);
+    expectStateKept(lastBefore(samples, killAt)?.report, lastBefore(samples, end)?.report);
+  }
+  console.log(JSON.stringify({ chaosSummary: 'agent-kill', rounds: rounds.length, guestUnaffected: rounds.filter((r) => r.placementKept).length }));
+});
+
+test(`kill-host of the active host: the standby takes over once the lease expires, re-protects onto the spare (${ROUNDS} rounds)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const { active, standby } = await protectedPair();
+    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const killAt = Date.now();
+    await killHost(active);
+    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
+    const samples = await poller.stop();
+    const before = lastBefore(samples, killAt);
+    const after = firstAfter(samples, killAt + worstCaseRecoveryMs(DEFAULT_TIMING) / 2);
+    expectStateKept(before?.report, after?.report);
+    const again = await protectedPair();
+    await heal();
+    await waitFor(`${active}'s agent to boot again`, async () => ((await agentStatus(await session(active)))?.ready ? true : undefined), 30_000, 200);
+    const result = { round, killed: active, survivor: standby, killToAnswerMs: after!.doneAt - killAt, reprotectedOnto: again.standby };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'host-kill', ...result }));
+    expect(again.active).toBe(standby);
+    expect(again.standby).not.toBe(active);
+  }
+  console.log(JSON.stringify({ chaosSummary: 'host-kill', rounds: rounds.length, killToAnswerMs: rounds.map((r) => r.killToAnswerMs) }));
+});
+
+test(`partition between active and standby, both on etcd: exactly one active, the stale replica fenced (${ROUNDS} rounds)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const { active, standby } = await protectedPair();
+    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const cutAt = Date.now();
+    await partition([active], [standby]);
+    const fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", cutAt), 30_000, 200);
+    const again = await protectedPair();
+    const samples = await poller.stop();
+    await heal();
+    const events = await eventsSince(cutAt);
+    const failovers = events.filter((e) => e.kind === 'failover');
+    const result = {
+      round,
+      partitioned: `${active} | ${standby}`,
+      failovers: failovers.map((e) => e.host),
+      standbyFencedAfterMs: fenced - cutAt,
+      longestSilenceMs: longestSilence(samples, cutAt, Date.now() - 2000),
+      reprotectedOnto: again.standby,
+    };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'partition', ...result }));
+    // Exactly one active: the holder ran alone, the standby never served.
+    expect(failovers.map((e) => e.host)).toEqual([active]);
+    expect(await loggedAt(standby, 'failover done', cutAt)).toBeUndefined();
+    expect(again.active).toBe(active);
+    expectStateKept(lastBefore(samples, cutAt)?.report, lastBefore(samples, Date.now())?.report);
+  }
+  console.log(JSON.stringify({ chaosSummary: 'partition', rounds: rounds.length, oneActive: rounds.length }));
+});
+
+test(`active host cut off from etcd: it fences itself before its lease can expire, then the standby serves (${ROUNDS} rounds)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const { active, standby } = await protectedPair();
+    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const cutAt = Date.now();
+    await partition([active], ['etcd']);
+    const fencedAt = await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", cutAt), 30_000, 200);
+    const loss = (await agentLog(await session(active))).find((l) => l.msg === 'active role lost' && Date.parse(l.time) >= cutAt);
+    const failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', cutAt), 30_000, 200);
+    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
+    const samples = await poller.stop();
+    const after = firstAfter(samples, failoverAt);
+    await heal();
+    const again = await protectedPair();
+    const mustBeFencedBy = Number(loss?.mustBeFencedBy);
+    const result = {
+      round,
+      cutOff: active,
+      fencedAfterMs: fencedAt - cutAt,
+      fenceMarginMs: mustBeFencedBy - fencedAt,
+      standbyFailedOverAfterMs: failoverAt - cutAt,
+      cutToAnswerMs: after ? after.doneAt - cutAt : null,
+      reprotectedOnto: again.standby,
+    };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'etcd-isolation', ...result }));
+    // Never two actives: the cut-off side had stopped its guest before the other began serving.
+    // ...and before its lease could expire (the agent's loss record says by when it had to be).
+    expect(fencedAt).toBeLessThan(failoverAt);
+    expect(fencedAt).toBeLessThanOrEqual(mustBeFencedBy);
+    expect(again.active).toBe(standby);
+    expectStateKept(lastBefore(samples, cutAt)?.report, after?.report);
+  }
+  console.log(JSON.stringify({ chaosSummary: 'etcd-isolation', rounds: rounds.length, fencedBeforeTakeover: rounds.length }));
+});

@@ -1,0 +1,125 @@
+/**
+ * Failover monitors on lab hosts (TEST ONLY): agents installed with the provider's own
+ * installer (agent-install.ts: the bundle uploaded over SSH, started under its supervisor),
+ * pair specs published the way apply publishes them, and the agents' status and logs read back
+ * over SSH. What apply does through terraform is tested in test/provider; this drives the same
+ * pieces directly so that chaos tests can kill, cut and heal around them.
+ */
+import * as fs from 'fs';
+import { Etcd3 } from 'etcd3';
+import { createPrivateKey, KeyObject } from 'crypto';
+import { SshSession } from '../../provider/hosts/ssh-session';
+import type { AgentStatus, PairStatus } from '../../provider/runtime/agent';
+import { locateAgentBundle } from '../../provider/runtime/agent-bundle';
+import { AGENT_PATHS, AgentHostSetup, ensureAgent, EnsureResult, readAgentStatusOn, removeAgent } from '../../provider/runtime/agent-install';
+import { connectEtcd } from '../../provider/runtime/etcd-connection';
+import { PairHost } from '../../provider/runtime/pair-spec';
+import { PairEvent, publishPairSpec, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../../provider/runtime/spec-publisher';
+import { DEFAULT_TIMING, FailoverTiming } from '../../provider/runtime/timing';
+import { LabDescription } from '../../scripts/lab/description';
+import { labHost } from '../../scripts/lab/lab-ssh';
+
+export const LAB_HEARTBEAT_PORT = 7400;
+export const LAB_METRICS_PORT = 9464;
+
+export function labEtcd(lab: LabDescription, client = 'provider'): Etcd3 {
+  const c = lab.etcd.clients[client];
+  return connectEtcd({ endpoints: lab.etcd.endpoints, tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(c.certPath), key: fs.readFileSync(c.keyPath) }, callTimeoutMs: 5000 });
+}
+
+export function labSigningKey(lab: LabDescription): KeyObject {
+  return createPrivateKey(fs.readFileSync(lab.monitor.signingKeyPath));
+}
+
+/** A lab host's agent as the provider would set it up from the lab's provider configuration. */
+export function labAgentSetup(lab: LabDescription, host: string): AgentHostSetup {
+  const h = labHost(lab, host);
+  const client = lab.etcd.clients[host];
+  return {
+    host,
+    nodeBinary: process.execPath,
+    serviceManager: 'daemon',
+    etcdEndpoints: lab.etcd.endpoints,
+    listenAddress: h.address,
+    heartbeatPort: LAB_HEARTBEAT_PORT,
+    metricsPort: LAB_METRICS_PORT,
+    specPublicKeyPem: verifyKeyPem(labSigningKey(lab)),
+    heartbeatKey: fs.readFileSync(lab.monitor.heartbeatKeyPath),
+    etcdCa: fs.readFileSync(lab.etcd.caPath),
+    etcdCert: fs.readFileSync(client.certPath),
+    etcdKey: fs.readFileSync(client.keyPath),
+    sshIdentity: fs.readFileSync(lab.privateKeyPath),
+  };
+}
+
+export function installLabAgent(lab: LabDescription, session: SshSession): Promise<EnsureResult> {
+  return ensureAgent(session, locateAgentBundle(), labAgentSetup(lab, session.host.name));
+}
+
+export function removeLabAgent(session: SshSession): Promise<void> {
+  return removeAgent(session);
+}
+
+export function labPairHost(lab: LabDescription, name: string): PairHost {
+  const h = labHost(lab, name);
+  return { name, sshAddress: h.address, sshPort: h.sshPort, sshUser: h.sshUser, hostKeys: [h.hostKey], replicationAddress: h.address, heartbeatAddress: h.address, heartbeatPort: LAB_HEARTBEAT_PORT };
+}
+
+export async function publishLabPair(lab: LabDescription, etcd: Etcd3, vm: string, hosts: [string, string], spares: string[] = [], timing: FailoverTiming = DEFAULT_TIMING): Promise<number> {
+  const result = await publishPairSpec(etcd, labSigningKey(lab), { vm, hosts: [labPairHost(lab, hosts[0]), labPairHost(lab, hosts[1])], spareHosts: spares.map((s) => labPairHost(lab, s)), timing });
+  return result.generation;
+}
+
+export { readPairEvents, removePairFromEtcd };
+export type { PairEvent };
+
+export async function agentStatus(session: SshSession): Promise<(AgentStatus & { supervisorRunning: boolean }) | undefined> {
+  return readAgentStatusOn(session, 5000).catch(() => undefined);
+}
+
+export async function pairStatusOn(session: SshSession, vm: string): Promise<PairStatus | undefined> {
+  return (await agentStatus(session))?.pairs[vm];
+}
+
+/** The agent's log lines (JSON) on the host, parsed. */
+export async function agentLog(session: SshSession, file: 'agent.log' | 'supervisor.log' = 'agent.log'): Promise<Array<Record<string, unknown> & { time: string; msg: string }>> {
+  const result = await session.exec(`cat ${AGENT_PATHS.logs}/${file} 2>/dev/null; true`, { timeoutMs: 10_000 });
+  return result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line)];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** pids of the agent (`run`) and its supervisor in this host's mount namespace. */
+export async function agentPids(session: SshSession): Promise<{ agent: number[]; supervisor: number[] }> {
+  const { stdout } = await session.exec(`for m in run supervise; do echo "$m $(pgrep --ns $$ --nslist mnt -f "orbit-agent.js $m" | tr '\\n' ' ')"; done`, { timeoutMs: 10_000 });
+  const pids = (mode: string) =>
+    (stdout.split('\n').find((l) => l.startsWith(`${mode} `)) ?? '')
+      .slice(mode.length + 1)
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  return { agent: pids('run'), supervisor: pids('supervise') };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
