@@ -47,6 +47,25 @@ describe('HighlyAvailableVm', () => {
     expect(synthObject(stack).resource.orbit_ft_vm.fast).toMatchObject({ heartbeat_interval_ms: 50, heartbeat_misses: 4, fencing_deadline_ms: 300, lease_ttl_ms: 2000 });
   });
 
+  test('failover: "automatic" by default, "manual" for a cross-site pair with manual failover; spares by name', () => {
+    const { stack, a1, a2, b1, b2 } = twoSites();
+    new HighlyAvailableVm(stack, 'web', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [b1, b2] });
+    new HighlyAvailableVm(stack, 'db', { disks, network, primaryHost: b1, secondaryHost: a1, crossSiteFailover: CrossSiteFailover.MANUAL });
+    const resources = synthObject(stack).resource.orbit_ft_vm;
+    expect(resources.web).toMatchObject({ failover: 'automatic', spare_hosts: ['b1', 'b2'] });
+    expect(resources.db).toMatchObject({ failover: 'manual' });
+    expect(resources.db.spare_hosts).toBeUndefined();
+  });
+
+  test('a spare that is one of the pair, a witness host, or listed twice is refused', () => {
+    const { stack, a1, a2, b1, witness } = twoSites();
+    expect(() => new HighlyAvailableVm(stack, 'x', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [a2] })).toThrow(
+      '[test/x] spareHosts[0] is "a2", which is the secondary host. Got spareHosts[0] = "a2". Fix: list other hosts, each once',
+    );
+    expect(() => new HighlyAvailableVm(stack, 'y', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [b1, b1] })).toThrow('spareHosts[1] is "b1", which is listed twice');
+    expect(() => new HighlyAvailableVm(stack, 'z', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [witness!] })).toThrow('spareHosts[0] "w1" is in the witness site "witness", which runs no VMs');
+  });
+
   test('the default timing is safe with margin', () => {
     expect(timingIsSafe(FAILOVER_TIMING_DEFAULTS)).toBe(true);
     expect(FAILOVER_TIMING_DEFAULTS.leaseTtlMs - fencedWithinMs(FAILOVER_TIMING_DEFAULTS)).toBeGreaterThanOrEqual(500);

@@ -53,10 +53,17 @@ export interface HighlyAvailableVmProps extends MachineProps, FailoverTimingProp
   readonly checkpointDelayMs?: number;
   /**
    * Whether the monitor may fail over to the other site on its own when primary and secondary
-   * are in different sites. AUTOMATIC needs a witness site in the topology.
+   * are in different sites. AUTOMATIC needs a witness site in the topology. MANUAL leaves a
+   * cross-site pair unwatched (failover = "manual"): an operator fails over with orbit-ft.
    * @default CrossSiteFailover.AUTOMATIC
    */
   readonly crossSiteFailover?: CrossSiteFailover;
+  /**
+   * Hosts the monitor may re-protect the pair onto after a failover, in order of preference,
+   * after the pair's own two hosts (used again once healthy). Not witness hosts.
+   * @default - none: the pair is re-protected onto its own hosts only
+   */
+  readonly spareHosts?: Host[];
 }
 
 export class HighlyAvailableVm extends Construct {
@@ -68,6 +75,8 @@ export class HighlyAvailableVm extends Construct {
   public readonly crossSiteFailover: CrossSiteFailover;
   /** The monitor timing, defaults applied. */
   public readonly timing: FailoverTiming;
+  /** Hosts the monitor may re-protect onto (after the pair's own). */
+  public readonly spareHosts: readonly Host[];
   /**
    * Worst-case time from losing the active half to the standby taking over, in ms:
    * leaseTtlMs + heartbeatIntervalMs (failover-timing.ts). Undefined when failover crosses sites
@@ -122,6 +131,18 @@ export class HighlyAvailableVm extends Construct {
     }
     this.primaryHost = primary;
     this.secondaryHost = secondary;
+    this.spareHosts = props.spareHosts ?? [];
+    this.spareHosts.forEach((spare, index) => {
+      checkVmHost(this, topology, `spareHosts[${index}]`, spare);
+      if (spare === primary || spare === secondary || this.spareHosts.indexOf(spare) !== index) {
+        throw new OrbitValidationError(this, {
+          what: `spareHosts[${index}] is "${spare.hostName}", which is ${spare === primary ? 'the primary host' : spare === secondary ? 'the secondary host' : 'listed twice'}`,
+          prop: `spareHosts[${index}]`,
+          value: spare.hostName,
+          fix: 'list other hosts, each once: a spare is where the pair goes when one of its hosts is lost',
+        });
+      }
+    });
     topology._recordDemand({ host: primary, consumer: this, role: 'primary', ...primaryLoad });
     topology._recordDemand({ host: secondary, consumer: this, role: 'secondary', ...secondaryLoad });
 
@@ -136,6 +157,8 @@ export class HighlyAvailableVm extends Construct {
       heartbeatMisses: this.timing.heartbeatMisses,
       fencingDeadlineMs: this.timing.fencingDeadlineMs,
       leaseTtlMs: this.timing.leaseTtlMs,
+      failover: this.failsOverAutomatically ? 'automatic' : 'manual',
+      spareHosts: this.spareHosts.length > 0 ? this.spareHosts.map((h) => h.hostName) : undefined,
       network: { bridge: props.network.bridge, mac: props.network.mac, model: props.network.model },
       provider: topology.provider,
     });
@@ -146,7 +169,7 @@ export class HighlyAvailableVm extends Construct {
       value: this.worstCaseRecoveryMs ?? 'manual: cross-site failover waits for an operator',
       description:
         `Worst-case time in ms from losing the active half of ${this.vmName} to the standby taking over ` +
-        "(lease TTL + etcd's 500 ms expiry loop + heartbeat interval). The failover agents that act on this timing are not built yet (issue 6).",
+        "(lease TTL + etcd's 500 ms expiry loop + heartbeat interval): the failover monitor's bound when the active host dies outright; a dead QEMU on a live host is failed over within about one heartbeat interval.",
     });
     topology._registerAddress(`output.${useStableLogicalId(this.worstCaseRecoveryOutput)}`, this.worstCaseRecoveryOutput);
   }

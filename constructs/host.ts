@@ -4,6 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { OrbitProviderHosts } from '../provider/bindings/providers/orbit/provider';
+import { OrbitValidationError } from './errors';
 import { HostKey } from './host-key';
 import type { Site } from './site';
 import { SshKey } from './ssh-key';
@@ -55,6 +56,18 @@ export interface HostProps {
    * @default - address
    */
   readonly dataAddress?: string;
+  /**
+   * TLS client certificate (PEM, on the machine that runs terraform) of this host's failover
+   * monitor agent for etcd; needs agentKeyPath. Required on hosts of automatically failing-over
+   * pairs when etcd takes client certificates (monitor policy).
+   * @default - none
+   */
+  readonly agentCertPath?: string;
+  /**
+   * The private key of agentCertPath.
+   * @default - none
+   */
+  readonly agentKeyPath?: string;
 }
 
 export class Host extends Construct {
@@ -67,6 +80,8 @@ export class Host extends Construct {
   public readonly memoryMib?: number;
   /** Declared vCPU capacity for VMs; undefined when not declared. */
   public readonly vcpus?: number;
+  /** Whether the host has a TLS client certificate for its failover monitor agent. */
+  public readonly hasAgentCertificate: boolean;
   private readonly props: HostProps;
 
   constructor(site: Site, id: string, props: HostProps) {
@@ -78,6 +93,14 @@ export class Host extends Construct {
     this.address = props.address;
     this.memoryMib = props.memoryMib;
     this.vcpus = props.vcpus;
+    this.hasAgentCertificate = props.agentCertPath !== undefined && props.agentKeyPath !== undefined;
+    if ((props.agentCertPath === undefined) !== (props.agentKeyPath === undefined)) {
+      throw new OrbitValidationError(this, {
+        what: 'The agent certificate needs both agentCertPath and agentKeyPath',
+        prop: props.agentCertPath === undefined ? 'agentCertPath' : 'agentKeyPath',
+        fix: props.agentCertPath === undefined ? 'add agentCertPath, or remove agentKeyPath' : 'add agentKeyPath, or remove agentCertPath',
+      });
+    }
     checkPattern(this, 'name', this.hostName, /^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
       allowed: 'letters, digits, ".", "_" and "-", starting with a letter or digit',
       fix: 'pick a name like "site-a" or "kvm-01"',
@@ -106,6 +129,8 @@ export class Host extends Construct {
       ...p.hostKey.config,
       qemuBinary: p.qemuBinary,
       dataAddress: p.dataAddress,
+      agentCertPath: p.agentCertPath,
+      agentKeyPath: p.agentKeyPath,
     };
   }
 }

@@ -7,6 +7,7 @@ export * from './boot';
 export * from './capacity';
 export * from './cross-site-failover';
 export * from './errors';
+export * from './failover-monitor';
 export * from './failover-timing';
 export * from './highly-available-vm';
 export * from './host';

@@ -30,8 +30,13 @@ const lab: LabTopologyDescription = {
     address: '10.88.0.2',
     netns: 'orbit-etcd',
     caPath: '/run/orbit-lab/etcd/tls/ca.crt',
-    clients: { provider: { certPath: '/run/orbit-lab/etcd/tls/client-provider.crt', keyPath: '/run/orbit-lab/etcd/tls/client-provider.key' } },
+    clients: {
+      provider: { certPath: '/run/orbit-lab/etcd/tls/client-provider.crt', keyPath: '/run/orbit-lab/etcd/tls/client-provider.key' },
+      ...Object.fromEntries(['site-a', 'site-b', 'witness'].map((h) => [h, { certPath: `/run/orbit-lab/etcd/tls/client-${h}.crt`, keyPath: `/run/orbit-lab/etcd/tls/client-${h}.key` }])),
+    },
   },
+  monitor: { signingKeyPath: '/run/orbit-lab/monitor/spec-signing.key', heartbeatKeyPath: '/run/orbit-lab/monitor/heartbeat.key' },
+  privateKeyPath: '/run/orbit-lab/id_ed25519',
 };
 
 describe('labTopology', () => {
@@ -61,15 +66,31 @@ describe('labTopology', () => {
     expect(() => Testing.fullSynth(stack)).not.toThrow();
   });
 
-  test('etcd and capacity are opt-in', () => {
+  test("the failover monitor is wired by default: the lab's etcd, its monitor keys, each host's agent certificate", () => {
     const stack = testStack('demo');
-    const topology = labTopology(stack, 'Topology', lab, { etcd: true, hostMemoryMib: 2048 });
-    expect(synthObject(stack).provider.orbit[0].etcd).toEqual({
+    labTopology(stack, 'Topology', lab);
+    const provider = synthObject(stack).provider.orbit[0];
+    expect(provider.etcd).toEqual({
       endpoints: ['https://10.88.0.2:2379'],
       ca_path: '/run/orbit-lab/etcd/tls/ca.crt',
       cert_path: '/run/orbit-lab/etcd/tls/client-provider.crt',
       key_path: '/run/orbit-lab/etcd/tls/client-provider.key',
     });
+    expect(provider.monitor).toEqual({
+      signing_key_path: '/run/orbit-lab/monitor/spec-signing.key',
+      heartbeat_key_path: '/run/orbit-lab/monitor/heartbeat.key',
+      agent_ssh_key_path: '/run/orbit-lab/id_ed25519',
+      service_manager: 'daemon',
+    });
+    expect(provider.hosts[0]).toMatchObject({ agent_cert_path: '/run/orbit-lab/etcd/tls/client-site-a.crt', agent_key_path: '/run/orbit-lab/etcd/tls/client-site-a.key' });
+  });
+
+  test('monitor off: no etcd, no monitor (pairs must then fail over manually); capacity is opt-in', () => {
+    const stack = testStack('demo');
+    const topology = labTopology(stack, 'Topology', lab, { monitor: false, hostMemoryMib: 2048 });
+    const provider = synthObject(stack).provider.orbit[0];
+    expect(provider.etcd).toBeUndefined();
+    expect(provider.monitor).toBeUndefined();
     expect(topology.host('site-a').memoryMib).toBe(2048);
   });
 });

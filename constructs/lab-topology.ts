@@ -7,11 +7,12 @@
  */
 import { Construct } from 'constructs';
 import type { LabDescription } from '../scripts/lab/description';
+import { ServiceManager } from './failover-monitor';
 import { HostKey } from './host-key';
 import { SshKey } from './ssh-key';
 import { Topology, TopologyProps } from './topology';
 
-export interface LabTopologyOptions extends Omit<TopologyProps, 'etcd'> {
+export interface LabTopologyOptions extends Omit<TopologyProps, 'etcd' | 'monitor'> {
   /**
    * Lab sites that are witnesses (run no VMs, give the third vote).
    * @default ["witness"]
@@ -28,20 +29,26 @@ export interface LabTopologyOptions extends Omit<TopologyProps, 'etcd'> {
    */
   readonly hostVcpus?: number;
   /**
-   * Configure the provider with the lab's etcd.
-   * @default false
+   * The failover monitor with the lab's keys (scripts/lab/monitor-keys.ts): the provider gets the
+   * lab's etcd (TLS with its client certificate) and monitor block, every host its agent's
+   * certificate, and agents re-protect with the lab's SSH key. Off: neither etcd nor monitor
+   * (HighlyAvailableVms must then fail over manually).
+   * @default true
    */
-  readonly etcd?: boolean;
+  readonly monitor?: boolean;
 }
 
 /** The lab description fields this needs (LabDescription has them all). */
-export type LabTopologyDescription = Pick<LabDescription, 'hosts' | 'qemuBinary' | 'etcd'>;
+export type LabTopologyDescription = Pick<LabDescription, 'hosts' | 'qemuBinary' | 'etcd' | 'monitor' | 'privateKeyPath'>;
 
 export function labTopology(scope: Construct, id: string, lab: LabTopologyDescription, options: LabTopologyOptions = {}): Topology {
-  const { witnessSites = ['witness'], hostMemoryMib, hostVcpus, etcd = false, ...topologyProps } = options;
+  const { witnessSites = ['witness'], hostMemoryMib, hostVcpus, monitor = true, ...topologyProps } = options;
   const provider = lab.etcd.clients?.provider;
-  const etcdProps = etcd ? { endpoints: lab.etcd.endpoints, caPath: lab.etcd.caPath, ...(provider ? { certPath: provider.certPath, keyPath: provider.keyPath } : {}) } : undefined;
-  const topology = new Topology(scope, id, { ...topologyProps, etcd: etcdProps });
+  const etcdProps = monitor ? { endpoints: lab.etcd.endpoints, caPath: lab.etcd.caPath, ...(provider ? { certPath: provider.certPath, keyPath: provider.keyPath } : {}) } : undefined;
+  const monitorProps = monitor
+    ? { signingKeyPath: lab.monitor.signingKeyPath, heartbeatKeyPath: lab.monitor.heartbeatKeyPath, agentSshKeyPath: lab.privateKeyPath, serviceManager: ServiceManager.DAEMON }
+    : undefined;
+  const topology = new Topology(scope, id, { ...topologyProps, etcd: etcdProps, monitor: monitorProps });
   for (const siteName of [...new Set(lab.hosts.map((h) => h.site))]) {
     const site = topology.addSite(siteName, { witness: witnessSites.includes(siteName) });
     for (const h of lab.hosts.filter((x) => x.site === siteName)) {
@@ -52,6 +59,7 @@ export function labTopology(scope: Construct, id: string, lab: LabTopologyDescri
         sshKey: SshKey.fromFile(h.privateKeyPath),
         hostKey: HostKey.publicKey(h.hostKey),
         qemuBinary: lab.qemuBinary,
+        ...(monitor && lab.etcd.clients?.[h.name] ? { agentCertPath: lab.etcd.clients[h.name].certPath, agentKeyPath: lab.etcd.clients[h.name].keyPath } : {}),
         memoryMib: hostMemoryMib,
         vcpus: hostVcpus,
       });

@@ -25,10 +25,19 @@ export interface TwoSites {
   witness?: Host;
 }
 
-/** Sites a and b with two hosts each (a1, a2, b1, b2), and (unless `witness: false`) a witness site. */
+/** The failover monitor's settings of the fixtures (etcd without client certificates: no agent certificates needed). */
+export const TEST_MONITOR: Pick<TopologyProps, 'etcd' | 'monitor'> = {
+  etcd: { endpoints: ['https://10.0.3.2:2379'], caPath: '/etc/orbit/etcd-ca.crt' },
+  monitor: { signingKeyPath: '/etc/orbit/signing.key', heartbeatKeyPath: '/etc/orbit/heartbeat.key' },
+};
+
+/**
+ * Sites a and b with two hosts each (a1, a2, b1, b2), and (unless `witness: false`) a witness
+ * site; the topology has TEST_MONITOR unless `topology` is given.
+ */
 export function twoSites(options: { witness?: boolean; host?: Partial<HostProps>; topology?: TopologyProps } = {}): TwoSites {
   const stack = testStack();
-  const topology = new Topology(stack, 'Topology', options.topology);
+  const topology = new Topology(stack, 'Topology', options.topology ?? TEST_MONITOR);
   const a = topology.addSite('a');
   const b = topology.addSite('b');
   const a1 = a.addHost('a1', hostProps('10.0.1.1', options.host));

@@ -12,12 +12,14 @@
  */
 import { TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { OrbitProvider } from '../provider/bindings/providers/orbit/provider';
+import { OrbitProvider, OrbitProviderMonitor } from '../provider/bindings/providers/orbit/provider';
 import { HostDemand, HostLoad, sumLoad } from './capacity';
 import { OrbitValidationError } from './errors';
 import type { Host } from './host';
 import { addOrbitPolicies } from './policies';
+import { FailoverMonitorProps } from './failover-monitor';
 import { Site, SiteProps } from './site';
+import { checkWholeNumber } from './validation';
 
 /** The etcd cluster holding runtime specs, leases and fencing tokens. */
 export interface EtcdProps {
@@ -47,8 +49,14 @@ export interface TopologyProps {
    */
   readonly etcd?: EtcdProps;
   /**
+   * The failover monitor: agents on the hosts of every HighlyAvailableVm that fails over
+   * automatically (needs `etcd` too). See failover-monitor.ts.
+   * @default - none: HighlyAvailableVms with automatic failover fail synth (monitor policy)
+   */
+  readonly monitor?: FailoverMonitorProps;
+  /**
    * Add the Orbit policies (separate hosts, host capacity, witness for cross-site failover,
-   * failover timing) to the stack as Aspects.
+   * failover timing, a monitor for automatic failover) to the stack as Aspects.
    * @default true
    */
   readonly policies?: boolean;
@@ -76,6 +84,8 @@ export class Topology extends Construct {
 
   /** The `orbit` provider, configured with every host of the topology. */
   public readonly provider: OrbitProvider;
+  public readonly etcd?: EtcdProps;
+  public readonly monitor?: FailoverMonitorProps;
   private readonly allSites: Site[] = [];
   private readonly allHosts: Host[] = [];
   private readonly allDemands: HostDemand[] = [];
@@ -93,7 +103,10 @@ export class Topology extends Construct {
       });
     }
     topologies.set(stack, this);
-    this.provider = new OrbitProvider(this, 'Provider', { hosts: [], etcd: props.etcd });
+    this.etcd = props.etcd;
+    this.monitor = props.monitor;
+    checkMonitorProps(this, props.monitor);
+    this.provider = new OrbitProvider(this, 'Provider', { hosts: [], etcd: props.etcd, monitor: props.monitor && monitorConfig(props.monitor) });
     if (props.policies ?? true) addOrbitPolicies(stack);
   }
 
@@ -200,4 +213,22 @@ export class Topology extends Construct {
     }
     this.logicalIds.set(address, owner);
   }
+}
+
+function checkMonitorProps(scope: Construct, monitor: FailoverMonitorProps | undefined): void {
+  if (!monitor) return;
+  checkWholeNumber(scope, 'monitor.heartbeatPort', monitor.heartbeatPort, { min: 1, max: 65535, fix: 'use a free UDP port, or leave it unset (7400)' });
+  checkWholeNumber(scope, 'monitor.metricsPort', monitor.metricsPort, { min: 0, max: 65535, fix: 'use a free TCP port, 0 for no metrics, or leave it unset (9464)' });
+}
+
+function monitorConfig(monitor: FailoverMonitorProps): OrbitProviderMonitor {
+  return {
+    signingKeyPath: monitor.signingKeyPath,
+    heartbeatKeyPath: monitor.heartbeatKeyPath,
+    agentSshKeyPath: monitor.agentSshKeyPath,
+    heartbeatPort: monitor.heartbeatPort,
+    metricsPort: monitor.metricsPort,
+    nodeBinary: monitor.nodeBinary,
+    serviceManager: monitor.serviceManager,
+  };
 }

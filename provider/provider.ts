@@ -23,9 +23,9 @@ import { Diagnostics } from './protocol/diagnostics';
 import { errorToDiagnostic, OrbitError } from './framework/errors';
 import { MaybeUnknown, ModelOf, Unknowable } from './framework/model';
 import { defineProvider } from './framework/provider-definition';
-import { createProviderContext, EtcdConfig, HostConfig, HostKeyPin, PrivateKeySource } from './framework/provider-context';
+import { createProviderContext, EtcdConfig, HostConfig, HostKeyPin, MonitorConfig, PrivateKeySource } from './framework/provider-context';
 import { block, nested, optional, required, schema } from './framework/schema-builder';
-import { between, integer, matches } from './framework/validators';
+import { between, integer, matches, oneOf } from './framework/validators';
 import { sharedHostConnector } from './hosts/host-connections';
 import { VM_SPEC_DEFAULTS } from './hosts/vm-spec';
 import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './hosts/known-hosts';
@@ -33,6 +33,7 @@ import { diskResource } from './resources/disk-resource';
 import { hostDataSource } from './resources/host-data-source';
 import { vmResource } from './resources/vm-resource';
 import { ftVmResource } from './resources/ft-vm-resource';
+import { loadSigningKey } from './runtime/pair-spec';
 
 const DEFAULT_QEMU_BINARY = VM_SPEC_DEFAULTS.qemuBinary;
 const HOST_KEY_PATTERN = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}(\s.*)?$/;
@@ -77,6 +78,44 @@ const hostBlock = block({
       description: 'The address other hosts reach this host at for VM traffic between hosts (live migration streams, disk copies), e.g. on a dedicated replication network. Default: address.',
       validators: [matches(/^[A-Za-z0-9.:-]+$/, 'an IP address or DNS name', '10.99.0.11')],
     }),
+    agent_cert_path: optional(t.string, {
+      description: "TLS client certificate (PEM) of this host's failover monitor agent for etcd, when etcd requires client certificates (it should). Installed on the host with the agent. Needs agent_key_path.",
+    }),
+    agent_key_path: optional(t.string, {
+      description: 'The private key (PEM) of agent_cert_path. Read by the provider and written to the host (mode 0600) over SSH; never stored in state.',
+    }),
+  },
+});
+
+const monitorBlock = block({
+  description:
+    'The failover monitor: one agent per host, installed by apply on the hosts of every orbit_ft_vm with failover = "automatic". Agents hold the active role of each pair in etcd, heartbeat each other, fail over, fence and re-protect.',
+  attributes: {
+    signing_key_path: required(t.string, {
+      description: 'Ed25519 private key (PEM, PKCS#8) that signs the pair specs the provider writes to etcd; agents get only its public half and act only on specs it signed. Make one with `openssl genpkey -algorithm ed25519 -out signing.key`; keep it where terraform runs, never on the hosts.',
+    }),
+    heartbeat_key_path: required(t.string, {
+      description: 'A secret of at least 32 bytes (a file) that authenticates the agents\' heartbeats to each other. Make one with `openssl rand 32 > heartbeat.key`.',
+    }),
+    agent_ssh_key_path: optional(t.string, {
+      description: "SSH private key the agents use to re-protect a pair onto another host (installed on every agent host, mode 0600). Its public key must be authorized on the hosts. Without it, agents never re-protect: a pair stays degraded after a failover until an operator runs `orbit-ft reprotect`.",
+    }),
+    heartbeat_port: optional(t.number, { default: 7400, description: 'UDP port the agents heartbeat each other on (on each host\'s address). Default 7400.', validators: [integer(), between(1, 65535)] }),
+    metrics_port: optional(t.number, {
+      default: 9464,
+      description: "TCP port of each agent's Prometheus metrics (http://<host address>:<port>/metrics, bound to the host's address only). 0 turns metrics off. Default 9464.",
+      validators: [integer(), between(0, 65535)],
+    }),
+    node_binary: optional(t.string, {
+      default: 'node',
+      description: 'Node.js (20 or newer) on the hosts, which runs the agent: a command on PATH or an absolute path. Default "node".',
+      validators: [matches(/^([A-Za-z0-9_.+-]+|\/[^\s]+)$/, 'a command name or an absolute path without spaces', '/usr/bin/node')],
+    }),
+    service_manager: optional(t.string, {
+      default: 'auto',
+      description: 'How agents are kept running: "systemd" (a unit with Restart=always, enabled at boot), "daemon" (a self-daemonizing supervisor; the host\'s boot must run /var/lib/orbit/agent/start), or "auto" (systemd where it is PID 1). Default "auto".',
+      validators: [oneOf(['auto', 'systemd', 'daemon'])],
+    }),
   },
 });
 
@@ -98,6 +137,7 @@ export const orbitProviderSchema = schema({
   blocks: {
     hosts: nested.list(hostBlock),
     etcd: nested.single(etcdBlock),
+    monitor: nested.single(monitorBlock),
   },
 });
 
@@ -119,7 +159,13 @@ export const orbitProvider = defineProvider({
         diagnostics.add(errorToDiagnostic(error, { block: orbitProviderSchema.block }));
       }
     });
-    return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd), connector: sharedHostConnector() });
+    let monitor: MonitorConfig | undefined;
+    try {
+      monitor = parseMonitor(config.monitor);
+    } catch (error) {
+      diagnostics.add(errorToDiagnostic(error, { block: orbitProviderSchema.block }));
+    }
+    return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd), monitor, connector: sharedHostConnector() });
   },
   resources: [diskResource, vmResource, ftVmResource],
   dataSources: [hostDataSource],
@@ -179,6 +225,19 @@ function validateOrbitConfig(config: Unknowable<OrbitConfig>, diagnostics: Diagn
     }
   });
 
+  (config.hosts ?? []).forEach((host, index) => {
+    if (host && (host.agent_cert_path === null) !== (host.agent_key_path === null) && host.agent_cert_path !== undefined && host.agent_key_path !== undefined) {
+      diagnostics.add(
+        errorToDiagnostic(
+          new OrbitError(`Host ${typeof host.name === 'string' ? `"${host.name}"` : `hosts[${index}]`}'s agent certificate needs both agent_cert_path and agent_key_path`, {
+            attribute: ['hosts', index],
+            fix: host.agent_cert_path === null ? 'add agent_cert_path, or remove agent_key_path' : 'add agent_key_path, or remove agent_cert_path',
+          }),
+        ),
+      );
+    }
+  });
+
   const etcd = config.etcd;
   if (etcd && (etcd.cert_path === null) !== (etcd.key_path === null)) {
     diagnostics.add(
@@ -206,6 +265,48 @@ function parseHost(host: HostModel, where: AttributePath): HostConfig {
     hostKey: parseHostKey(host, where),
     qemuBinary: host.qemu_binary ?? DEFAULT_QEMU_BINARY,
     dataAddress: host.data_address ?? host.address,
+    ...(host.agent_cert_path !== null ? { agentCertPath: readablePath(host.agent_cert_path, [...where, 'agent_cert_path'], `Host "${host.name}"'s agent certificate`) } : {}),
+    ...(host.agent_key_path !== null ? { agentKeyPath: readablePath(host.agent_key_path, [...where, 'agent_key_path'], `Host "${host.name}"'s agent key`) } : {}),
+  };
+}
+
+/** A file the provider reads later (keys, certificates): checked now, so the error points at the attribute. */
+function readablePath(value: string, where: AttributePath, what: string): string {
+  const file = expandHome(value);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new OrbitError(`${what} ${file} cannot be read`, { attribute: where, value, fix: 'point it at a readable file on the machine terraform runs on' });
+  }
+  return file;
+}
+
+function parseMonitor(monitor: MaybeUnknown<OrbitConfig['monitor']>): MonitorConfig | undefined {
+  if (!monitor || typeof monitor.signing_key_path !== 'string' || typeof monitor.heartbeat_key_path !== 'string') return undefined;
+  const signingKeyPath = readablePath(monitor.signing_key_path, ['monitor', 'signing_key_path'], 'The monitor signing key');
+  const heartbeatKeyPath = readablePath(monitor.heartbeat_key_path, ['monitor', 'heartbeat_key_path'], 'The monitor heartbeat key');
+  const heartbeatBytes = fs.statSync(heartbeatKeyPath).size;
+  if (heartbeatBytes < 32) {
+    throw new OrbitError(`The heartbeat key ${heartbeatKeyPath} has ${heartbeatBytes} bytes`, { attribute: ['monitor', 'heartbeat_key_path'], allowed: 'a file of at least 32 bytes', fix: 'make one with `openssl rand 32 > heartbeat.key`' });
+  }
+  try {
+    loadSigningKey(fs.readFileSync(signingKeyPath));
+  } catch (error) {
+    throw new OrbitError(`The monitor signing key ${signingKeyPath} cannot be used: ${(error as Error).message.split('. Fix:')[0]}`, {
+      attribute: ['monitor', 'signing_key_path'],
+      allowed: 'an Ed25519 private key in PEM (PKCS#8)',
+      fix: 'make one with `openssl genpkey -algorithm ed25519 -out signing.key`',
+    });
+  }
+  const metricsPort = typeof monitor.metrics_port === 'number' ? monitor.metrics_port : 9464;
+  return {
+    signingKeyPath,
+    heartbeatKeyPath,
+    ...(typeof monitor.agent_ssh_key_path === 'string' ? { agentSshKeyPath: readablePath(monitor.agent_ssh_key_path, ['monitor', 'agent_ssh_key_path'], "The agents' SSH key") } : {}),
+    heartbeatPort: typeof monitor.heartbeat_port === 'number' ? monitor.heartbeat_port : 7400,
+    ...(metricsPort > 0 ? { metricsPort } : {}),
+    nodeBinary: typeof monitor.node_binary === 'string' ? monitor.node_binary : 'node',
+    serviceManager: (typeof monitor.service_manager === 'string' ? monitor.service_manager : 'auto') as MonitorConfig['serviceManager'],
   };
 }
 

@@ -1,9 +1,11 @@
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { failover } from '../provider/hosts/colo-failover';
+import * as fs from 'fs';
 import { inspectPair } from '../provider/hosts/colo-pair';
-import { reprotect } from '../provider/hosts/colo-reprotect';
 import { SshSession } from '../provider/hosts/ssh-session';
+import { readAgentStatusOn } from '../provider/runtime/agent-install';
+import { connectEtcd } from '../provider/runtime/etcd-connection';
+import { readPairEvents } from '../provider/runtime/spec-publisher';
 import { GuestReport, readGuestReport, waitForGuestReport } from './guest/guest';
 import { labUp } from './lab/lab';
 import { labAccelerator } from './lab/lab-accelerator';
@@ -13,14 +15,10 @@ import { installProvider } from './provider-install';
 /**
  * The main job: the lab comes up, the provider is built and installed, `cdktf deploy` builds the
  * demo stack (stacks/demo: a HighlyAvailableVm, a COLO pair of the test guest, site-a +
- * site-b), the guest answers, the primary's QEMU is killed with SIGKILL, the replica takes over
- * with the guest's state intact, and the pair is re-protected onto the healthy host whose QEMU
- * died. Then `cdktf destroy`
- * (pass --keep to leave the pair running).
- *
- * The failover here is called by this script the moment the QEMU is gone, through the same
- * host-layer primitive the operator CLI (`npm run orbit-ft`) uses. Detecting the loss and
- * deciding by itself is the monitor agents' job (issue 6), not built yet.
+ * site-b, watched by the failover monitor's agents that the deploy installs), the guest
+ * answers, the primary's QEMU is killed with SIGKILL, and then this script only watches: the
+ * agents fail over to the replica with the guest's state intact and re-protect the pair onto
+ * the healthy host whose QEMU died. Then `cdktf destroy` (pass --keep to leave the pair running).
  */
 
 const REPO = path.resolve(__dirname, '..');
@@ -59,9 +57,16 @@ async function main(): Promise<void> {
 
   const sessions = await Promise.all(lab.hosts.map((h) => connectToLabHost(lab, h.name)));
   const host = (name: string) => sessions.find((s) => s.host.name === name)!;
+  const provider = lab.etcd.clients.provider;
+  const etcd = connectEtcd({ endpoints: lab.etcd.endpoints, tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(provider.certPath), key: fs.readFileSync(provider.keyPath) }, callTimeoutMs: 5000 });
   try {
     const pair = await inspectPair(sessions, VM);
     say(`protection ${pair.protection}: active ${pair.activeHost}, standby ${pair.standbyHost}`);
+    for (const s of sessions) {
+      const status = await readAgentStatusOn(s, 5000);
+      const view = status?.pairs[VM];
+      say(`agent on ${s.host.name.padEnd(8)} release ${status?.release ?? '-'}: ${view ? `${view.role === 'held' ? 'holds the role' : 'stands by'}, ${view.protection}` : 'not watching this pair'}`);
+    }
 
     step(`The guest answers at ${IP}:7000 through the primary (colo-compare releases what both sides agree on)`);
     await waitForGuestReport(IP, 7000, 120_000);
@@ -69,29 +74,32 @@ async function main(): Promise<void> {
 
     const active = pair.activeHost ?? 'site-a';
     const standby = pair.standbyHost ?? 'site-b';
-    step(`Killing the primary's QEMU on ${active} (SIGKILL: to the replica, the same as the host dying)`);
+    step(`Killing the primary's QEMU on ${active} (SIGKILL). From here on this script only watches: the agents act alone`);
     const polling = pollUntilAnswer();
     const killedAt = Date.now();
     await host(active).exec(`pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${VM},debug-threads=on( |$)'`);
-    say('killed; failing over on the replica');
-    const result = await failover(host(standby), VM, { peer: host(active) });
-    say(`failover on ${result.host}: QMP sequence ${result.qmpMs} ms, guest ${result.status}`);
     const answeredAt = await polling;
     const after = await readGuestReport(IP, 7000, 5000);
     say(`the guest answered again ${answeredAt - killedAt} ms after the kill, now from ${standby}`);
+    for (const event of (await readPairEvents(etcd, VM)).filter((e) => Date.parse(e.at) >= killedAt - 1000)) {
+      const detail = event.kind === 'failover' ? `${event.callMs} ms: ${String(event.reason)}` : event.onto ? `onto ${String(event.onto)}` : String(event.reason ?? '');
+      say(`event: ${event.kind} on ${event.host} (${detail})`);
+    }
     say(`before: ${describe(last)}`);
     say(`after:  ${describe(after)}`);
     say(after.boot === last.boot && after.counter >= last.counter ? 'same boot, counter carried on: no state lost' : 'STATE LOST: the guest restarted or its counter went back');
     last = await watch(2);
 
-    step(`Re-protecting onto ${active} (its host is healthy, only the QEMU died) while the guest keeps running`);
+    step(`The agent on ${standby} re-protects the pair by itself (onto ${active}: only its QEMU died) while the guest keeps running`);
     t = Date.now();
-    const again = await reprotect(host(standby), host(active), VM);
-    say(`protected again in ${again.wallMs} ms (guest paused ${again.guestStoppedMs} ms): active ${again.primary}, standby ${again.secondary}`);
+    const protectedAgain = await waitProtected(host(standby), 180_000);
+    say(`protected again ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill: active ${standby}, standby ${protectedAgain}`);
     await watch(2);
     const now = await inspectPair(sessions, VM);
     say(`protection ${now.protection}: active ${now.activeHost}, standby ${now.standbyHost}, ${now.checkpoints?.checkpoints ?? 0} checkpoints`);
+    say(`metrics: curl -s http://${lab.hosts.find((h) => h.name === standby)!.address}:9464/metrics | grep orbit_`);
   } finally {
+    etcd.close();
     await Promise.all(sessions.map((s: SshSession) => s.close()));
   }
 
@@ -102,6 +110,21 @@ async function main(): Promise<void> {
     await cdktf(['destroy', '--auto-approve'], env);
   }
   console.log('\nDone.');
+}
+
+/** Waits until the agent on `active` reports the pair protected; the standby host's name. */
+async function waitProtected(active: SshSession, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const view = (await readAgentStatusOn(active, 5000).catch(() => undefined))?.pairs[VM];
+    const text = view ? `${view.protection}${view.reprotecting ? ` (re-protecting onto ${view.reprotecting})` : ''}` : 'no status';
+    if (text !== last) say(`agent on ${active.host.name}: ${text}`);
+    last = text;
+    if (view?.protection === 'protected' && view.peerHost) return view.peerHost;
+    await sleep(250);
+  }
+  throw new Error(`the pair was not re-protected within ${timeoutMs / 1000} s: see /var/lib/orbit/agent/log/agent.log on ${active.host.name}`);
 }
 
 /** Watches the counter for `seconds`, one line per second; returns the last report. */

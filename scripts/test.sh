@@ -12,6 +12,10 @@ status=0
 echo "== type-check"
 npx tsc --noEmit -p . || status=1
 
+# The provider (and the monitor agent's bundle) as terraform, cdktf and the constructs' terraform validate use it.
+echo "== provider install"
+npx ts-node --transpile-only scripts/provider-install.ts >/dev/null || status=1
+
 for project in unit lab provider; do
   echo "== jest: $project"
   extra=()

@@ -6,16 +6,17 @@
 import { Aspects } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { CrossSiteWitnessPolicy } from './cross-site-witness-policy';
+import { FailoverMonitorPolicy } from './failover-monitor-policy';
 import { FailoverTimingPolicy } from './failover-timing-policy';
 import { HostCapacityPolicy } from './host-capacity-policy';
 import { OrbitPolicy } from './orbit-policy';
 import { PairSeparationPolicy } from './pair-separation-policy';
 
-export { CrossSiteWitnessPolicy, FailoverTimingPolicy, HostCapacityPolicy, OrbitPolicy, PairSeparationPolicy };
+export { CrossSiteWitnessPolicy, FailoverMonitorPolicy, FailoverTimingPolicy, HostCapacityPolicy, OrbitPolicy, PairSeparationPolicy };
 
 /** Every Orbit policy, fresh instances. */
 export function orbitPolicies(): OrbitPolicy[] {
-  return [new PairSeparationPolicy(), new HostCapacityPolicy(), new CrossSiteWitnessPolicy(), new FailoverTimingPolicy()];
+  return [new PairSeparationPolicy(), new HostCapacityPolicy(), new CrossSiteWitnessPolicy(), new FailoverTimingPolicy(), new FailoverMonitorPolicy()];
 }
 
 /** Adds every Orbit policy to `scope` (usually the stack). */

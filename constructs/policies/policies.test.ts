@@ -6,7 +6,7 @@ import { Testing } from 'cdktf';
 import { CrossSiteFailover } from '../cross-site-failover';
 import { HighlyAvailableVm } from '../highly-available-vm';
 import { Placement } from '../placement';
-import { twoSites } from '../test-fixtures';
+import { TEST_MONITOR, twoSites } from '../test-fixtures';
 import { Vm } from '../vm';
 
 /** Something to boot from (a VM needs a disk or a kernel). */
@@ -103,6 +103,30 @@ describe('Orbit policies', () => {
     const message = synthError(stack);
     expect(message).toContain('[test/web] The failover lease of "web" cannot be granted as declared: leaseTtlMs must be whole seconds');
     expect(message).toContain('Fix: set leaseTtlMs to 3000');
+  });
+
+  test('failover monitor: automatic failover on a topology without etcd and monitor', () => {
+    const { stack, a1, a2 } = twoSites({ topology: {} });
+    new HighlyAvailableVm(stack, 'web', { disks, network, primaryHost: a1, secondaryHost: a2 });
+    const message = synthError(stack);
+    expect(message).toContain('[test/web] "web" fails over automatically, but the topology has no etcd and no monitor: nothing would watch the pair');
+    expect(message).toContain('Got topology = "etcd, monitor missing".');
+    expect(message).toContain('Fix: give the Topology `etcd: {...}` and `monitor: {...}` (see FailoverMonitorProps)');
+  });
+
+  test('failover monitor: a host of the pair (or a spare) without the etcd client certificate etcd requires', () => {
+    const { stack, a1, a2, b1 } = twoSites({ topology: { ...TEST_MONITOR, etcd: { ...TEST_MONITOR.etcd!, certPath: '/etc/orbit/tf.crt', keyPath: '/etc/orbit/tf.key' } } });
+    new HighlyAvailableVm(stack, 'web', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [b1] });
+    const message = synthError(stack);
+    expect(message).toContain('[test/web] Host "a1" gets a failover monitor agent for "web", but has no etcd client certificate, which this etcd requires');
+    expect(message).toContain('Host "b1" gets a failover monitor agent');
+    expect(message).toContain('Fix: give host "a1" agentCertPath and agentKeyPath');
+  });
+
+  test('failover monitor: a manual cross-site pair needs none', () => {
+    const { stack, a1, b1 } = twoSites({ topology: {} });
+    new HighlyAvailableVm(stack, 'db', { disks, network, primaryHost: a1, secondaryHost: b1, crossSiteFailover: CrossSiteFailover.MANUAL });
+    expect(() => Testing.fullSynth(stack)).not.toThrow();
   });
 
   test('every error is reported at once, as error annotations', () => {

@@ -6,9 +6,16 @@
  *   failover <vm> --on <host> [--peer <host>]   the guest on <host> carries on alone
  *   fence <vm> --on <host>              stop the guest on <host> for good
  *   reprotect <vm> --from <host> --onto <host>  give the running guest a new secondary
+ *   agents [vm]                         each host's failover monitor agent: release, supervisor, its view of the pairs (JSON)
+ *   events <vm>                         the failovers, fences and re-protections the agents recorded in etcd
+ *
+ * On a pair the monitor watches (failover = "automatic") the agents fail over, fence and
+ * re-protect by themselves: use failover/fence/reprotect on pairs with failover = "manual", or
+ * when the agents cannot act (etcd lost for good, say).
  *
  * Hosts come from `--host name=address[:port]` (repeatable) with `--known-hosts` (host keys
- * are pinned: an unknown or changed key is refused) and `--key`, or from the lab (`--lab`).
+ * are pinned: an unknown or changed key is refused) and `--key`, or from the lab (`--lab`);
+ * etcd from `--etcd <url>` (repeatable) with `--etcd-ca`, `--etcd-cert` and `--etcd-key`, or from the lab.
  */
 import { Command } from 'commander';
 import * as fs from 'fs';
@@ -18,6 +25,10 @@ import { reprotect } from '../hosts/colo-reprotect';
 import { errorMessage, HostAddress } from '../hosts/host-errors';
 import { HostKeyPolicy } from '../hosts/known-hosts';
 import { SshSession } from '../hosts/ssh-session';
+import { Etcd3 } from 'etcd3';
+import { readAgentStatusOn } from '../runtime/agent-install';
+import { connectEtcd } from '../runtime/etcd-connection';
+import { readPairEvents } from '../runtime/spec-publisher';
 
 export interface FtHost extends HostAddress {
   user: string;
@@ -38,6 +49,10 @@ export function parseHostOption(text: string): { name: string; address: string; 
 
 interface GlobalOptions {
   host: string[];
+  etcd: string[];
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
   knownHosts?: string;
   key?: string;
   user: string;
@@ -48,9 +63,7 @@ interface GlobalOptions {
 function hostsFrom(options: GlobalOptions): { hosts: FtHost[]; knownHostsPath: string } {
   if (options.lab) {
     // The lab description (scripts/lab/description.ts) as JSON: hosts with their SSH details, and the known_hosts file.
-    const file = `${process.env.ORBIT_LAB_DIR ?? '/run/orbit-lab'}/lab.json`;
-    if (!fs.existsSync(file)) throw new Error(`No lab description at ${file}: start the lab (npm run lab -- up) or give the hosts with --host.`);
-    const lab = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    const lab = readLab() as {
       hosts: Array<{ name: string; address: string; sshPort: number; sshUser: string; privateKeyPath: string }>;
       knownHostsPath: string;
     };
@@ -94,6 +107,25 @@ async function withHosts<T>(program: Command, names: string[] | 'all', use: (ses
   }
 }
 
+function etcdFrom(options: GlobalOptions): Etcd3 {
+  if (options.lab) {
+    const lab = readLab() as { etcd: { endpoints: string[]; caPath: string; clients: Record<string, { certPath: string; keyPath: string }> } };
+    const provider = lab.etcd.clients.provider;
+    return connectEtcd({ endpoints: lab.etcd.endpoints, tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(provider.certPath), key: fs.readFileSync(provider.keyPath) }, callTimeoutMs: 5000 });
+  }
+  if (options.etcd.length === 0) throw new Error('Give the etcd endpoints with --etcd https://host:2379 (and --etcd-ca, --etcd-cert, --etcd-key), or --lab.');
+  const tls = options.etcdCa
+    ? { ca: fs.readFileSync(options.etcdCa), ...(options.etcdCert && options.etcdKey ? { cert: fs.readFileSync(options.etcdCert), key: fs.readFileSync(options.etcdKey) } : {}) }
+    : undefined;
+  return connectEtcd({ endpoints: options.etcd, ...(tls ? { tls } : {}), callTimeoutMs: 5000 });
+}
+
+function readLab(): unknown {
+  const file = `${process.env.ORBIT_LAB_DIR ?? '/run/orbit-lab'}/lab.json`;
+  if (!fs.existsSync(file)) throw new Error(`No lab description at ${file}: start the lab (npm run lab -- up) or give the hosts with --host.`);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
 function fail(message: string): never {
   throw new Error(message);
 }
@@ -108,7 +140,11 @@ export function buildProgram(): Command {
     .option('--key <file>', 'SSH private key')
     .option('--user <name>', 'SSH user', 'root')
     .option('--lab', 'take hosts, keys and known_hosts from the lab description ($ORBIT_LAB_DIR/lab.json, default /run/orbit-lab/lab.json)')
-    .option('--timeout <ms>', 'limit for each remote command', '60000');
+    .option('--timeout <ms>', 'limit for each remote command', '60000')
+    .option('--etcd <url>', 'an etcd endpoint (repeatable), for events', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--etcd-ca <file>', "CA certificate of etcd's servers")
+    .option('--etcd-cert <file>', 'etcd client certificate')
+    .option('--etcd-key <file>', 'etcd client key');
 
   program
     .command('status <vm>')
@@ -154,6 +190,31 @@ export function buildProgram(): Command {
         console.log(JSON.stringify(result, null, 2));
       }),
     );
+  program
+    .command('agents [vm]')
+    .description("each host's failover monitor agent (release, supervisor, its view of the pairs, or of <vm>), as JSON")
+    .action((vm: string | undefined) =>
+      withHosts(program, 'all', async (sessions) => {
+        const report: Record<string, unknown> = {};
+        for (const [name, s] of sessions) {
+          const status = await readAgentStatusOn(s).catch((error: unknown) => ({ error: errorMessage(error).split('\n')[0] }));
+          report[name] = !status ? 'no agent' : vm && 'pairs' in status ? { release: status.release, supervisorRunning: status.supervisorRunning, pid: status.pid, pair: status.pairs[vm] ?? 'not watching it' } : status;
+        }
+        console.log(JSON.stringify(report, null, 2));
+      }),
+    );
+
+  program
+    .command('events <vm>')
+    .description('the failovers, fences and re-protections the agents recorded for <vm> in etcd, oldest first (JSON lines)')
+    .action(async (vm: string) => {
+      const etcd = etcdFrom(program.opts<GlobalOptions>());
+      try {
+        for (const event of await readPairEvents(etcd, vm)) console.log(JSON.stringify(event));
+      } finally {
+        etcd.close();
+      }
+    });
   return program;
 }
 

@@ -35,6 +35,25 @@ export interface HostConfig {
   readonly qemuBinary: string;
   /** Where other hosts reach this host for migration and replication streams. */
   readonly dataAddress: string;
+  /** TLS client certificate and key of this host's monitor agent for etcd (PEM files on the provider's machine). */
+  readonly agentCertPath?: string;
+  readonly agentKeyPath?: string;
+}
+
+/** The failover monitor agents: their keys and how they run (provider "orbit" { monitor { ... } }). */
+export interface MonitorConfig {
+  /** Ed25519 private key (PKCS#8 PEM) the provider signs pair specs with; agents get its public half. */
+  readonly signingKeyPath: string;
+  /** The agents' shared heartbeat secret (a file of at least 32 bytes). */
+  readonly heartbeatKeyPath: string;
+  /** The SSH identity agents re-protect with (installed on every agent host); none: agents never re-protect. */
+  readonly agentSshKeyPath?: string;
+  readonly heartbeatPort: number;
+  /** Omitted: agents serve no metrics. */
+  readonly metricsPort?: number;
+  /** Node.js on the hosts (command on PATH or absolute path). */
+  readonly nodeBinary: string;
+  readonly serviceManager: 'auto' | 'systemd' | 'daemon';
 }
 
 export interface EtcdConfig {
@@ -48,6 +67,7 @@ export interface ProviderContext {
   readonly terraformVersion: string;
   readonly hosts: ReadonlyMap<string, HostConfig>;
   readonly etcd: EtcdConfig | undefined;
+  readonly monitor: MonitorConfig | undefined;
   /** The configured host called `name`; an OrbitError naming the configured hosts otherwise. */
   host(name: string, attribute?: AttributePath): HostConfig;
   /**
@@ -61,6 +81,7 @@ export function createProviderContext(options: {
   terraformVersion: string;
   hosts?: readonly HostConfig[];
   etcd?: EtcdConfig;
+  monitor?: MonitorConfig;
   /** How to reach hosts (provider.ts passes the SSH one); without it `remote` throws. */
   connector?: HostConnector;
 }): ProviderContext {
@@ -81,6 +102,7 @@ export function createProviderContext(options: {
     terraformVersion: options.terraformVersion,
     hosts,
     etcd: options.etcd,
+    monitor: options.monitor,
     host,
     remote(name, remoteOptions = {}) {
       const config = host(name, remoteOptions.attribute);

@@ -12,9 +12,14 @@
  * Apply builds the whole COLO setup (colo-pair.ts); a failure leaves nothing on either host.
  * `checkpoint_delay_ms` changes on the running pair; everything else replaces it.
  *
- * The failover monitor's timing (heartbeat, misses, fencing deadline, lease TTL) is validated
- * here as Patroni-style invariant and its worst-case recovery computed; the monitor agents
- * that will act on it (issue 6) are not running yet, so today these settings are inert.
+ * With `failover = "automatic"` (the default) apply also sets up the failover monitor
+ * (ft-vm-monitor.ts): the pair's signed runtime spec in etcd and an agent on each of its hosts
+ * and spares, which fail over, fence and re-protect on their own; apply returns only once the
+ * agents have taken the pair under watch. The monitor's timing (heartbeat, misses, fencing
+ * deadline, lease TTL) is validated as a Patroni-style invariant and its worst-case recovery
+ * computed. Read reports the agents' release (a missing or outdated agent is a change the next
+ * apply makes) and the failovers they recorded. With `failover = "manual"` nothing watches
+ * the pair: operators use `orbit-ft`.
  */
 import { t } from '../protocol/cty-type';
 import { OrbitError } from '../framework/errors';
@@ -22,14 +27,16 @@ import { ModelOf, resolvePlanned, Unknowable } from '../framework/model';
 import { ProviderContext } from '../framework/provider-context';
 import { defineResource } from '../framework/resource';
 import { computed, nested, optional, required, schema } from '../framework/schema-builder';
-import { between, integer } from '../framework/validators';
+import { between, integer, oneOf } from '../framework/validators';
 import { RemoteHost } from '../hosts/host-connections';
 import { ColoPairInspection, COLO_DEFAULTS, destroyPair, inspectPair, startProtectedPair } from '../hosts/colo-pair';
 import { readPairRecord, writePairRecord } from '../hosts/colo-pair-record';
 import { withQmp } from '../hosts/qemu-process';
 import { SshSession } from '../hosts/ssh-session';
 import { VM_LIMITS } from '../hosts/vm-spec';
+import { locateAgentBundle } from '../runtime/agent-bundle';
 import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, timingProblems, worstCaseRecoveryMs } from '../runtime/timing';
+import { allHosts, checkMonitorHosts, installAgents, MonitoredPair, observeMonitor, publishSpec, removePairFromEtcd, removeUnneededAgents, requireMonitor, waitMonitored, waitUnwatched, withEtcd } from './ft-vm-monitor';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 
 const DEFAULT_MEMORY_MIB = 512;
@@ -77,6 +84,21 @@ export const ftVmSchema = schema({
       description: `Failover monitor: lifetime of the active side's lease in etcd, in ms (whole seconds, at least 2000). Must exceed heartbeat_interval_ms x heartbeat_misses + fencing_deadline_ms, so a side cut off from etcd has stopped its guest before the other may take over. Default ${DEFAULT_TIMING.leaseTtlMs}.`,
       validators: [integer(), between(1000, 3_600_000)],
     }),
+    failover: optional(t.string, {
+      default: 'automatic',
+      description:
+        '"automatic": the failover monitor (agents on the pair\'s hosts, installed by apply; needs the provider\'s etcd and monitor blocks) fails over, fences and re-protects on its own. "manual": nothing watches the pair; an operator fails over with `orbit-ft`. Default "automatic". Changes in place.',
+      validators: [oneOf(['automatic', 'manual'])],
+    }),
+    spare_hosts: optional(t.list(t.string), {
+      description:
+        'Hosts the monitor may re-protect the pair onto after a failover, in order of preference, after the pair\'s own two hosts (a host whose guest died is used again once its agent reports it healthy). Agents are installed on them too. Default: none. Changes in place.',
+    }),
+    agent_release: computed(t.string, {
+      description: 'The failover monitor agent release running on all reachable hosts of the pair, or what is off ("missing on site-a"); the next apply installs or upgrades it. Null with failover = "manual".',
+    }),
+    failover_count: computed(t.number, { description: 'Failovers the monitor agents carried out for this pair (from their events in etcd).' }),
+    last_failover: computed(t.string, { description: 'The last of them: when, which host took over, how, and why.' }),
     worst_case_recovery_ms: computed(t.number, {
       description: 'From losing the active side to the standby holding the role, in ms: lease_ttl_ms + 500 (etcd\'s expiry loop) + heartbeat_interval_ms. Excludes the COLO failover itself (tens of ms).',
     }),
@@ -122,6 +144,18 @@ export const ftVmResource = defineResource({
         fix: 'put the secondary on another host, ideally at another site: a pair on one host survives nothing',
       });
     }
+    const spares = config.spare_hosts ?? [];
+    spares.forEach((spare, index) => {
+      if (typeof spare !== 'string') return;
+      if (spare === config.primary_host || spare === config.secondary_host) {
+        throw new OrbitError(`spare_hosts names "${spare}", which is already the pair's ${spare === config.primary_host ? 'primary' : 'secondary'} host`, {
+          attribute: ['spare_hosts', index],
+          value: spare,
+          fix: 'list hosts other than primary_host and secondary_host (a spare is where the pair goes when one of them is lost)',
+        });
+      }
+      if (spares.indexOf(spare) !== index) throw new OrbitError(`spare_hosts names "${spare}" twice`, { attribute: ['spare_hosts', index], value: spare, fix: 'list each spare host once' });
+    });
     validateBoot(config);
   },
 
@@ -133,6 +167,22 @@ export const ftVmResource = defineResource({
     planMachine(planned, prior, (config.network ?? []).map((nic) => nic?.mac !== null));
     const timing = timingOf(planned);
     planned.worst_case_recovery_ms = timing ? worstCaseRecoveryMs(timing) : undefined;
+    (planned.spare_hosts ?? []).forEach((spare, index) => typeof spare === 'string' && provider.host(spare, ['spare_hosts', index]));
+    if (planned.failover === 'automatic') {
+      requireMonitor(provider, ['failover']);
+      if (planned.primary_host !== undefined && planned.secondary_host !== undefined && planned.spare_hosts !== undefined) {
+        checkMonitorHosts(provider, [planned.primary_host, planned.secondary_host, ...(planned.spare_hosts ?? []).filter((h): h is string => typeof h === 'string')], ['failover']);
+      }
+      // The release apply installs: a host running another one (or none) is a change to make.
+      planned.agent_release = locateAgentBundle().release;
+    } else if (planned.failover === 'manual') {
+      planned.agent_release = null;
+    }
+    if (prior && planned.agent_release !== prior.agent_release) {
+      // Only the agents change, but the apply takes time while the pair lives on: what Read
+      // observes of it is known only after.
+      for (const key of ['active_host', 'standby_host', 'protection', 'status', 'checkpoint_count', 'last_checkpoint_pause_ms', 'failover_count', 'last_failover'] as const) planned[key] = undefined;
+    }
   },
 
   async create({ planned, config, provider, signal }) {
@@ -152,13 +202,35 @@ export const ftVmResource = defineResource({
     }
     const spec = specFrom(config, { memoryMiB: config.memory_mib ?? DEFAULT_MEMORY_MIB, accelerator, qemuBinary });
     const [primarySession, secondarySession] = await Promise.all([sessionOf(primary), sessionOf(secondary)]);
-    await primary.withSession(() =>
-      startProtectedPair(primarySession, secondarySession, spec, {
-        checkpointDelayMs: config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
-        primaryAddress: provider.host(config.primary_host).dataAddress,
-        secondaryAddress: provider.host(config.secondary_host).dataAddress,
-      }),
-    );
+    const pair = monitoredPair(config);
+    const automatic = config.failover !== 'manual';
+    // The spec first, then the agents: they watch the pair from its first moment, and a
+    // destroy of another pair running meanwhile sees that these hosts still need their agent.
+    let release: string | null = null;
+    if (automatic) {
+      await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, pair));
+      try {
+        release = (await installAgents(provider, allHosts(pair), ['failover'], signal)).bundle.release;
+      } catch (error) {
+        await undoMonitor(provider, pair, signal);
+        throw error;
+      }
+    }
+    try {
+      await primary.withSession(() =>
+        startProtectedPair(primarySession, secondarySession, spec, {
+          checkpointDelayMs: config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
+          primaryAddress: provider.host(config.primary_host).dataAddress,
+          secondaryAddress: provider.host(config.secondary_host).dataAddress,
+        }),
+      );
+      if (automatic) await waitMonitored(provider, pair, ['failover'], signal);
+    } catch (error) {
+      // Nothing half-built: no pair watched by nobody, no agents for nothing.
+      if (automatic) await undoMonitor(provider, pair, signal);
+      await destroyPair([primarySession, secondarySession], config.name, { removeDisks: true }).catch(() => undefined);
+      throw error;
+    }
     const state = await readFtVm(provider, signal, { ...resolvePlanned(planned, {}), accelerator_in_use: accelerator });
     if (!state) {
       throw new OrbitError(`The pair of VM "${config.name}" was started but no host runs its guest now`, {
@@ -167,26 +239,66 @@ export const ftVmResource = defineResource({
         fix: 'read the COLO trace logs in /run/orbit/<name>/ on both hosts, then apply again',
       });
     }
-    return resolvePlanned(planned, observedPart(state));
+    return resolvePlanned(planned, { ...observedPart(state), agent_release: release, failover_count: 0, last_failover: null });
   },
 
   async read({ state, provider, signal }) {
-    return readFtVm(provider, signal, state);
+    const observed = await readFtVm(provider, signal, state);
+    if (!observed || state.failover === 'manual' || !provider.etcd || !provider.monitor) return observed;
+    const monitor = await observeMonitor(provider, monitoredPair(state), signal);
+    return {
+      ...observed,
+      agent_release: monitor.agentRelease,
+      failover_count: monitor.failoverCount ?? state.failover_count ?? 0,
+      last_failover: monitor.lastFailover !== undefined ? monitor.lastFailover : state.last_failover ?? null,
+    };
   },
 
   async update({ prior, planned, config, provider, signal }) {
     const delay = config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs;
     if (delay !== prior.checkpoint_delay_ms) await setCheckpointDelay(provider, signal, config.name, delay);
+    const pair = monitoredPair(config);
+    const before = monitoredPair(prior);
+    let release: string | null = null;
+    if (config.failover !== 'manual') {
+      // Spec (timing, spares) and agents (missing, outdated, new spares) brought up to date; both are no-ops when current.
+      await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, pair));
+      try {
+        release = (await installAgents(provider, allHosts(pair), ['failover'], signal)).bundle.release;
+        if (prior.failover === 'manual') await waitMonitored(provider, pair, ['failover'], signal);
+      } catch (error) {
+        // Back to what the state says (manual: unwatched); a pair already watched stays watched.
+        if (prior.failover === 'manual') await undoMonitor(provider, pair, signal).catch(() => undefined);
+        throw error;
+      }
+      const dropped = allHosts(before).filter((h) => !allHosts(pair).includes(h));
+      if (dropped.length > 0) await withEtcd(provider, ['spare_hosts'], (etcd) => removeUnneededAgents(provider, etcd, dropped, ['spare_hosts'], signal));
+    } else if (prior.failover !== 'manual') {
+      await undoMonitor(provider, before, signal);
+    }
     const state = await readFtVm(provider, signal, { ...prior, checkpoint_delay_ms: delay });
     if (!state) {
       throw new OrbitError(`No host runs the guest of VM "${config.name}" any more`, { attribute: 'primary_host', value: config.primary_host, fix: 'run terraform plan again: it will plan to create the pair' });
     }
-    return resolvePlanned(planned, observedPart(state));
+    return resolvePlanned(planned, { ...observedPart(state), agent_release: release });
   },
 
   async delete({ state, provider, signal }) {
+    // The monitor first: agents that still watched the pair would fail it over as it goes. Also
+    // for a pair in state as manual: an update that failed half-way may have published it.
+    const monitored = provider.etcd !== undefined && provider.monitor !== undefined;
+    if (monitored) {
+      const removing = undoMonitor(provider, monitoredPair(state), signal, { keepGuests: true });
+      if (state.failover === 'manual') await removing.catch(() => undefined);
+      else await removing;
+    }
     const { sessions, unreachable } = await reachableSessions(provider, signal);
     await sessions[0]?.remote.withSession(() => destroyPair(sessions.map((s) => s.session), state.name, { removeDisks: true }));
+    if (monitored) {
+      const removing = withEtcd(provider, ['failover'], (etcd) => removeUnneededAgents(provider, etcd, allHosts(monitoredPair(state)), ['failover'], signal));
+      if (state.failover === 'manual') await removing.catch(() => undefined);
+      else await removing;
+    }
     const pairHosts = new Set([state.primary_host, state.secondary_host, state.active_host, state.standby_host].filter((h): h is string => typeof h === 'string'));
     const missed = unreachable.filter((u) => pairHosts.has(u.name));
     if (missed.length > 0) {
@@ -201,8 +313,8 @@ export const ftVmResource = defineResource({
 
 /** What Read observes (and create/update return): placement, protection, checkpoints, run state, and the accelerator in use. */
 function observedPart(state: FtVm): Partial<FtVm> {
-  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms } = state;
-  return { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms };
+  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms, failover_count, last_failover } = state;
+  return { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms, failover_count, last_failover };
 }
 
 /**
@@ -231,6 +343,11 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
     memory_mib: spec.memoryMiB,
     checkpoint_delay_ms: record?.checkpointDelayMs ?? state.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
     ...timingAttributes(state),
+    failover: state.failover ?? 'automatic',
+    spare_hosts: state.spare_hosts ? (state.spare_hosts as unknown[]).filter((h): h is string => typeof h === 'string') : null,
+    agent_release: state.agent_release ?? null,
+    failover_count: state.failover_count ?? 0,
+    last_failover: state.last_failover ?? null,
     active_host: pair.activeHost ?? active.host,
     standby_host: pair.standbyHost ?? null,
     protection: pair.protection,
@@ -317,4 +434,29 @@ function sameQemuBinary(provider: ProviderContext, config: FtVm): string {
     });
   }
   return primary;
+}
+
+/** The pair as the monitor sees it, from a configuration or a state. */
+function monitoredPair(model: { name?: string; primary_host?: string; secondary_host?: string; spare_hosts?: Array<string | undefined> | null } & Parameters<typeof timingOf>[0]): MonitoredPair {
+  return {
+    vm: model.name!,
+    primary: model.primary_host!,
+    secondary: model.secondary_host!,
+    spares: (model.spare_hosts ?? []).filter((h): h is string => typeof h === 'string'),
+    timing: timingOf(model) ?? DEFAULT_TIMING,
+  };
+}
+
+/**
+ * Takes the pair out of the monitor: its spec (and role, events) leave etcd, the agents stop
+ * watching it (waited for, so that none fails it over as it goes), and agents that no other
+ * pair needs are removed; `keepGuests` leaves the agents for delete, which destroys the guests
+ * first and removes the agents after.
+ */
+async function undoMonitor(provider: ProviderContext, pair: MonitoredPair, signal: AbortSignal, options: { keepGuests?: boolean } = {}): Promise<void> {
+  await withEtcd(provider, ['failover'], async (etcd) => {
+    await removePairFromEtcd(etcd, pair.vm);
+    await waitUnwatched(provider, pair.vm, allHosts(pair), signal);
+    if (!options.keepGuests) await removeUnneededAgents(provider, etcd, allHosts(pair), ['failover'], signal);
+  });
 }

@@ -32,7 +32,7 @@ import { ColoTraceTail } from './colo-trace-tail';
 import { Action, COLO_SLACK_MS, decide, Observation, RoleView } from './decision';
 import { connectEtcd } from './etcd-connection';
 import { GuestState, HeartbeatEndpoint, HeartbeatPeer } from './heartbeat';
-import { LocalGuest, readLocalGuest } from './local-guest';
+import { LocalGuest, readLocalGuest, sigkillLocalQemu } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
 import { AgentMetrics, ProtectionView } from './metrics';
 import { KEY_PREFIX, loadVerifyKey, pairKeys, PairRuntimeSpec, verifyPairSpec } from './pair-spec';
@@ -468,11 +468,14 @@ export class Agent {
           return true;
         }
         case 'fence-self': {
+          // SIGKILL first, directly (every millisecond counts against the lease); then the primitive confirms and records it.
+          const killed = sigkillLocalQemu(vm);
+          const killedAt = new Date().toISOString();
           const result = await fence(asSshSession(this.session), vm);
           removeServingDeadline(vm);
           this.observeGuest(pair);
           this.metrics.fences.inc({ vm, reason: fenceReason });
-          this.log.warn({ vm, killedPids: result.killedPids, tookMs: Date.now() - started, reason: action.reason }, "fenced this host's guest");
+          this.log.warn({ vm, killedPids: killed !== undefined ? [killed] : result.killedPids, killedAt, tookMs: Date.now() - started, reason: action.reason }, "fenced this host's guest");
           this.recordEvent(vm, { kind: 'fence', host: this.config.host, reason: action.reason, at: new Date(started).toISOString(), killedPids: result.killedPids });
           return true;
         }
@@ -565,6 +568,7 @@ export class Agent {
 /** The pair's protection as this side sees it. */
 function protectionView(o: Observation, pair: Pair): ProtectionView {
   if (pair.guest.pending === 'starting') return 'starting';
+  if (pair.reprotectingOnto) return 're-protecting';
   switch (o.local) {
     case 'colo-primary':
       return o.peer === 'alive' && o.peerState === 'colo-secondary' ? 'protected' : 'degraded';

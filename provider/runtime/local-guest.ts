@@ -70,3 +70,18 @@ export function runningQemuPid(vm: string): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * SIGKILL to the VM's QEMU at once, without a shell: the first, time-critical step of fencing
+ * (the fence primitive then makes sure it is gone and records it). The pid it killed, if any.
+ */
+export function sigkillLocalQemu(vm: string): number | undefined {
+  const pid = runningQemuPid(vm);
+  if (pid === undefined) return undefined;
+  try {
+    process.kill(pid, 'SIGKILL');
+    return pid;
+  } catch {
+    return undefined;
+  }
+}

@@ -21,7 +21,7 @@ import * as path from 'path';
 import pino, { Logger } from 'pino';
 import { fence } from '../hosts/colo-failover';
 import { errorMessage } from '../hosts/host-errors';
-import { readLocalGuest } from './local-guest';
+import { readLocalGuest, sigkillLocalQemu } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
 import { readServingDeadlines, removeServingDeadline } from './serving-deadline';
 
@@ -129,10 +129,15 @@ export class Supervisor {
       }
       this.fencing.add(vm);
       const overdueMs = now - deadline;
+      const killed = sigkillLocalQemu(vm);
+      const killedAt = new Date().toISOString();
       fence(asSshSession(this.session), vm)
         .then((result) => {
           removeServingDeadline(vm);
-          this.log.error({ vm, overdueMs, state: guest.state, killedPids: result.killedPids, agentPid: this.agentPid }, "watchdog: the agent did not confirm its role in time; this host's guest was fenced before the lease can expire");
+          this.log.error(
+            { vm, overdueMs, killedAt, state: guest.state, killedPids: killed !== undefined ? [killed] : result.killedPids, agentPid: this.agentPid },
+            "watchdog: the agent did not confirm its role in time; this host's guest was fenced before the lease can expire",
+          );
         })
         .catch((error) => this.log.error({ vm, error: errorMessage(error) }, 'watchdog: fencing failed'))
         .finally(() => this.fencing.delete(vm));

@@ -8,6 +8,8 @@
  *   - kill-host of the active host    -> failover once the lease expires
  *   - partition active | standby      -> exactly one active (the holder); the stale replica fenced
  *   - active host cut off from etcd   -> it fences itself before its lease can expire; the other serves
+ *   - the active's agent hung (SIGSTOP) -> its supervisor's watchdog fences the guest before the
+ *                                        lease can expire; the other serves
  *
  * After every fault the agents re-protect the pair by themselves, and the next round is the
  * "second failure" the pair must survive. Each scenario prints its rounds and counts.
@@ -27,12 +29,11 @@ import { heal, killHost, partition } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
-import { coloGuestSpec } from '../support/colo-guest';
+import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
 import { vmTraces } from '../support/guest-vm';
 import { AGENT_PATHS } from '../../provider/runtime/agent-install';
 import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, waitFor } from '../support/lab-monitor';
-import { crashQemuAt } from '../support/monitor-agents';
 
 jest.setTimeout(1_200_000);
 
@@ -301,8 +302,10 @@ test(`active host cut off from etcd: it fences itself before its lease can expir
     await new Promise((r) => setTimeout(r, 1000));
     const cutAt = Date.now();
     await partition([active], ['etcd']);
-    const fencedAt = await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", cutAt), 30_000, 200);
-    const loss = (await agentLog(await session(active))).find((l) => l.msg === 'active role lost' && Date.parse(l.time) >= cutAt);
+    await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", cutAt), 30_000, 200);
+    const activeLog = await agentLog(await session(active));
+    const loss = activeLog.find((l) => l.msg === 'active role lost' && Date.parse(l.time) >= cutAt);
+    const fencedAt = Date.parse(String(activeLog.find((l) => l.msg === "fenced this host's guest" && Date.parse(l.time) >= cutAt)?.killedAt));
     const failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', cutAt), 30_000, 200);
     await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
     const samples = await poller.stop();
@@ -330,3 +333,37 @@ test(`active host cut off from etcd: it fences itself before its lease can expir
   }
   console.log(JSON.stringify({ chaosSummary: 'etcd-isolation', rounds: rounds.length, fencedBeforeTakeover: rounds.length }));
 });
+
+test(`the active host's agent hangs (SIGSTOP): the watchdog fences its guest before the lease can expire, then the standby serves (${ROUNDS} rounds)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const { active, standby } = await protectedPair();
+    const s = await session(active);
+    const [agent] = (await agentPids(s)).agent;
+    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const stopAt = Date.now();
+    await s.exec(`kill -STOP ${agent}`);
+    await waitFor('the watchdog to fence the guest', () => loggedAtIn(active, 'supervisor.log', /^watchdog: /, stopAt), 30_000, 200);
+    const failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', stopAt), 30_000, 200);
+    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
+    const samples = await poller.stop();
+    const after = firstAfter(samples, failoverAt);
+    await s.exec(`kill -CONT ${agent}`);
+    const again = await protectedPair();
+    const watchdogLine = (await agentLog(s, 'supervisor.log')).find((l) => /^watchdog: /.test(l.msg) && Date.parse(l.time) >= stopAt);
+    const fencedAt = Date.parse(String(watchdogLine?.killedAt));
+    const result = { round, hung: active, watchdogKilledAfterMs: fencedAt - stopAt, overdueMs: watchdogLine?.overdueMs, standbyFailedOverAfterMs: failoverAt - stopAt, stopToAnswerMs: after ? after.doneAt - stopAt : null, reprotectedOnto: again.standby };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'hung-agent', ...result }));
+    expect(fencedAt).toBeLessThan(failoverAt);
+    expect(again.active).toBe(standby);
+    expectStateKept(lastBefore(samples, stopAt)?.report, after?.report);
+  }
+  console.log(JSON.stringify({ chaosSummary: 'hung-agent', rounds: rounds.length, fencedBeforeTakeover: rounds.length }));
+});
+
+async function loggedAtIn(host: string, file: 'agent.log' | 'supervisor.log', msg: RegExp, since: number): Promise<number | undefined> {
+  const line = (await agentLog(await session(host), file)).find((l) => msg.test(l.msg) && Date.parse(l.time) >= since);
+  return line ? Date.parse(line.time) : undefined;
+}

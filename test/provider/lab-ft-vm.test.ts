@@ -36,6 +36,7 @@ function ftVm(address: string, o: PairOptions): string {
   secondary_host      = "${o.secondary}"
   memory_mib          = 128
   checkpoint_delay_ms = ${o.checkpointDelayMs ?? 2000}
+  failover            = "manual"   # failovers by hand here; the monitor's: lab-ft-vm-monitor.test.ts
   kernel_path         = "${kernelPath}"
   initrd_path         = "${initrdPath}"
   kernel_cmdline      = "${guestKernelArgs({ ip: `${o.ip}/24` })}"

@@ -30,6 +30,17 @@ export async function crashQemu(session: SshSession, vm: string): Promise<void> 
   await session.exec(`pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},debug-threads=on( |$)'`);
 }
 
+/**
+ * Like crashQemu, returning when the host sent the SIGKILL by its own clock (the lab hosts share
+ * this machine's clock): the SSH round trip before the kill is then not counted as outage.
+ */
+export async function crashQemuAt(session: SshSession, vm: string): Promise<number> {
+  const { stdout } = await session.exec(`date +%s%3N; pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},debug-threads=on( |$)'`);
+  const at = Number(stdout.trim().split('\n')[0]);
+  if (!Number.isFinite(at) || at <= 0) throw new Error(`No kill time from ${session.host.name}: ${JSON.stringify(stdout)}`);
+  return at;
+}
+
 export interface FailoverMeasurement {
   result: FailoverResult;
   /** Last report a client got before the crash, and the first after it. */

@@ -21,6 +21,12 @@ export interface HostBlockOptions {
   overrides?: Record<string, Partial<Record<'address' | 'port' | 'host_key' | 'known_hosts' | 'private_key_path' | 'data_address' | 'qemu_binary', string | number | null>>>;
   /** Only these lab hosts (default all). */
   only?: string[];
+  /**
+   * The failover monitor: the lab's etcd (TLS, the provider's client certificate), a monitor
+   * block with the lab's keys (daemon agents, the lab key for re-protection), and each host's
+   * agent certificate.
+   */
+  monitor?: boolean;
 }
 
 export interface LabTerraform {
@@ -51,7 +57,10 @@ export async function setUpLabTerraform(): Promise<LabTerraform> {
 
   const providerBlock = (options: HostBlockOptions = {}) => {
     const hosts = lab.hosts.filter((h) => !options.only || options.only.includes(h.name));
-    return `provider "orbit" {\n${hosts.map((h) => hostBlock(lab, h, options.overrides?.[h.name] ?? {})).join('')}}\n`;
+    const agentCerts = (h: LabHost) => (options.monitor ? { agent_cert_path: lab.etcd.clients[h.name].certPath, agent_key_path: lab.etcd.clients[h.name].keyPath } : {});
+    const blocks = hosts.map((h) => hostBlock(lab, h, { ...agentCerts(h), ...(options.overrides?.[h.name] ?? {}) }));
+    if (options.monitor) blocks.push(monitorBlocks(lab));
+    return `provider "orbit" {\n${blocks.join('')}}\n`;
   };
 
   return {
@@ -94,6 +103,23 @@ function hostBlock(lab: LabDescription, host: LabHost, overrides: Record<string,
     .filter(([, value]) => value !== null && value !== undefined)
     .map(([name, value]) => `    ${name} = ${JSON.stringify(value)}\n`);
   return `  hosts {\n${lines.join('')}  }\n`;
+}
+
+function monitorBlocks(lab: LabDescription): string {
+  const provider = lab.etcd.clients.provider;
+  return `  etcd {
+    endpoints = ${JSON.stringify(lab.etcd.endpoints)}
+    ca_path   = ${JSON.stringify(lab.etcd.caPath)}
+    cert_path = ${JSON.stringify(provider.certPath)}
+    key_path  = ${JSON.stringify(provider.keyPath)}
+  }
+  monitor {
+    signing_key_path   = ${JSON.stringify(lab.monitor.signingKeyPath)}
+    heartbeat_key_path = ${JSON.stringify(lab.monitor.heartbeatKeyPath)}
+    agent_ssh_key_path = ${JSON.stringify(lab.privateKeyPath)}
+    service_manager    = "daemon"
+  }
+`;
 }
 
 /** A disk name no earlier run can have left behind. */

@@ -26,6 +26,12 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly cpuModel?: string;
   /**
+  * "automatic": the failover monitor (agents on the pair's hosts, installed by apply; needs the provider's etcd and monitor blocks) fails over, fences and re-protects on its own. "manual": nothing watches the pair; an operator fails over with `orbit-ft`. Default "automatic". Changes in place.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#failover FtVm#failover}
+  */
+  readonly failover?: string;
+  /**
   * Failover monitor: how long a side that lost its lease has to stop its guest, in ms. Default 800.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#fencing_deadline_ms FtVm#fencing_deadline_ms}
@@ -97,6 +103,12 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#secondary_host FtVm#secondary_host}
   */
   readonly secondaryHost: string;
+  /**
+  * Hosts the monitor may re-protect the pair onto after a failover, in order of preference, after the pair's own two hosts (a host whose guest died is used again once its agent reports it healthy). Agents are installed on them too. Default: none. Changes in place.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#spare_hosts FtVm#spare_hosts}
+  */
+  readonly spareHosts?: string[];
   /**
   * Virtual CPUs. Default 1. Changing it restarts the VM (replacement).
   *
@@ -478,6 +490,7 @@ export class FtVm extends cdktf.TerraformResource {
     this._accelerator = config.accelerator;
     this._checkpointDelayMs = config.checkpointDelayMs;
     this._cpuModel = config.cpuModel;
+    this._failover = config.failover;
     this._fencingDeadlineMs = config.fencingDeadlineMs;
     this._heartbeatIntervalMs = config.heartbeatIntervalMs;
     this._heartbeatMisses = config.heartbeatMisses;
@@ -490,6 +503,7 @@ export class FtVm extends cdktf.TerraformResource {
     this._name = config.name;
     this._primaryHost = config.primaryHost;
     this._secondaryHost = config.secondaryHost;
+    this._spareHosts = config.spareHosts;
     this._vcpus = config.vcpus;
     this._disk.internalValue = config.disk;
     this._network.internalValue = config.network;
@@ -523,6 +537,11 @@ export class FtVm extends cdktf.TerraformResource {
   // active_host - computed: true, optional: false, required: false
   public get activeHost() {
     return this.getStringAttribute('active_host');
+  }
+
+  // agent_release - computed: true, optional: false, required: false
+  public get agentRelease() {
+    return this.getStringAttribute('agent_release');
   }
 
   // checkpoint_count - computed: true, optional: false, required: false
@@ -560,6 +579,27 @@ export class FtVm extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get cpuModelInput() {
     return this._cpuModel;
+  }
+
+  // failover - computed: true, optional: true, required: false
+  private _failover?: string; 
+  public get failover() {
+    return this.getStringAttribute('failover');
+  }
+  public set failover(value: string) {
+    this._failover = value;
+  }
+  public resetFailover() {
+    this._failover = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get failoverInput() {
+    return this._failover;
+  }
+
+  // failover_count - computed: true, optional: false, required: false
+  public get failoverCount() {
+    return this.getNumberAttribute('failover_count');
   }
 
   // fencing_deadline_ms - computed: true, optional: true, required: false
@@ -668,6 +708,11 @@ export class FtVm extends cdktf.TerraformResource {
     return this.getNumberAttribute('last_checkpoint_pause_ms');
   }
 
+  // last_failover - computed: true, optional: false, required: false
+  public get lastFailover() {
+    return this.getStringAttribute('last_failover');
+  }
+
   // lease_ttl_ms - computed: true, optional: true, required: false
   private _leaseTtlMs?: number; 
   public get leaseTtlMs() {
@@ -760,6 +805,22 @@ export class FtVm extends cdktf.TerraformResource {
     return this._secondaryHost;
   }
 
+  // spare_hosts - computed: false, optional: true, required: false
+  private _spareHosts?: string[]; 
+  public get spareHosts() {
+    return this.getListAttribute('spare_hosts');
+  }
+  public set spareHosts(value: string[]) {
+    this._spareHosts = value;
+  }
+  public resetSpareHosts() {
+    this._spareHosts = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get spareHostsInput() {
+    return this._spareHosts;
+  }
+
   // standby_host - computed: true, optional: false, required: false
   public get standbyHost() {
     return this.getStringAttribute('standby_host');
@@ -829,6 +890,7 @@ export class FtVm extends cdktf.TerraformResource {
       accelerator: cdktf.stringToTerraform(this._accelerator),
       checkpoint_delay_ms: cdktf.numberToTerraform(this._checkpointDelayMs),
       cpu_model: cdktf.stringToTerraform(this._cpuModel),
+      failover: cdktf.stringToTerraform(this._failover),
       fencing_deadline_ms: cdktf.numberToTerraform(this._fencingDeadlineMs),
       heartbeat_interval_ms: cdktf.numberToTerraform(this._heartbeatIntervalMs),
       heartbeat_misses: cdktf.numberToTerraform(this._heartbeatMisses),
@@ -841,6 +903,7 @@ export class FtVm extends cdktf.TerraformResource {
       name: cdktf.stringToTerraform(this._name),
       primary_host: cdktf.stringToTerraform(this._primaryHost),
       secondary_host: cdktf.stringToTerraform(this._secondaryHost),
+      spare_hosts: cdktf.listMapper(cdktf.stringToTerraform, false)(this._spareHosts),
       vcpus: cdktf.numberToTerraform(this._vcpus),
       disk: cdktf.listMapper(ftVmDiskToTerraform, true)(this._disk.internalValue),
       network: ftVmNetworkToTerraform(this._network.internalValue),
@@ -863,6 +926,12 @@ export class FtVm extends cdktf.TerraformResource {
       },
       cpu_model: {
         value: cdktf.stringToHclTerraform(this._cpuModel),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      failover: {
+        value: cdktf.stringToHclTerraform(this._failover),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
@@ -938,6 +1007,12 @@ export class FtVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      spare_hosts: {
+        value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(this._spareHosts),
+        isBlock: false,
+        type: "list",
+        storageClassType: "stringList",
       },
       vcpus: {
         value: cdktf.numberToHclTerraform(this._vcpus),

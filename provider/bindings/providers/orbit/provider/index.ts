@@ -25,6 +25,12 @@ export interface OrbitProviderConfig {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#hosts OrbitProvider#hosts}
   */
   readonly hosts?: OrbitProviderHosts[] | cdktf.IResolvable;
+  /**
+  * monitor block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#monitor OrbitProvider#monitor}
+  */
+  readonly monitor?: OrbitProviderMonitor;
 }
 export interface OrbitProviderEtcd {
   /**
@@ -111,6 +117,18 @@ export interface OrbitProviderHosts {
   */
   readonly address: string;
   /**
+  * TLS client certificate (PEM) of this host's failover monitor agent for etcd, when etcd requires client certificates (it should). Installed on the host with the agent. Needs agent_key_path.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#agent_cert_path OrbitProvider#agent_cert_path}
+  */
+  readonly agentCertPath?: string;
+  /**
+  * The private key (PEM) of agent_cert_path. Read by the provider and written to the host (mode 0600) over SSH; never stored in state.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#agent_key_path OrbitProvider#agent_key_path}
+  */
+  readonly agentKeyPath?: string;
+  /**
   * The address other hosts reach this host at for VM traffic between hosts (live migration streams, disk copies), e.g. on a dedicated replication network. Default: address.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#data_address OrbitProvider#data_address}
@@ -179,6 +197,8 @@ export function orbitProviderHostsToTerraform(struct?: OrbitProviderHosts | cdkt
   }
   return {
     address: cdktf.stringToTerraform(struct!.address),
+    agent_cert_path: cdktf.stringToTerraform(struct!.agentCertPath),
+    agent_key_path: cdktf.stringToTerraform(struct!.agentKeyPath),
     data_address: cdktf.stringToTerraform(struct!.dataAddress),
     host_key: cdktf.stringToTerraform(struct!.hostKey),
     known_hosts: cdktf.stringToTerraform(struct!.knownHosts),
@@ -201,6 +221,18 @@ export function orbitProviderHostsToHclTerraform(struct?: OrbitProviderHosts | c
   const attrs = {
     address: {
       value: cdktf.stringToHclTerraform(struct!.address),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    agent_cert_path: {
+      value: cdktf.stringToHclTerraform(struct!.agentCertPath),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    agent_key_path: {
+      value: cdktf.stringToHclTerraform(struct!.agentKeyPath),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -271,6 +303,122 @@ export function orbitProviderHostsToHclTerraform(struct?: OrbitProviderHosts | c
   return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
 }
 
+export interface OrbitProviderMonitor {
+  /**
+  * SSH private key the agents use to re-protect a pair onto another host (installed on every agent host, mode 0600). Its public key must be authorized on the hosts. Without it, agents never re-protect: a pair stays degraded after a failover until `orbit-ft reprotect` or the next apply.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#agent_ssh_key_path OrbitProvider#agent_ssh_key_path}
+  */
+  readonly agentSshKeyPath?: string;
+  /**
+  * A secret of at least 32 bytes (a file) that authenticates the agents' heartbeats to each other. Make one with `openssl rand 32 > heartbeat.key`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#heartbeat_key_path OrbitProvider#heartbeat_key_path}
+  */
+  readonly heartbeatKeyPath: string;
+  /**
+  * UDP port the agents heartbeat each other on (on each host's address). Default 7400.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#heartbeat_port OrbitProvider#heartbeat_port}
+  */
+  readonly heartbeatPort?: number;
+  /**
+  * TCP port of each agent's Prometheus metrics (http://<host address>:<port>/metrics, bound to the host's address only). 0 turns metrics off. Default 9464.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#metrics_port OrbitProvider#metrics_port}
+  */
+  readonly metricsPort?: number;
+  /**
+  * Node.js (20 or newer) on the hosts, which runs the agent: a command on PATH or an absolute path. Default "node".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#node_binary OrbitProvider#node_binary}
+  */
+  readonly nodeBinary?: string;
+  /**
+  * How agents are kept running: "systemd" (a unit with Restart=always, enabled at boot), "daemon" (a self-daemonizing supervisor; the host's boot must run /var/lib/orbit/agent/start), or "auto" (systemd where it is PID 1). Default "auto".
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#service_manager OrbitProvider#service_manager}
+  */
+  readonly serviceManager?: string;
+  /**
+  * Ed25519 private key (PEM, PKCS#8) that signs the pair specs the provider writes to etcd; agents get only its public half and act only on specs it signed. Make one with `openssl genpkey -algorithm ed25519 -out signing.key`; keep it where terraform runs, never on the hosts.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#signing_key_path OrbitProvider#signing_key_path}
+  */
+  readonly signingKeyPath: string;
+}
+
+export function orbitProviderMonitorToTerraform(struct?: OrbitProviderMonitor | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    agent_ssh_key_path: cdktf.stringToTerraform(struct!.agentSshKeyPath),
+    heartbeat_key_path: cdktf.stringToTerraform(struct!.heartbeatKeyPath),
+    heartbeat_port: cdktf.numberToTerraform(struct!.heartbeatPort),
+    metrics_port: cdktf.numberToTerraform(struct!.metricsPort),
+    node_binary: cdktf.stringToTerraform(struct!.nodeBinary),
+    service_manager: cdktf.stringToTerraform(struct!.serviceManager),
+    signing_key_path: cdktf.stringToTerraform(struct!.signingKeyPath),
+  }
+}
+
+
+export function orbitProviderMonitorToHclTerraform(struct?: OrbitProviderMonitor | cdktf.IResolvable): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    agent_ssh_key_path: {
+      value: cdktf.stringToHclTerraform(struct!.agentSshKeyPath),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    heartbeat_key_path: {
+      value: cdktf.stringToHclTerraform(struct!.heartbeatKeyPath),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    heartbeat_port: {
+      value: cdktf.numberToHclTerraform(struct!.heartbeatPort),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    metrics_port: {
+      value: cdktf.numberToHclTerraform(struct!.metricsPort),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
+    },
+    node_binary: {
+      value: cdktf.stringToHclTerraform(struct!.nodeBinary),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    service_manager: {
+      value: cdktf.stringToHclTerraform(struct!.serviceManager),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    signing_key_path: {
+      value: cdktf.stringToHclTerraform(struct!.signingKeyPath),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
 
 /**
 * Represents a {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs orbit}
@@ -319,6 +467,7 @@ export class OrbitProvider extends cdktf.TerraformProvider {
     this._alias = config.alias;
     this._etcd = config.etcd;
     this._hosts = config.hosts;
+    this._monitor = config.monitor;
   }
 
   // ==========
@@ -373,6 +522,22 @@ export class OrbitProvider extends cdktf.TerraformProvider {
     return this._hosts;
   }
 
+  // monitor - computed: false, optional: true, required: false
+  private _monitor?: OrbitProviderMonitor; 
+  public get monitor() {
+    return this._monitor;
+  }
+  public set monitor(value: OrbitProviderMonitor | undefined) {
+    this._monitor = value;
+  }
+  public resetMonitor() {
+    this._monitor = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get monitorInput() {
+    return this._monitor;
+  }
+
   // =========
   // SYNTHESIS
   // =========
@@ -382,6 +547,7 @@ export class OrbitProvider extends cdktf.TerraformProvider {
       alias: cdktf.stringToTerraform(this._alias),
       etcd: orbitProviderEtcdToTerraform(this._etcd),
       hosts: cdktf.listMapper(orbitProviderHostsToTerraform, true)(this._hosts),
+      monitor: orbitProviderMonitorToTerraform(this._monitor),
     };
   }
 
@@ -404,6 +570,12 @@ export class OrbitProvider extends cdktf.TerraformProvider {
         isBlock: true,
         type: "list",
         storageClassType: "OrbitProviderHostsList",
+      },
+      monitor: {
+        value: orbitProviderMonitorToHclTerraform(this._monitor),
+        isBlock: true,
+        type: "struct",
+        storageClassType: "OrbitProviderMonitor",
       },
     };
 
