@@ -305,7 +305,7 @@ export function orbitProviderHostsToHclTerraform(struct?: OrbitProviderHosts | c
 
 export interface OrbitProviderMonitor {
   /**
-  * SSH private key the agents use to re-protect a pair onto another host (installed on every agent host, mode 0600). Its public key must be authorized on the hosts. Without it, agents never re-protect: a pair stays degraded after a failover until `orbit-ft reprotect` or the next apply.
+  * SSH private key the agents use to re-protect a pair onto another host (installed on every agent host, mode 0600). Its public key must be authorized on the hosts. Without it, agents never re-protect: a pair stays degraded after a failover until an operator runs `orbit-ft reprotect`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs#agent_ssh_key_path OrbitProvider#agent_ssh_key_path}
   */

@@ -1,0 +1,154 @@
+/**
+ * The failover monitor's recovery, as a client sees it: the gap from a failure to the guest's
+ * TCP service answering again, over ROUNDS failures of each kind, with the agents doing all of
+ * it (installed as apply installs them; nothing called by this script but the faults):
+ *
+ *   - QEMU death: SIGKILL of the active QEMU (its agent says so in the next heartbeat);
+ *   - host death: `lab kill-host` of the active host (the standby waits for the lease to expire).
+ *
+ * After each failure the agents re-protect the pair (onto the killed host if only its QEMU died,
+ * else onto the spare; a killed host is then healed and its agent boots with it).
+ *
+ * Side by side in the same run, the floor of restart-based HA on the same guest and hosts: a
+ * cold boot of the guest from its disk on the other host, up to its first answer. That is what
+ * Proxmox ha-manager, Pacemaker's VirtualDomain or Masakari do after their detection and
+ * fencing (which this floor leaves out); their documented end-to-end figures are printed as
+ * anchors (../shared/notes/ha-and-iac-anchors.md): Proxmox "about 2 minutes", Patroni about
+ * ttl 30 s + loop 10 s.
+ */
+import { destroyPair, startProtectedPair } from '../provider/hosts/colo-pair';
+import { destroyVm, startVm } from '../provider/hosts/qemu-process';
+import { SshSession } from '../provider/hosts/ssh-session';
+import { readGuestReport, waitForGuestReport } from '../scripts/guest/guest';
+import { heal, killHost } from '../scripts/lab/faults';
+import { labUp } from '../scripts/lab/lab';
+import { labAccelerator } from '../scripts/lab/lab-accelerator';
+import { connectToLabHost } from '../scripts/lab/lab-ssh';
+import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
+import { GuestSample, pollGuest } from '../test/support/guest-poller';
+import { agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, removeLabAgent, removePairFromEtcd, waitFor } from '../test/support/lab-monitor';
+import { BenchResult, median } from './bench-result';
+
+const VM = { name: 'failover-bench', ip: '10.89.0.72' };
+const ROUNDS = Number(process.env.ORBIT_BENCH_ROUNDS ?? 10);
+const HOSTS = ['site-a', 'site-b', 'witness'];
+const PROXMOX_DOCUMENTED_MS = 120_000;
+const PATRONI_TYPICAL_MS = 40_000;
+
+export async function run(): Promise<BenchResult[]> {
+  const lab = await labUp();
+  await heal();
+  const accelerator = (await labAccelerator(lab)).accelerator;
+  const sessions = new Map<string, SshSession>();
+  const ssh = async (name: string) => {
+    const existing = sessions.get(name);
+    if (existing?.isOpen) return existing;
+    const fresh = await connectToLabHost(lab, name, { defaultTimeoutMs: 60_000 });
+    sessions.set(name, fresh);
+    return fresh;
+  };
+  const etcd = labEtcd(lab);
+  const spec = coloGuestSpec(lab, { ...VM, accelerator });
+  const results: BenchResult[] = [];
+  const all = async () => Promise.all(HOSTS.map(ssh));
+  try {
+    await removePairFromEtcd(etcd, VM.name);
+    await destroyPair(await all(), VM.name, { removeDisks: true });
+
+    console.error('  restart-based HA floor: cold boot of the guest on site-b ...');
+    const boots: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = Date.now();
+      await startVm(await ssh('site-b'), spec);
+      await waitForGuestReport(VM.ip, 7000, 120_000);
+      boots.push(Date.now() - t);
+      await destroyVm(await ssh('site-b'), VM.name, { removeDisks: true, graceMs: 0 });
+    }
+
+    console.error('  agents and a monitored pair ...');
+    for (const h of HOSTS) await installLabAgent(lab, await ssh(h));
+    await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
+    await startProtectedPair(await ssh('site-a'), await ssh('site-b'), spec);
+    await waitForGuestReport(VM.ip, 7000, 120_000);
+
+    const qemu: number[] = [];
+    const host: number[] = [];
+    let kept = 0;
+    for (let round = 1; round <= ROUNDS * 2; round++) {
+      const kind = round <= ROUNDS ? 'qemu' : 'host';
+      const { active } = await protectedPair(ssh);
+      const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+      await sleep(1500);
+      let failedAt: number;
+      if (kind === 'qemu') failedAt = await crashQemuAt(await ssh(active), VM.name);
+      else {
+        failedAt = Date.now();
+        await killHost(active);
+      }
+      await waitFor('the guest to answer again', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 60_000, 100);
+      const samples = await poller.stop();
+      const before = last(samples.filter((s) => s.report && s.doneAt < failedAt));
+      const after = samples.filter((s) => s.report && s.at >= failedAt).sort((a, b) => a.doneAt - b.doneAt)[0];
+      const gap = after.doneAt - failedAt;
+      (kind === 'qemu' ? qemu : host).push(gap);
+      if (before && after.report!.boot === before.report!.boot && after.report!.counter >= before.report!.counter) kept++;
+      console.error(`  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms`);
+      await protectedPair(ssh);
+      if (kind === 'host') {
+        await heal();
+        await waitFor(`${active}'s agent to boot again`, async () => ((await agentStatus(await ssh(active)))?.ready ? true : undefined), 60_000, 200);
+      }
+    }
+
+    const note = `${accelerator.toUpperCase()}, 128 MiB guest, ${ROUNDS} failures each, agents deciding alone`;
+    results.push({ name: 'QEMU death -> service answers, p50', value: median(qemu), unit: 'ms', note });
+    results.push({ name: 'QEMU death -> service answers, p99', value: percentile(qemu, 99), unit: 'ms', note: `max of ${qemu.length}` });
+    results.push({ name: 'host death -> service answers, p50', value: median(host), unit: 'ms', note: 'lease TTL 2 s + etcd expiry loop + failover' });
+    results.push({ name: 'host death -> service answers, p99', value: percentile(host, 99), unit: 'ms', note: `max of ${host.length}` });
+    results.push({ name: 'state kept (same boot, counter on)', value: kept, unit: '', note: `of ${qemu.length + host.length} failures` });
+    results.push({ name: 'restart floor: cold boot to first answer, p50', value: median(boots), unit: 'ms', note: 'same guest, other host, detection and fencing not included' });
+    results.push({ name: 'ratio restart floor / host death p99', value: median(boots) / percentile(host, 99), unit: 'x' });
+    results.push({ name: 'anchor: Proxmox ha-manager documented RTO', value: PROXMOX_DOCUMENTED_MS, unit: 'ms', note: '"about 2 minutes" (ha-manager.adoc)' });
+    results.push({ name: 'ratio Proxmox / host death p99', value: PROXMOX_DOCUMENTED_MS / percentile(host, 99), unit: 'x' });
+    results.push({ name: 'anchor: Patroni typical (ttl 30 s + loop 10 s)', value: PATRONI_TYPICAL_MS, unit: 'ms', note: 'leader key TTL + loop_wait defaults' });
+    results.push({ name: 'ratio Patroni / host death p99', value: PATRONI_TYPICAL_MS / percentile(host, 99), unit: 'x' });
+  } finally {
+    await heal().catch(() => undefined);
+    await removePairFromEtcd(etcd, VM.name).catch(() => undefined);
+    const open = await Promise.all(HOSTS.map((h) => ssh(h).catch(() => undefined)));
+    const reachable = open.filter((s): s is SshSession => s !== undefined);
+    await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
+    for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
+    etcd.close();
+    for (const s of sessions.values()) await s.close();
+  }
+  return results;
+}
+
+/** The agent that holds the role with a protected pair, and its standby. */
+async function protectedPair(ssh: (name: string) => Promise<SshSession>): Promise<{ active: string; standby: string }> {
+  return waitFor(
+    'the pair to be protected',
+    async () => {
+      for (const h of HOSTS) {
+        const view = await pairStatusOn(await ssh(h), VM.name).catch(() => undefined);
+        if (view?.role === 'held' && view.protection === 'protected' && view.peerHost) return { active: h, standby: view.peerHost };
+      }
+      return undefined;
+    },
+    180_000,
+    250,
+  );
+}
+
+function last(samples: GuestSample[]): GuestSample | undefined {
+  return [...samples].sort((a, b) => a.doneAt - b.doneAt).pop();
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
