@@ -19,7 +19,9 @@ npx ts-node --transpile-only scripts/provider-install.ts >/dev/null || status=1
 for project in unit lab provider; do
   echo "== jest: $project"
   extra=()
-  [ "$project" != unit ] && extra=(--runInBand)
+  # Lab and provider tests run one file at a time (one lab). --forceExit: a test that fails
+  # half-way can leave a provider process or client open; the run must still end and report.
+  [ "$project" != unit ] && extra=(--runInBand --forceExit)
   npx jest --selectProjects "$project" "${extra[@]}" --json --outputFile="$results/$project.json" "$@" || status=1
 done
 

@@ -110,6 +110,21 @@ function longestSilence(samples: GuestSample[], from: number, to: number): numbe
   return longest;
 }
 
+/**
+ * Runs `fault` while a client keeps asking the guest (every 25 ms, up to 100 requests in flight,
+ * so a lost SYN at a switch-over hides nothing), then `until` (e.g. waiting for the guest to
+ * answer again); returns when the fault struck (what `fault` returns) and every sample.
+ */
+async function underLoad(fault: () => Promise<number>, until: (faultAt: number) => Promise<unknown>): Promise<{ faultAt: number; samples: GuestSample[] }> {
+  const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const faultAt = await fault();
+  await until(faultAt);
+  return { faultAt, samples: await poller.stop() };
+}
+
+const guestAnswers = () => waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
+
 /** ms (epoch) of the first log line of `host`'s agent with message `msg` at or after `since`. */
 async function loggedAt(host: string, msg: string | RegExp, since: number): Promise<number | undefined> {
   const lines = await agentLog(await session(host));
@@ -171,11 +186,7 @@ test(`SIGKILL of the active QEMU: the agents fail over and re-protect by themsel
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 1; round <= ROUNDS + 1; round++) {
     const { active, standby } = await protectedPair();
-    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const killAt = await crashQemuAt(await session(active), VM.name);
-    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
-    const samples = await poller.stop();
+    const { faultAt: killAt, samples } = await underLoad(async () => crashQemuAt(await session(active), VM.name), guestAnswers);
     const before = lastBefore(samples, killAt);
     const after = firstAfter(samples, killAt + 50);
     expectStateKept(before?.report, after?.report);
@@ -199,29 +210,35 @@ test(`SIGKILL of an agent: the guest is unaffected, the supervisor restarts it, 
     const s = await session(victim);
     const before = await agentPids(s);
     expect(before.agent).toHaveLength(1);
-    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const killAt = Date.now();
-    await s.exec(`kill -KILL ${before.agent[0]}`);
-    const restarted = await waitFor(
-      'the agent to be back (new pid, ready)',
+    let restartedAt = 0;
+    const { faultAt: killAt, samples } = await underLoad(
       async () => {
-        const status = await agentStatus(s);
-        return status?.ready && status.pid !== before.agent[0] && status.pairs[VM.name] ? status : undefined;
+        const at = Date.now();
+        await s.exec(`kill -KILL ${before.agent[0]}`);
+        return at;
       },
-      20_000,
-      50,
+      async () => {
+        const back = await waitFor(
+          'the agent to be back (new pid, ready)',
+          async () => {
+            const status = await agentStatus(s);
+            return status?.ready && status.pid !== before.agent[0] && status.pairs[VM.name] ? status : undefined;
+          },
+          20_000,
+          50,
+        );
+        restartedAt = Date.parse(back.startedAt);
+        // Past the lease TTL: a role that was not adopted would have expired and moved by now.
+        await new Promise((r) => setTimeout(r, worstCaseRecoveryMs(DEFAULT_TIMING) + 1000));
+      },
     );
-    // Past the lease TTL: a role that was not adopted would have expired and moved by now.
-    await new Promise((r) => setTimeout(r, worstCaseRecoveryMs(DEFAULT_TIMING) + 1000));
-    const samples = await poller.stop();
     const end = Date.now();
     const after = await protectedPair(10_000);
     const events = await eventsSince(killAt);
     const result = {
       round,
       killed: victim === placement.active ? `active agent on ${victim}` : `standby agent on ${victim}`,
-      backAfterMs: Date.parse(restarted.startedAt) - killAt,
+      backAfterMs: restartedAt - killAt,
       longestSilenceMs: longestSilence(samples, killAt, end - 1500),
       placementKept: after.active === placement.active && after.standby === placement.standby,
       events: events.map((e) => e.kind),
@@ -240,12 +257,11 @@ test(`kill-host of the active host: the standby takes over once the lease expire
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const { active, standby } = await protectedPair();
-    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const killAt = Date.now();
-    await killHost(active);
-    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
-    const samples = await poller.stop();
+    const { faultAt: killAt, samples } = await underLoad(async () => {
+      const at = Date.now();
+      await killHost(active);
+      return at;
+    }, guestAnswers);
     const before = lastBefore(samples, killAt);
     const after = firstAfter(samples, killAt + worstCaseRecoveryMs(DEFAULT_TIMING) / 2);
     expectStateKept(before?.report, after?.report);
@@ -265,13 +281,19 @@ test(`partition between active and standby, both on etcd: exactly one active, th
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const { active, standby } = await protectedPair();
-    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const cutAt = Date.now();
-    await partition([active], [standby]);
-    const fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", cutAt), 30_000, 200);
-    const again = await protectedPair();
-    const samples = await poller.stop();
+    let fenced = 0;
+    let again: Placement | undefined;
+    const { faultAt: cutAt, samples } = await underLoad(
+      async () => {
+        const at = Date.now();
+        await partition([active], [standby]);
+        return at;
+      },
+      async (at) => {
+        fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", at), 30_000, 200);
+        again = await protectedPair();
+      },
+    );
     await heal();
     const events = await eventsSince(cutAt);
     const failovers = events.filter((e) => e.kind === 'failover');
@@ -281,14 +303,14 @@ test(`partition between active and standby, both on etcd: exactly one active, th
       failovers: failovers.map((e) => e.host),
       standbyFencedAfterMs: fenced - cutAt,
       longestSilenceMs: longestSilence(samples, cutAt, Date.now() - 2000),
-      reprotectedOnto: again.standby,
+      reprotectedOnto: again!.standby,
     };
     rounds.push(result);
     console.log(JSON.stringify({ chaos: 'partition', ...result }));
     // Exactly one active: the holder ran alone, the standby never served.
     expect(failovers.map((e) => e.host)).toEqual([active]);
     expect(await loggedAt(standby, 'failover done', cutAt)).toBeUndefined();
-    expect(again.active).toBe(active);
+    expect(again!.active).toBe(active);
     expectStateKept(lastBefore(samples, cutAt)?.report, lastBefore(samples, Date.now())?.report);
   }
   console.log(JSON.stringify({ chaosSummary: 'partition', rounds: rounds.length, oneActive: rounds.length }));
@@ -298,17 +320,22 @@ test(`active host cut off from etcd: it fences itself before its lease can expir
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const { active, standby } = await protectedPair();
-    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const cutAt = Date.now();
-    await partition([active], ['etcd']);
-    await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", cutAt), 30_000, 200);
+    let failoverAt = 0;
+    const { faultAt: cutAt, samples } = await underLoad(
+      async () => {
+        const at = Date.now();
+        await partition([active], ['etcd']);
+        return at;
+      },
+      async (at) => {
+        await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", at), 30_000, 200);
+        failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
+        await guestAnswers();
+      },
+    );
     const activeLog = await agentLog(await session(active));
     const loss = activeLog.find((l) => l.msg === 'active role lost' && Date.parse(l.time) >= cutAt);
     const fencedAt = Date.parse(String(activeLog.find((l) => l.msg === "fenced this host's guest" && Date.parse(l.time) >= cutAt)?.killedAt));
-    const failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', cutAt), 30_000, 200);
-    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
-    const samples = await poller.stop();
     const after = firstAfter(samples, failoverAt);
     await heal();
     const again = await protectedPair();
@@ -340,14 +367,19 @@ test(`the active host's agent hangs (SIGSTOP): the watchdog fences its guest bef
     const { active, standby } = await protectedPair();
     const s = await session(active);
     const [agent] = (await agentPids(s)).agent;
-    const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const stopAt = Date.now();
-    await s.exec(`kill -STOP ${agent}`);
-    await waitFor('the watchdog to fence the guest', () => loggedAtIn(active, 'supervisor.log', /^watchdog: /, stopAt), 30_000, 200);
-    const failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', stopAt), 30_000, 200);
-    await waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
-    const samples = await poller.stop();
+    let failoverAt = 0;
+    const { faultAt: stopAt, samples } = await underLoad(
+      async () => {
+        const at = Date.now();
+        await s.exec(`kill -STOP ${agent}`);
+        return at;
+      },
+      async (at) => {
+        await waitFor('the watchdog to fence the guest', () => loggedAtIn(active, 'supervisor.log', /^watchdog: /, at), 30_000, 200);
+        failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
+        await guestAnswers();
+      },
+    );
     const after = firstAfter(samples, failoverAt);
     await s.exec(`kill -CONT ${agent}`);
     const again = await protectedPair();

@@ -85,12 +85,16 @@ describe('installed provider', () => {
     const result = await ws.run(['providers', 'schema', '-json']);
     expect(result.code).toBe(0);
     const schema = JSON.parse(result.stdout).provider_schemas['registry.terraform.io/orbit/orbit'].provider.block;
-    expect(Object.keys(schema.block_types).sort()).toEqual(['etcd', 'hosts']);
+    expect(Object.keys(schema.block_types).sort()).toEqual(['etcd', 'hosts', 'monitor']);
     const host = schema.block_types.hosts.block.attributes;
     expect(host.private_key).toMatchObject({ sensitive: true, write_only: true, optional: true });
     expect(host.name).toMatchObject({ required: true });
     expect(host.port).toMatchObject({ optional: true });
     expect(host.port.computed).toBeUndefined();
+    const monitor = schema.block_types.monitor;
+    expect(monitor.nesting_mode).toBe('single');
+    expect(monitor.block.attributes.signing_key_path).toMatchObject({ required: true });
+    expect(monitor.block.attributes.service_manager).toMatchObject({ optional: true });
   });
 
   test('validate and plan run the provider and shut it down cleanly', async () => {
@@ -197,7 +201,7 @@ const app = new App(); new Demo(app, 'demo'); app.synth();
       const clients = connect(handshake, client);
       const schema = await call(clients.provider, 'GetProviderSchema');
       expect(schema.server_capabilities.plan_destroy).toBe(true);
-      expect(schema.provider.block.block_types.map((b: { type_name: string }) => b.type_name)).toEqual(['hosts', 'etcd']);
+      expect(schema.provider.block.block_types.map((b: { type_name: string }) => b.type_name)).toEqual(['hosts', 'etcd', 'monitor']);
 
       // provider configuration errors name the host, the attribute and the fix
       const config = encodeMsgpack(blockValueType(orbitProviderSchema.block), {

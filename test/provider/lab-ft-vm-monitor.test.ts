@@ -11,6 +11,7 @@
 import { execFileSync } from 'child_process';
 import * as http from 'http';
 import { Etcd3 } from 'etcd3';
+import { SshSession } from '../../provider/hosts/ssh-session';
 import { pairKeys } from '../../provider/runtime/pair-spec';
 import { pairsNaming } from '../../provider/runtime/spec-publisher';
 import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
@@ -78,22 +79,16 @@ describe('orbit_ft_vm with the failover monitor', () => {
   let etcd: Etcd3;
   const name = uniqueName('tf-mon');
   const attributes = () => ws.state().resources.find((r) => r.type === 'orbit_ft_vm')!.instances[0].attributes;
-  const agentsOn = async (host: string) => {
+  const onHost = async <T>(host: string, use: (session: SshSession) => Promise<T>): Promise<T> => {
     const session = await connectToLabHost(lab.lab, host);
     try {
-      return await agentPids(session);
+      return await use(session);
     } finally {
       await session.close();
     }
   };
-  const statusOn = async (host: string) => {
-    const session = await connectToLabHost(lab.lab, host);
-    try {
-      return await agentStatus(session);
-    } finally {
-      await session.close();
-    }
-  };
+  const agentsOn = (host: string) => onHost(host, agentPids);
+  const statusOn = (host: string) => onHost(host, agentStatus);
 
   /** The host's agent is gone, unless a pair of another test (a shared lab) still needs it. */
   const expectAgentGoneUnlessNeeded = async (host: string) => {
