@@ -320,6 +320,11 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         switchedOver = true;
         phase = 'post-copy';
       }
+      if (status === 'completed' && phase !== 'post-copy' && events.some((e) => e.data.status === 'postcopy-active')) {
+        // A post-copy phase shorter than one poll: QEMU's own events saw it, so the progress says so too.
+        phase = 'post-copy';
+        report({ phase, status: 'postcopy-active' });
+      }
       report({ phase, status, ...(info.ram ? { ram: ramProgress(info.ram) } : {}) });
       if (status === 'completed') {
         switchedOver = true;

@@ -70,3 +70,21 @@ export function longestSilenceMs(samples: GuestSample[], from = 0, to = Infinity
   for (let i = 1; i < good.length; i++) longest = Math.max(longest, good[i] - good[i - 1]);
   return longest;
 }
+
+/**
+ * Answers that contradict "the guest's counter never went back": a request sent after another
+ * was answered that saw a lower counter. (Overlapping requests may answer in any order, so only
+ * answers ordered in time are compared.) Empty when the guest's clock ran on.
+ */
+export function counterWentBack(samples: GuestSample[]): string[] {
+  const answered = samples.filter((s) => s.report).sort((a, b) => a.doneAt - b.doneAt);
+  const byStart = [...answered].sort((a, b) => a.at - b.at);
+  const problems: string[] = [];
+  let highest = -1;
+  let next = 0;
+  for (const sample of byStart) {
+    while (next < answered.length && answered[next].doneAt < sample.at) highest = Math.max(highest, answered[next++].report!.counter);
+    if (sample.report!.counter < highest) problems.push(`a request sent at ${sample.at} saw counter ${sample.report!.counter}, after an earlier answer had ${highest}`);
+  }
+  return problems;
+}
