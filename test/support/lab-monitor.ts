@@ -17,6 +17,7 @@ import { PairHost } from '../../provider/runtime/pair-spec';
 import { PairEvent, publishPairSpec, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../../provider/runtime/spec-publisher';
 import { DEFAULT_TIMING, FailoverTiming } from '../../provider/runtime/timing';
 import { LabDescription } from '../../scripts/lab/description';
+import { waitFor as labWaitFor } from '../../scripts/lab/exec';
 import { labHost } from '../../scripts/lab/lab-ssh';
 
 export const LAB_HEARTBEAT_PORT = 7400;
@@ -109,17 +110,7 @@ export async function agentPids(session: SshSession): Promise<{ agent: number[];
   return { agent: pids('run'), supervisor: pids('supervise') };
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** scripts/lab/exec.ts's waitFor with the probe first (reads better at the call sites here). */
+export function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  return labWaitFor(what, timeoutMs, async () => probe(), everyMs);
 }
