@@ -373,7 +373,7 @@ export class Agent {
     // that takes.
     const checkpointDelayMs = pair.guest.record?.checkpointDelayMs ?? 2000;
     const health = pair.qemu.health(Date.now(), Math.max(this.config.qemuHungAfterMs ?? QEMU_WATCH_DEFAULTS.hungAfterMs, checkpointDelayMs + COLO_SLACK_MS + 3000));
-    if (health.hung && (pair.guest.state === 'colo-primary' || pair.guest.state === 'colo-secondary' || pair.guest.state === 'serving-alone')) {
+    if (health.hung && this.watching(pair) && (pair.guest.state === 'colo-primary' || pair.guest.state === 'colo-secondary' || pair.guest.state === 'serving-alone')) {
       this.log.error({ vm, silentForMs: health.silentForMs, lastStatus: health.status }, "this host's QEMU stopped answering QMP: fencing it");
       if (!(await this.act(pair, { kind: 'fence-self', reason: `the QEMU has not answered QMP for ${health.silentForMs} ms (hung)` }, 'hung'))) pair.retryAt = Date.now() + RETRY_AFTER_ERROR_MS;
       pair.qemu.reset();
@@ -405,12 +405,15 @@ export class Agent {
       spareAvailable: spare !== undefined,
       reprotecting,
     };
+    // The spec may have been deleted (or no longer name this host) while etcd answered.
+    if (!this.watching(pair)) return;
     const decision = decide(observation);
     if (decision.actions.length === 0) {
       if (pair.last !== decision.waiting) this.log.info({ vm, observation: { ...observation, timing: undefined } }, `waiting: ${decision.waiting}`);
       pair.last = decision.waiting ?? '';
     }
     for (const action of decision.actions) {
+      if (!this.watching(pair)) return;
       this.log.info({ vm, action: action.kind, reason: action.reason, observation: { ...observation, timing: undefined } }, `decided: ${action.kind}`);
       pair.last = action.kind;
       if (action.kind === 'start-reprotect' && spare) {
@@ -499,7 +502,7 @@ export class Agent {
       () => this.pairs.get(vm) === pair && pair.role.isHeld,
       (attempt: ReprotectAttempt) => {
         pair.reprotectingOnto = undefined;
-        this.metrics.reprotections.inc({ vm, result: attempt.ok ? 'ok' : 'failed' });
+        if (this.watching(pair)) this.metrics.reprotections.inc({ vm, result: attempt.ok ? 'ok' : 'failed' });
         if (attempt.ok) {
           pair.reprotections++;
           this.log.info({ vm, onto: attempt.onto, wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs }, 're-protection done');
@@ -513,7 +516,13 @@ export class Agent {
     );
   }
 
+  /** Whether `pair` is still watched (a tick in flight may outlive its pair's drop). */
+  private watching(pair: Pair): boolean {
+    return this.pairs.get(pair.spec.vm) === pair && !this.stopped;
+  }
+
   private report(pair: Pair, o: Observation): void {
+    if (!this.watching(pair)) return;
     const vm = pair.spec.vm;
     const health = pair.qemu.health();
     const protection = protectionView(o, pair);
