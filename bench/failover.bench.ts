@@ -78,7 +78,8 @@ export async function run(): Promise<BenchResult[]> {
       const kind = round <= ROUNDS ? 'qemu' : 'host';
       const { active } = await protectedPair(ssh);
       const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-      await sleep(1500);
+      await poller.answering();
+      await sleep(500);
       let failedAt: number;
       if (kind === 'qemu') failedAt = await crashQemuAt(await ssh(active), VM.name);
       else {

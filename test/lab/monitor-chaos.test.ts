@@ -117,7 +117,8 @@ function longestSilence(samples: GuestSample[], from: number, to: number): numbe
  */
 async function underLoad(fault: () => Promise<number>, until: (faultAt: number) => Promise<unknown>): Promise<{ faultAt: number; samples: GuestSample[] }> {
   const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-  await new Promise((r) => setTimeout(r, 1000));
+  await poller.answering();
+  await new Promise((r) => setTimeout(r, 500));
   const faultAt = await fault();
   await until(faultAt);
   return { faultAt, samples: await poller.stop() };

@@ -69,7 +69,9 @@ export async function crashAndFailover(
   options: { peerCheck?: boolean; /** Runs after the crash, before the failover (and its clock) starts. */ beforeFailover?: () => Promise<void> } = {},
 ): Promise<FailoverMeasurement> {
   const poller = pollGuest(ip, { intervalMs: 25, timeoutMs: 1500 });
-  await new Promise((r) => setTimeout(r, 1000));
+  // Under COLO an answer waits for a checkpoint (up to a second or more under load): crash only a guest seen answering.
+  await poller.answering();
+  await new Promise((r) => setTimeout(r, 500));
   const crashAt = Date.now();
   await crashQemu(lost, vm);
   await options.beforeFailover?.();

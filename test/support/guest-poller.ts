@@ -21,6 +21,11 @@ export interface GuestSample {
 export interface GuestPoller {
   /** Stops polling, waits for the requests in flight and returns every sample, by start time. */
   stop(): Promise<GuestSample[]>;
+  /**
+   * Resolves once the guest has answered (at least once since polling began), so a fault is
+   * only injected into a guest seen serving; rejects after `timeoutMs`.
+   */
+  answering(timeoutMs?: number): Promise<void>;
 }
 
 export interface PollOptions {
@@ -53,6 +58,13 @@ export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
       clearInterval(timer);
       await Promise.all([...inFlight]);
       return samples.sort((a, b) => a.at - b.at);
+    },
+    async answering(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!samples.some((s) => s.report)) {
+        if (Date.now() > deadline) throw new Error(`The guest at ${ip} did not answer within ${timeoutMs} ms of polling`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
     },
   };
 }
