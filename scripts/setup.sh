@@ -11,8 +11,9 @@ packages=(
   iproute2 util-linux procps   # namespaces, bridges, unshare, ps
   busybox-static cpio          # the test guest's userland and initramfs packing
   socat openssl                # QMP by hand in tests; the lab etcd's certificates
+  gdb                          # backtraces of a stuck QEMU when a COLO test round fails
 )
-binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl)
+binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb)
 
 missing=()
 for b in "${binaries[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

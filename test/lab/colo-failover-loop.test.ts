@@ -1,3 +1,4 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import { fence } from '../../provider/hosts/colo-failover';
 import { destroyPair, inspectPair, startProtectedPair } from '../../provider/hosts/colo-pair';
 import { reprotect } from '../../provider/hosts/colo-reprotect';
@@ -17,9 +18,20 @@ import { vmTraces } from '../support/guest-vm';
  * is re-protected onto that host again, so the pair swaps sites every round. The guest must
  * never lose state: one boot throughout, a counter that never goes back behind what a client
  * saw, and a disk that carries the counter on. Every round is counted and reported.
+ *
+ * The same loop reproduces faults on demand: ORBIT_COLO_CRASH=secondary crashes the secondary
+ * instead (the primary fails over and is re-protected onto the same secondary host), and
+ * ORBIT_COLO_LOAD=<n> keeps n busy loops on this machine's cores throughout, and
+ * ORBIT_COLO_FAILOVER_DELAY_MS=<ms> waits a random 0..ms between the crash and the failover call
+ * (as an inspection or a monitor's decision would). A round whose
+ * survivor stops answering leaves a gdb backtrace of every thread of the survivor's QEMU in
+ * the log.
  */
 
 const LOOPS = Number(process.env.ORBIT_COLO_LOOPS ?? 6);
+const CRASH: 'primary' | 'secondary' = process.env.ORBIT_COLO_CRASH === 'secondary' ? 'secondary' : 'primary';
+const LOAD = Number(process.env.ORBIT_COLO_LOAD ?? 0);
+const FAILOVER_DELAY_MS = Number(process.env.ORBIT_COLO_FAILOVER_DELAY_MS ?? 0);
 jest.setTimeout(120_000 + LOOPS * 60_000);
 
 const VM = { name: 'colo-loop', ip: '10.89.0.81' };
@@ -27,15 +39,18 @@ const VM = { name: 'colo-loop', ip: '10.89.0.81' };
 let lab: LabDescription;
 let siteA: SshSession;
 let siteB: SshSession;
+const busyLoops: ChildProcess[] = [];
 
 beforeAll(async () => {
   lab = await labUp();
   siteA = await connectToLabHost(lab, 'site-a', { defaultTimeoutMs: 60_000 });
   siteB = await connectToLabHost(lab, 'site-b', { defaultTimeoutMs: 60_000 });
   await destroyPair([siteA, siteB], VM.name, { removeDisks: true });
+  for (let i = 0; i < LOAD; i++) busyLoops.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
 });
 
 afterAll(async () => {
+  for (const loop of busyLoops) loop.kill('SIGKILL');
   const open = [siteA, siteB].filter((s) => s?.isOpen);
   await destroyPair(open, VM.name, { removeDisks: true }).catch((e) => console.error(e));
   for (const s of open) expect(await vmTraces(s, VM.name)).toEqual([]);
@@ -55,7 +70,16 @@ interface Round {
   problem?: string;
 }
 
-test(`${LOOPS} crashes of the primary in a row: every failover keeps boot, counter and disk`, async () => {
+/** Every thread's stack of the VM's QEMU on that host, for a survivor that stopped answering. */
+async function qemuBacktrace(session: SshSession, vm: string): Promise<string> {
+  const { stdout } = await session.exec(
+    `gdb -p "$(cat ${vmPaths(vm).pidFile})" -batch -nx -ex 'info threads' -ex 'thread apply all bt' 2>&1 | grep -v '^\\[New LWP' || true`,
+    { timeoutMs: 60_000 },
+  );
+  return stdout;
+}
+
+test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, counter and disk`, async () => {
   const accelerator = (await labAccelerator(lab)).accelerator;
   const started = await startProtectedPair(siteA, siteB, coloGuestSpec(lab, { ...VM, accelerator }));
   console.log(`colo-loop pair started in ${started.setupMs} ms`);
@@ -70,7 +94,12 @@ test(`${LOOPS} crashes of the primary in a row: every failover keeps boot, count
     try {
       // Let a few checkpoints happen (and the disk counter move) before the crash.
       await new Promise((r) => setTimeout(r, 3000));
-      const m = await crashAndFailover(primary, secondary, VM.name, VM.ip);
+      const [lost, survivor] = CRASH === 'primary' ? [primary, secondary] : [secondary, primary];
+      const beforeFailover = async () => new Promise<void>((r) => setTimeout(r, Math.random() * FAILOVER_DELAY_MS));
+      const m = await crashAndFailover(lost, survivor, VM.name, VM.ip, { beforeFailover }).catch(async (error) => {
+        console.log(`round ${round}: ${survivor.host.name}'s QEMU after the failover, every thread:\n${await qemuBacktrace(survivor, VM.name).catch((e) => String(e))}`);
+        throw error;
+      });
       entry.failoverCallMs = m.failoverCallMs;
       entry.failoverToAnswerMs = m.failoverToAnswerMs;
       entry.counter = `${m.before.counter} -> ${m.after.counter}`;
@@ -80,26 +109,26 @@ test(`${LOOPS} crashes of the primary in a row: every failover keeps boot, count
       if (m.after.counter < m.before.counter || m.after.counter < lastSeen) problems.push(`counter went back: saw ${Math.max(lastSeen, m.before.counter)}, then ${m.after.counter}`);
       if ((m.after.disk ?? -1) < (m.before.disk ?? 0)) problems.push(`disk counter went back: ${m.before.disk} -> ${m.after.disk}`);
       const deadline = Date.now() + 15_000;
-      let sector = await diskCounter(secondary, VM.name).catch(() => undefined);
+      let sector = await diskCounter(survivor, VM.name).catch(() => undefined);
       while (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0)) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
-        sector = await diskCounter(secondary, VM.name).catch(() => undefined);
+        sector = await diskCounter(survivor, VM.name).catch(() => undefined);
       }
       if (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0))) problems.push(`the survivor's disk image does not carry the counter on: ${JSON.stringify(sector)}`);
-      const { stdout: errors } = await secondary.exec(`grep ORBIT-GUEST-ERROR ${vmPaths(VM.name).serialLog} || true`);
+      const { stdout: errors } = await survivor.exec(`grep ORBIT-GUEST-ERROR ${vmPaths(VM.name).serialLog} || true`);
       if (errors.trim()) problems.push(`guest errors: ${errors.trim()}`);
       if (problems.length > 0) throw new Error(problems.join('; '));
       lastSeen = m.after.counter;
 
-      await fence(primary, VM.name);
-      const rp = await reprotect(secondary, primary, VM.name);
+      await fence(lost, VM.name);
+      const rp = await reprotect(survivor, lost, VM.name);
       entry.reprotectMs = rp.wallMs;
       entry.guestStoppedMs = rp.guestStoppedMs;
       const now = await readGuestReport(VM.ip, 7000, 5000);
       if (now.boot !== first.boot || now.counter < lastSeen) throw new Error(`after re-protection: boot ${now.boot}, counter ${now.counter} (saw ${lastSeen})`);
       lastSeen = now.counter;
       entry.ok = true;
-      [primary, secondary] = [secondary, primary];
+      [primary, secondary] = [survivor, lost];
     } catch (error) {
       entry.problem = error instanceof Error ? error.message.split('\n')[0] : String(error);
       console.log(`round ${round} failed: ${entry.problem}\n${JSON.stringify(await inspectPair([siteA, siteB], VM.name).catch((e) => String(e)))}`);
