@@ -185,7 +185,9 @@ fi
 case $version in 1:7.2+dfsg-*) ;; *) die "Debian qemu source version '$version' is not 7.2; the patches in $here/patches are for QEMU 7.2." ;; esac
 
 patch_hashes=$(for p in "${patches[@]}"; do printf '%s  %s\n' "$(sha256sum <"$p" | cut -d' ' -f1)" "$(basename "$p")"; done)
-key=$(printf 'debian-source=qemu_%s\npatches:\n%s\nconfigure: %s\n' "$version" "$patch_hashes" "${configure_opts[*]}" | sha256sum | cut -d' ' -f1)
+# How the binary is installed: with its symbol table, so a gdb backtrace of a stuck COLO QEMU names QEMU's functions.
+install_mode='symbols kept'
+key=$(printf 'debian-source=qemu_%s\npatches:\n%s\nconfigure: %s\ninstall: %s\n' "$version" "$patch_hashes" "${configure_opts[*]}" "$install_mode" | sha256sum | cut -d' ' -f1)
 
 # The installed binary must answer these, whatever the cache says.
 verify() {
@@ -316,7 +318,6 @@ build_seconds=$(($(date +%s) - start))
 rm -rf "$install_dir.new"
 mkdir -p "$install_dir.new/bin"
 cp "$work/src/build/qemu-system-x86_64" "$install_dir.new/bin/"
-strip --strip-unneeded "$install_dir.new/bin/qemu-system-x86_64"
 verify "$install_dir.new/bin/qemu-system-x86_64"
 rm -rf "$install_dir"
 mv "$install_dir.new" "$install_dir"
