@@ -6,7 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+# The unit tests' temporary files (cdktf's Testing.app and fullSynth leave a directory per call) go here.
+unit_tmp=$(mktemp -d)
+trap 'rm -rf "$results" "$unit_tmp"' EXIT
 status=0
 
 echo "== type-check"
@@ -22,7 +24,9 @@ for project in unit lab provider; do
   # Lab and provider tests run one file at a time (one lab). --forceExit: a test that fails
   # half-way can leave a provider process or client open; the run must still end and report.
   [ "$project" != unit ] && extra=(--runInBand --forceExit)
-  npx jest --selectProjects "$project" "${extra[@]}" --json --outputFile="$results/$project.json" "$@" || status=1
+  run=()
+  [ "$project" = unit ] && run=(env TMPDIR="$unit_tmp")
+  "${run[@]}" npx jest --selectProjects "$project" "${extra[@]}" --json --outputFile="$results/$project.json" "$@" || status=1
 done
 
 echo "== lab down (must leave nothing behind)"
