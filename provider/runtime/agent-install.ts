@@ -102,7 +102,7 @@ export async function ensureAgent(session: SshSession, bundle: AgentBundle, setu
   const node = await findNode(session, setup.nodeBinary);
   const mode = await serviceMode(session, setup.serviceManager);
   const files = keyFiles(setup);
-  const config = agentConfig(setup, bundle.release, files);
+  const config = agentConfig(setup, bundle.release, files, mode);
   const configHash = hashOf([bundle.release, mode, node, JSON.stringify(config), ...files.map((f) => `${f.path}\0${f.content.toString('base64')}`)]);
 
   const installed = await readJson<{ release: string; configHash: string }>(session, AGENT_PATHS.installed);
@@ -178,7 +178,7 @@ function keyFiles(setup: AgentHostSetup): KeyFile[] {
   ];
 }
 
-function agentConfig(setup: AgentHostSetup, release: string, files: KeyFile[]): InstalledAgentConfig {
+function agentConfig(setup: AgentHostSetup, release: string, files: KeyFile[], mode: 'systemd' | 'daemon'): InstalledAgentConfig {
   const has = (name: string) => files.some((f) => f.path.endsWith(`/${name}`));
   const key = (name: string) => `${AGENT_PATHS.keys}/${name}`;
   return {
@@ -195,7 +195,13 @@ function agentConfig(setup: AgentHostSetup, release: string, files: KeyFile[]): 
     ...(has('ssh-identity') ? { ssh: { privateKeyPath: key('ssh-identity') } } : {}),
     logPath: `${AGENT_PATHS.logs}/agent.log`,
     statusPath: AGENT_PATHS.status,
-    supervisor: { logPath: `${AGENT_PATHS.logs}/supervisor.log`, pidFile: AGENT_PATHS.pidFile, agentOutPath: `${AGENT_PATHS.logs}/agent.out` },
+    supervisor: {
+      logPath: `${AGENT_PATHS.logs}/supervisor.log`,
+      pidFile: AGENT_PATHS.pidFile,
+      agentOutPath: `${AGENT_PATHS.logs}/agent.out`,
+      // Under systemd, systemd restarts a dead supervisor; as a daemon, its agent does.
+      ...(mode === 'daemon' ? { respawnCommand: AGENT_PATHS.start } : {}),
+    },
   };
 }
 
@@ -251,15 +257,18 @@ async function stopSupervisor(session: SshSession): Promise<void> {
   await session.exec(
     [
       `if [ -f ${AGENT_PATHS.unit} ] && command -v systemctl >/dev/null; then systemctl stop orbit-agent.service >/dev/null 2>&1; fi`,
+      // The agents (only in this host's mount namespace: lab hosts share one process table; "[o]"
+      // keeps this shell, whose command line holds the pattern, from matching itself). A
+      // signalled agent exits without starting a new supervisor (supervisor-respawn.ts).
+      `stop_agents() { pkill -TERM --ns $$ --nslist mnt -f '[o]rbit-agent.js run --config ${AGENT_PATHS.config}' 2>/dev/null; }`,
       `if ${SUPERVISOR_PID}; then`,
       '  kill -TERM "$pid"',
       '  for i in $(seq 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done',
-      '  kill -KILL "$pid" 2>/dev/null',
+      // A supervisor that did not stop: its agent first, so that it is not orphaned and hands over.
+      '  if kill -0 "$pid" 2>/dev/null; then stop_agents; sleep 0.5; kill -KILL "$pid" 2>/dev/null; fi',
       'fi',
-      // An agent whose supervisor was SIGKILLed: no longer supervised, stop it too (only in this
-      // host's mount namespace: lab hosts share one process table; "[o]" keeps this shell,
-      // whose command line holds the pattern, from matching itself).
-      `pkill -TERM --ns $$ --nslist mnt -f '[o]rbit-agent.js run --config ${AGENT_PATHS.config}' 2>/dev/null`,
+      // An agent whose supervisor had been SIGKILLed by someone else: stop it too.
+      'stop_agents',
       `rm -f ${AGENT_PATHS.pidFile}`,
       'true',
     ].join('\n'),

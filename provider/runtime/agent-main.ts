@@ -13,10 +13,17 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { Agent, AgentConfig } from './agent';
 import { Supervisor } from './supervisor';
+import { respawnSupervisorWhenOrphaned } from './supervisor-respawn';
 
 /** What the installed config adds for the supervisor. */
 export interface InstalledAgentConfig extends AgentConfig {
-  supervisor?: { logPath?: string; pidFile?: string; agentOutPath?: string };
+  supervisor?: {
+    logPath?: string;
+    pidFile?: string;
+    agentOutPath?: string;
+    /** Daemon mode only: the agent starts a new supervisor with this when its own dies (supervisor-respawn.ts). */
+    respawnCommand?: string;
+  };
 }
 
 function readConfig(file: string): InstalledAgentConfig {
@@ -40,13 +47,36 @@ function onSignals(stop: () => Promise<void>): void {
 }
 
 async function run(options: { config: string }): Promise<void> {
-  const agent = new Agent(readConfig(options.config));
-  onSignals(() => agent.stop());
+  const config = readConfig(options.config);
+  const agent = new Agent(config);
+  const { respawnCommand, pidFile } = config.supervisor ?? {};
+  // The hand-over is an exit, as fast as a crash: the new agent adopts the roles before the
+  // watchdog's deadline, which a graceful stop (renewals ended, connections closed) can outlast.
+  const handOver = async () => agent.log.flush();
+  const respawn = respawnCommand && pidFile ? respawnSupervisorWhenOrphaned({ command: respawnCommand, supervisorPidFile: pidFile, handOver, log: agent.log }) : undefined;
+  onSignals(() => {
+    respawn?.cancel();
+    return agent.stop();
+  });
+  void respawn?.handedOver.then(() => process.exit(0));
   try {
     await agent.start();
   } catch (error) {
     agent.log.fatal({ error: error instanceof Error ? error.message : String(error) }, 'agent could not start');
     process.exit(1);
+  }
+}
+
+/** The agent of this config still running (its supervisor died and it is handing over), if any. */
+function runningAgentPid(config: InstalledAgentConfig, configFile: string): number | undefined {
+  if (!config.statusPath) return undefined;
+  try {
+    const pid = (JSON.parse(fs.readFileSync(config.statusPath, 'utf8')) as { pid?: number }).pid;
+    if (!pid || pid === process.pid) return undefined;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('run') && argv.includes(configFile) ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -60,6 +90,7 @@ function supervise(options: { config: string }): void {
     agentOutPath: config.supervisor?.agentOutPath ?? path.join(dir, 'agent.out'),
     ...(config.supervisor?.logPath ? { logPath: config.supervisor.logPath } : {}),
     ...(config.supervisor?.pidFile ? { pidFile: config.supervisor.pidFile } : {}),
+    predecessorAgentPid: runningAgentPid(config, path.resolve(options.config)),
   });
   onSignals(() => supervisor.stop());
   supervisor.start();

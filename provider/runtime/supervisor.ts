@@ -13,7 +13,8 @@
  *
  * It has no network dependency (no etcd, no SSH): it must work exactly when everything else
  * fails. Where systemd is PID 1 it runs as a unit with Restart=always; elsewhere it is a daemon
- * (agent-install.ts), and a host's boot starts it again.
+ * (agent-install.ts) that a host's boot starts, and that its agent starts again when it dies
+ * (supervisor-respawn.ts).
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -39,6 +40,11 @@ export interface SupervisorOptions {
   readonly watchdogMs?: number;
   /** Where the VMs' run directories are (default /run/orbit). */
   readonly runRoot?: string;
+  /**
+   * An agent left running by a supervisor that died (supervisor-respawn.ts): the first agent is
+   * started only once it has handed over and exited (SIGKILLed if it has not after 15 s).
+   */
+  readonly predecessorAgentPid?: number;
 }
 
 const FIRST_RESTART_MS = 100;
@@ -46,6 +52,7 @@ const MAX_RESTART_MS = 5000;
 /** An agent that dies younger than this is crash-looping (bad config, etcd refusing it): back off. */
 const YOUNG_MS = 5000;
 const STOP_GRACE_MS = 5000;
+const PREDECESSOR_GRACE_MS = 15_000;
 
 export class Supervisor {
   readonly log: Logger;
@@ -66,13 +73,37 @@ export class Supervisor {
   }
 
   start(): void {
+    // The pid file says the watchdog runs (an orphaned agent hands over once it sees it).
+    this.watchdogTimer = setInterval(() => this.watchdog(), this.options.watchdogMs ?? 50);
     if (this.options.pidFile) {
       fs.mkdirSync(path.dirname(this.options.pidFile), { recursive: true });
       fs.writeFileSync(this.options.pidFile, `${process.pid}\n`);
     }
-    this.watchdogTimer = setInterval(() => this.watchdog(), this.options.watchdogMs ?? 50);
-    this.spawnAgent();
     this.log.info({ pid: process.pid, agent: this.options.agentCommand.join(' ') }, 'supervisor started');
+    const predecessor = this.options.predecessorAgentPid;
+    if (predecessor !== undefined && isAlive(predecessor)) {
+      this.log.info({ predecessor }, 'waiting for the agent of the previous supervisor to hand over');
+      this.awaitPredecessor(predecessor, Date.now() + PREDECESSOR_GRACE_MS);
+    } else {
+      this.spawnAgent();
+    }
+  }
+
+  private awaitPredecessor(pid: number, deadline: number): void {
+    if (this.stopping) return;
+    if (!isAlive(pid)) {
+      this.spawnAgent();
+      return;
+    }
+    if (Date.now() > deadline) {
+      this.log.error({ predecessor: pid }, 'the previous agent did not hand over: killing it');
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    this.restartTimer = setTimeout(() => this.awaitPredecessor(pid, deadline), 20);
   }
 
   get agentPid(): number | undefined {
@@ -142,5 +173,15 @@ export class Supervisor {
         .catch((error) => this.log.error({ vm, error: errorMessage(error) }, 'watchdog: fencing failed'))
         .finally(() => this.fencing.delete(vm));
     }
+  }
+}
+
+/** A zombie is not alive: an orphan is reaped by PID 1, which may take its time (seconds here). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }

@@ -5,6 +5,7 @@
  *
  *   - SIGKILL of the active QEMU      -> automatic failover, counter intact
  *   - SIGKILL of an agent             -> guest unaffected, agent restarted, role adopted
+ *   - SIGKILL of a supervisor         -> its agent starts a new one and hands over; guest unaffected
  *   - kill-host of the active host    -> failover once the lease expires
  *   - partition active | standby      -> exactly one active (the holder); the stale replica fenced
  *   - active host cut off from etcd   -> it fences itself before its lease can expire; the other serves
@@ -252,6 +253,65 @@ test(`SIGKILL of an agent: the guest is unaffected, the supervisor restarts it, 
     expectStateKept(lastBefore(samples, killAt)?.report, lastBefore(samples, end)?.report);
   }
   console.log(JSON.stringify({ chaosSummary: 'agent-kill', rounds: rounds.length, guestUnaffected: rounds.filter((r) => r.placementKept).length }));
+});
+
+test(`SIGKILL of a supervisor: its agent starts a new one and hands over, the guest is unaffected (${ROUNDS} rounds)`, async () => {
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const placement = await protectedPair();
+    const victim = round % 2 === 1 ? placement.active : placement.standby;
+    const s = await session(victim);
+    const before = await agentPids(s);
+    expect(before.supervisor).toHaveLength(1);
+    expect(before.agent).toHaveLength(1);
+    let backAt = 0;
+    let now = before;
+    const { faultAt: killAt, samples } = await underLoad(
+      async () => {
+        const at = Date.now();
+        await s.exec(`kill -KILL ${before.supervisor[0]}`);
+        return at;
+      },
+      async () => {
+        await waitFor(
+          'a new supervisor and a new agent, ready',
+          async () => {
+            const status = await agentStatus(s);
+            if (!(status?.ready && status.pid !== before.agent[0] && status.pairs[VM.name])) return undefined;
+            now = await agentPids(s);
+            return now.supervisor.length === 1 && now.supervisor[0] !== before.supervisor[0] ? status : undefined;
+          },
+          20_000,
+          50,
+        );
+        backAt = Date.now();
+        await new Promise((r) => setTimeout(r, worstCaseRecoveryMs(DEFAULT_TIMING) + 1000));
+      },
+    );
+    const end = Date.now();
+    const after = await protectedPair(10_000);
+    const events = await eventsSince(killAt);
+    const handOver = await loggedAt(victim, /the supervisor is gone/, killAt);
+    const result = {
+      round,
+      killed: victim === placement.active ? `active host's supervisor on ${victim}` : `standby host's supervisor on ${victim}`,
+      noticedAfterMs: handOver === undefined ? undefined : handOver - killAt,
+      backAfterMs: backAt - killAt,
+      longestSilenceMs: longestSilence(samples, killAt, end - 1500),
+      placementKept: after.active === placement.active && after.standby === placement.standby,
+      events: events.map((e) => e.kind),
+    };
+    rounds.push(result);
+    console.log(JSON.stringify({ chaos: 'supervisor-kill', ...result }));
+    expect(handOver).toBeDefined();
+    // One supervisor and one agent again: the old agent is gone, nothing doubled.
+    expect(await agentPids(s)).toEqual({ supervisor: now.supervisor, agent: now.agent });
+    expect(now.agent).toHaveLength(1);
+    expect(after).toEqual(placement);
+    expect(events.filter((e) => e.kind === 'failover' || e.kind === 'fence')).toEqual([]);
+    expectStateKept(lastBefore(samples, killAt)?.report, lastBefore(samples, end)?.report);
+  }
+  console.log(JSON.stringify({ chaosSummary: 'supervisor-kill', rounds: rounds.length, guestUnaffected: rounds.filter((r) => r.placementKept).length }));
 });
 
 test(`kill-host of the active host: the standby takes over once the lease expires, re-protects onto the spare (${ROUNDS} rounds)`, async () => {
