@@ -13,6 +13,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { Agent, AgentConfig } from './agent';
 import { Supervisor } from './supervisor';
+import { runningPid } from './running-process';
 import { respawnSupervisorWhenOrphaned } from './supervisor-respawn';
 
 /** What the installed config adds for the supervisor. */
@@ -70,14 +71,14 @@ async function run(options: { config: string }): Promise<void> {
 /** The agent of this config still running (its supervisor died and it is handing over), if any. */
 function runningAgentPid(config: InstalledAgentConfig, configFile: string): number | undefined {
   if (!config.statusPath) return undefined;
+  let pid: number | undefined;
   try {
-    const pid = (JSON.parse(fs.readFileSync(config.statusPath, 'utf8')) as { pid?: number }).pid;
-    if (!pid || pid === process.pid) return undefined;
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes('run') && argv.includes(configFile) ? pid : undefined;
+    pid = (JSON.parse(fs.readFileSync(config.statusPath, 'utf8')) as { pid?: number }).pid;
   } catch {
     return undefined;
   }
+  if (pid === process.pid) return undefined;
+  return runningPid(pid, (argv) => argv.includes('run') && argv.includes(configFile));
 }
 
 function supervise(options: { config: string }): void {

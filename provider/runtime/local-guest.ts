@@ -9,6 +9,7 @@ import { coloPaths } from '../hosts/colo-command-line';
 import { ColoPairRecord } from '../hosts/colo-pair-record';
 import { vmPaths } from '../hosts/qemu-command-line';
 import { GuestState } from './heartbeat';
+import { runningPidFromFile } from './running-process';
 
 export interface LocalGuest {
   readonly state: GuestState;
@@ -60,15 +61,9 @@ function readRecord(vm: string): ColoPairRecord | undefined {
   }
 }
 
-/** The pid of the VM's running QEMU, checked against /proc/<pid>/cmdline (a reused pid or a zombie does not count). */
+/** The pid of the VM's running QEMU (a reused pid or a zombie does not count). */
 export function runningQemuPid(vm: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(vmPaths(vm).pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`guest=${vm},`) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return runningPidFromFile(vmPaths(vm).pidFile, (argv) => argv.some((arg) => arg.includes(`guest=${vm},`)));
 }
 
 /**

@@ -10,8 +10,8 @@
  * is left of it.
  */
 import { spawn } from 'child_process';
-import * as fs from 'fs';
 import type { Logger } from 'pino';
+import { anyProgram, runningPidFromFile } from './running-process';
 
 export interface SupervisorRespawnOptions {
   /** Starts a supervisor (the host's start script); run detached, not waited for. */
@@ -57,7 +57,7 @@ export function respawnSupervisorWhenOrphaned(options: SupervisorRespawnOptions)
       startSupervisor();
       return;
     }
-    const newSupervisor = readLivePid(options.supervisorPidFile);
+    const newSupervisor = runningPidFromFile(options.supervisorPidFile, anyProgram);
     if (newSupervisor !== undefined && newSupervisor !== oldSupervisor) {
       clearInterval(timer);
       options.log.warn({ supervisorPid: newSupervisor }, 'a new supervisor runs: handing over to its agent');
@@ -80,20 +80,4 @@ export function respawnSupervisorWhenOrphaned(options: SupervisorRespawnOptions)
     },
     handedOver,
   };
-}
-
-function readLivePid(file: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(file, 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
 }

@@ -24,6 +24,7 @@ import { fence } from '../hosts/colo-failover';
 import { errorMessage } from '../hosts/host-errors';
 import { readLocalGuest, sigkillLocalQemu } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
+import { anyProgram, runningPid } from './running-process';
 import { readServingDeadlines, removeServingDeadline } from './serving-deadline';
 
 export interface SupervisorOptions {
@@ -81,7 +82,7 @@ export class Supervisor {
     }
     this.log.info({ pid: process.pid, agent: this.options.agentCommand.join(' ') }, 'supervisor started');
     const predecessor = this.options.predecessorAgentPid;
-    if (predecessor !== undefined && isAlive(predecessor)) {
+    if (predecessor !== undefined && runningPid(predecessor, anyProgram) !== undefined) {
       this.log.info({ predecessor }, 'waiting for the agent of the previous supervisor to hand over');
       this.awaitPredecessor(predecessor, Date.now() + PREDECESSOR_GRACE_MS);
     } else {
@@ -91,7 +92,7 @@ export class Supervisor {
 
   private awaitPredecessor(pid: number, deadline: number): void {
     if (this.stopping) return;
-    if (!isAlive(pid)) {
+    if (runningPid(pid, anyProgram) === undefined) {
       this.spawnAgent();
       return;
     }
@@ -173,15 +174,5 @@ export class Supervisor {
         .catch((error) => this.log.error({ vm, error: errorMessage(error) }, 'watchdog: fencing failed'))
         .finally(() => this.fencing.delete(vm));
     }
-  }
-}
-
-/** A zombie is not alive: an orphan is reaped by PID 1, which may take its time (seconds here). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }

@@ -1,0 +1,35 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { anyProgram, runningPid, runningPidFromFile } from './running-process';
+
+test('a running pid counts only when its command line matches', () => {
+  expect(runningPid(process.pid, anyProgram)).toBe(process.pid);
+  expect(runningPid(process.pid, (argv) => argv[0] === process.argv0 || argv[0] === process.execPath)).toBe(process.pid);
+  expect(runningPid(process.pid, (argv) => argv.includes('certainly-not-an-argument'))).toBeUndefined();
+  expect(runningPid(undefined, anyProgram)).toBeUndefined();
+  expect(runningPid(-1, anyProgram)).toBeUndefined();
+});
+
+test('a zombie (exited, not reaped yet) does not count', async () => {
+  // The inner sleep exits after 1 s; its parent, exec'd into `sleep 4`, never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 4'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+  expect(runningPid(zombie, anyProgram)).toBe(zombie);
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+  expect(runningPid(zombie, anyProgram)).toBeUndefined();
+  parent.kill('SIGKILL');
+});
+
+test('a pid file: missing, garbage, or a live pid', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-pid-'));
+  const file = path.join(dir, 'x.pid');
+  expect(runningPidFromFile(file, anyProgram)).toBeUndefined();
+  fs.writeFileSync(file, 'not a pid\n');
+  expect(runningPidFromFile(file, anyProgram)).toBeUndefined();
+  fs.writeFileSync(file, `${process.pid}\n`);
+  expect(runningPidFromFile(file, anyProgram)).toBe(process.pid);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
