@@ -14,7 +14,7 @@ import { errorMessage } from '../hosts/host-errors';
 import { KnownHosts } from '../hosts/known-hosts';
 import { SshSession } from '../hosts/ssh-session';
 import { AgentBundle, locateAgentBundle } from '../runtime/agent-bundle';
-import { AgentHostSetup, ensureAgent, EnsureResult, installedRelease, readAgentStatusOn, removeAgent } from '../runtime/agent-install';
+import { AgentHostSetup, ensureAgent, EnsureResult, readAgentStatusOn, removeAgent } from '../runtime/agent-install';
 import { connectEtcd } from '../runtime/etcd-connection';
 import { PairHost } from '../runtime/pair-spec';
 import { PairEvent, pairsNaming, publishPairSpec, PublishResult, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../runtime/spec-publisher';
@@ -247,8 +247,8 @@ export async function observeMonitor(provider: ProviderContext, pair: Pick<Monit
       } catch {
         return { name, release: undefined, skipped: true };
       }
-      const [release, status] = await Promise.all([installedRelease(session).catch(() => undefined), readAgentStatusOn(session, 10_000).catch(() => undefined)]);
-      return { name, release: release && status?.supervisorRunning ? release : undefined, skipped: false };
+      const status = await readAgentStatusOn(session, 10_000).catch(() => undefined);
+      return { name, release: status?.supervisorRunning ? status.installedRelease : undefined, skipped: false };
     }),
   );
   const checked = releases.filter((r) => !r.skipped);

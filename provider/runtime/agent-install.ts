@@ -147,16 +147,31 @@ export async function removeAgent(session: SshSession): Promise<void> {
   await session.exec(`rm -rf ${AGENT_ROOT} ${AGENT_RUN_DIR}`, { timeoutMs: CALL_TIMEOUT_MS });
 }
 
-/** The agent's status file on the host (agent.ts), or undefined when it has none. */
-export async function readAgentStatusOn(session: SshSession, timeoutMs = CALL_TIMEOUT_MS): Promise<(AgentStatus & { supervisorRunning: boolean }) | undefined> {
-  const status = await readJson<AgentStatus>(session, AGENT_PATHS.status, timeoutMs);
+/** What a host says of its agent (one SSH round trip): the status file, whether the supervisor runs, the installed release. */
+export type HostAgentStatus = AgentStatus & { supervisorRunning: boolean; installedRelease?: string };
+
+const SECTION = '--orbit-section--';
+
+/** The agent's status on the host (agent.ts), or undefined when it has none. */
+export async function readAgentStatusOn(session: SshSession, timeoutMs = CALL_TIMEOUT_MS): Promise<HostAgentStatus | undefined> {
+  const { stdout } = await session.exec(
+    `cat ${AGENT_PATHS.status} 2>/dev/null; echo ${SECTION}; cat ${AGENT_PATHS.installed} 2>/dev/null; echo ${SECTION}; if ${SUPERVISOR_PID}; then echo running; fi`,
+    { timeoutMs },
+  );
+  const [statusText = '', installedText = '', supervisor = ''] = stdout.split(`${SECTION}\n`);
+  const status = parseJson<AgentStatus>(statusText);
   if (!status) return undefined;
-  return { ...status, supervisorRunning: await supervisorRunning(session) };
+  const installedRelease = parseJson<{ release?: string }>(installedText)?.release;
+  return { ...status, supervisorRunning: supervisor.trim() === 'running', ...(installedRelease ? { installedRelease } : {}) };
 }
 
-/** The release installed on the host (installed.json), whether or not it runs. */
-export async function installedRelease(session: SshSession): Promise<string | undefined> {
-  return (await readJson<{ release: string }>(session, AGENT_PATHS.installed))?.release;
+function parseJson<T>(text: string): T | undefined {
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
