@@ -51,15 +51,17 @@ async function run(options: { config: string }): Promise<void> {
   const config = readConfig(options.config);
   const agent = new Agent(config);
   const { respawnCommand, pidFile } = config.supervisor ?? {};
-  // The hand-over is an exit, as fast as a crash: the new agent adopts the roles before the
-  // watchdog's deadline, which a graceful stop (renewals ended, connections closed) can outlast.
-  const handOver = async () => agent.log.flush();
-  const respawn = respawnCommand && pidFile ? respawnSupervisorWhenOrphaned({ command: respawnCommand, supervisorPidFile: pidFile, handOver, log: agent.log }) : undefined;
+  const respawn = respawnCommand && pidFile ? respawnSupervisorWhenOrphaned({ command: respawnCommand, supervisorPidFile: pidFile, log: agent.log }) : undefined;
   onSignals(() => {
     respawn?.cancel();
     return agent.stop();
   });
-  void respawn?.handedOver.then(() => process.exit(0));
+  // The hand-over is an exit, as fast as a crash: the new agent adopts the roles before the
+  // watchdog's deadline, which a graceful stop (renewals ended, connections closed) can outlast.
+  void respawn?.newSupervisorRuns.then(() => {
+    agent.log.flush();
+    process.exit(0);
+  });
   try {
     await agent.start();
   } catch (error) {

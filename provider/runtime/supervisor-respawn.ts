@@ -18,8 +18,6 @@ export interface SupervisorRespawnOptions {
   readonly command: string;
   /** Where a supervisor writes its pid once its watchdog runs. */
   readonly supervisorPidFile: string;
-  /** Runs before the agent exits for the new supervisor's agent (it must be quick: flush logs). */
-  readonly handOver: () => Promise<void>;
   readonly log: Logger;
   /** Default 100 ms. */
   readonly pollMs?: number;
@@ -30,17 +28,16 @@ export interface SupervisorRespawnOptions {
 export interface SupervisorRespawn {
   /** Stops watching (the agent is stopping for another reason: no respawn, no hand-over). */
   cancel(): void;
-  /** Resolves once a new supervisor runs and the agent has handed over to it. */
-  readonly handedOver: Promise<void>;
+  /** Resolves once a new supervisor runs: time for this agent to exit (never, once cancelled). */
+  readonly newSupervisorRuns: Promise<void>;
 }
 
 export function respawnSupervisorWhenOrphaned(options: SupervisorRespawnOptions): SupervisorRespawn {
   const oldSupervisor = process.ppid;
   const pollMs = options.pollMs ?? 100;
-  let cancelled = false;
   let startedAt = 0;
-  let resolveHandedOver!: () => void;
-  const handedOver = new Promise<void>((resolve) => (resolveHandedOver = resolve));
+  let resolveNewSupervisorRuns!: () => void;
+  const newSupervisorRuns = new Promise<void>((resolve) => (resolveNewSupervisorRuns = resolve));
 
   const startSupervisor = () => {
     startedAt = Date.now();
@@ -50,7 +47,6 @@ export function respawnSupervisorWhenOrphaned(options: SupervisorRespawnOptions)
   };
 
   const timer = setInterval(() => {
-    if (cancelled) return;
     if (startedAt === 0) {
       if (process.ppid === oldSupervisor) return;
       options.log.warn({ supervisorPid: oldSupervisor, command: options.command }, 'the supervisor is gone: starting a new one');
@@ -61,12 +57,7 @@ export function respawnSupervisorWhenOrphaned(options: SupervisorRespawnOptions)
     if (newSupervisor !== undefined && newSupervisor !== oldSupervisor) {
       clearInterval(timer);
       options.log.warn({ supervisorPid: newSupervisor }, 'a new supervisor runs: handing over to its agent');
-      void options
-        .handOver()
-        .catch((error: unknown) => options.log.error({ error: error instanceof Error ? error.message : String(error) }, 'hand-over: the agent did not stop cleanly'))
-        .then(() => {
-          if (!cancelled) resolveHandedOver();
-        });
+      resolveNewSupervisorRuns();
     } else if (Date.now() - startedAt > (options.supervisorStartMs ?? 10_000)) {
       options.log.error({ command: options.command }, 'no new supervisor came up: the agent keeps working unsupervised and starts one again');
       startSupervisor();
@@ -74,10 +65,7 @@ export function respawnSupervisorWhenOrphaned(options: SupervisorRespawnOptions)
   }, pollMs);
   timer.unref();
   return {
-    cancel: () => {
-      cancelled = true;
-      clearInterval(timer);
-    },
-    handedOver,
+    cancel: () => clearInterval(timer),
+    newSupervisorRuns,
   };
 }
