@@ -194,7 +194,8 @@ done
 accelerator=null chosen_ms=null
 kvm_json=''
 if [ ! -e "$kvm_device" ]; then
-  kvm_json=$(attempt_json false false "$kvm_device does not exist (no KVM module loaded, or virtualization is not exposed to this host)" '')
+  if [ "$kvm_module" = none ]; then missing_why='no KVM module is loaded'; else missing_why="$kvm_module is loaded but exposes no device to this host"; fi
+  kvm_json=$(attempt_json false false "$kvm_device does not exist ($missing_why)" '')
 elif [ ! -r "$kvm_device" ] || [ ! -w "$kvm_device" ]; then
   kvm_json=$(attempt_json false false "$kvm_device is not readable and writable by user $(id -un); add the user to the kvm group" '')
 else

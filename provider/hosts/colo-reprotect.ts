@@ -134,10 +134,10 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     options.onProgress?.(phase);
     await joinAndMigrate(qmp, secondaryRef.address, vm, spec.disks.length, checkpointDelayMs, deadline, { beforeMigrate: primaryFilterSteps(record.startedAs === 'secondary') });
     resumedAt = Date.now();
-    await Promise.all([
-      writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs }),
-      writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' }),
-    ]);
+    // The active side first: until it is the COLO primary again (and so fenced if it loses the
+    // role), the new replica must not count as a secondary that could be promoted.
+    await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });
+    await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' });
     phase = 'protected';
     options.onProgress?.(phase);
     return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, generation };

@@ -11,7 +11,7 @@
  * pid, and on hosts that share a pid namespace (the lab) another host's QEMU of the same VM
  * is visible too.
  */
-import { describeHost, errorMessage, HostAddress, HostError, RemoteCommandError } from './host-errors';
+import { describeHost, errorMessage, HostAddress, HostError, HostTimeoutError, RemoteCommandError } from './host-errors';
 import { QmpClient } from './qmp-client';
 import { connectQmpOverSsh } from './qmp-over-ssh';
 import { QemuArgsOptions, qemuArgs, tapName, tapPrefix, vmPaths } from './qemu-command-line';
@@ -112,6 +112,8 @@ const QMP_TIMEOUT_MS = 10_000;
 const PREPARE_TIMEOUT_MS = 30_000;
 const LAUNCH_TIMEOUT_MS = 90_000;
 const CLEANUP_TIMEOUT_MS = 30_000;
+/** What a host-side wait's remote call may take beyond the wait itself (SSH round trip, a loaded host). */
+const WAIT_GONE_SLACK_MS = 5_000;
 const VM_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
@@ -261,7 +263,7 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
   const script = [
     vmShellFunctions(name),
     // Anything still there is an orphan (a second start by hand, a QEMU whose pidfile was lost).
-    'pids=$(vm_pids); if [ -n "$pids" ]; then kill -s KILL $pids 2>/dev/null || true; wait_gone 100 || { echo "QEMU $pids survives SIGKILL" >&2; exit 1; }; fi',
+    'pids=$(vm_pids); if [ -n "$pids" ]; then kill -s KILL $pids 2>/dev/null || true; wait_gone 10000 || { echo "QEMU $pids survives SIGKILL" >&2; exit 1; }; fi',
     'for tap in $(vm_taps); do ip link del "$tap" && echo "tap $tap"; done',
     `rm -rf ${shellQuote(paths.runDir)}`,
     `rm -f ${shellQuote(paths.specFile, paths.serialLog, paths.incomingMarker)}`,
@@ -475,7 +477,7 @@ async function undoLaunch(session: SshSession, spec: VmSpec, keepStateDir: boole
   const paths = vmPaths(spec.name);
   const script = [
     vmShellFunctions(spec.name),
-    'pids=$(vm_pids); if [ -n "$pids" ]; then kill -s KILL $pids 2>/dev/null || true; wait_gone 50 || true; fi',
+    'pids=$(vm_pids); if [ -n "$pids" ]; then kill -s KILL $pids 2>/dev/null || true; wait_gone 5000 || true; fi',
     'for tap in $(vm_taps); do ip link del "$tap" || true; done',
     `rm -rf ${shellQuote(paths.runDir)}`,
     ...createdDisks.map((d) => `rm -f ${shellQuote(d)}`),
@@ -491,15 +493,22 @@ async function vmPids(session: SshSession, name: string): Promise<number[]> {
 
 /** True when the VM's QEMU is gone within `timeoutMs`; the waiting happens on the host. */
 async function waitGone(session: SshSession, name: string, timeoutMs: number): Promise<boolean> {
-  const tenths = Math.max(1, Math.ceil(timeoutMs / 100));
-  const { code } = await session.exec(`${vmShellFunctions(name)}\nwait_gone ${tenths}`, { timeoutMs: timeoutMs + 15_000, allowFailure: true });
-  return code === 0;
+  // The wait is measured in time on the host (a loaded host makes every pgrep round slower), and
+  // the call's own deadline leaves room for the SSH round trip: a wait that still overruns it
+  // counts as "not gone yet", so the caller escalates (quit, then SIGKILL) instead of giving up.
+  try {
+    const { code } = await session.exec(`${vmShellFunctions(name)}\nwait_gone ${Math.max(1, Math.ceil(timeoutMs))}`, { timeoutMs: timeoutMs + WAIT_GONE_SLACK_MS, allowFailure: true });
+    return code === 0;
+  } catch (error) {
+    if (error instanceof HostTimeoutError) return false;
+    throw error;
+  }
 }
 
 /**
  * Shell functions for scripts about one VM:
  *   vm_pids     its QEMU processes in this mount namespace (matched on `-name guest=<vm>,`)
- *   wait_gone N  waits up to N tenths of a second for them to exit
+ *   wait_gone N  waits up to N milliseconds (measured on the host's clock) for them to exit
  *   vm_taps     its taps (by their deterministic names)
  * The `-name` regex cannot match the shell running these scripts: its command line starts with
  * the shell and `-c`. The name is validated (a-z, 0-9, "-"), so it is safe in the regex.
@@ -508,7 +517,8 @@ function vmShellFunctions(name: string): string {
   assertVmName(name);
   return [
     `vm_pids() { pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},debug-threads=on( |$)' || true; }`,
-    'wait_gone() { n=0; while [ -n "$(vm_pids)" ]; do [ $n -ge "$1" ] && return 1; sleep 0.1; n=$((n + 1)); done; return 0; }',
+    "now_ms() { awk '{ printf \"%d\\n\", $1 * 1000 }' /proc/uptime; }",
+    'wait_gone() { end=$(( $(now_ms) + $1 )); while [ -n "$(vm_pids)" ]; do [ "$(now_ms)" -ge "$end" ] && return 1; sleep 0.1; done; return 0; }',
     `vm_taps() { ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep -x '${tapPrefix(name)}[0-9]\\{1,2\\}' || true; }`,
   ].join('\n');
 }

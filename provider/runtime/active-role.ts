@@ -64,12 +64,25 @@ export interface ActiveRoleOptions {
   readonly onConfirmed?: (confirmedSentAt: number) => void;
 }
 
+/**
+ * "This host runs the guest alone from pair generation `generation` on": written by the holder
+ * of the role before a COLO primary runs alone (and after a secondary took over), so that any
+ * replica of an older generation, wherever it still runs, is known to be stale and is never
+ * promoted, and so that the copy that runs alone knows it is the only one (decision.ts).
+ */
+export interface RunsAlone {
+  readonly host: string;
+  readonly generation: number;
+}
+
 /** The role as etcd has it now. */
 export interface RoleState {
   /** The holder now (undefined: vacant). */
   readonly holder?: RoleRecord & { readonly fencingToken: bigint };
   /** The host that acquired it last (undefined: nobody ever did). */
   readonly lastHolder?: string;
+  /** The last "runs alone" record (undefined: none since the pair was created). */
+  readonly runsAlone?: RunsAlone;
 }
 
 interface Holding {
@@ -83,6 +96,7 @@ interface Holding {
 export class ActiveRole {
   readonly key: string;
   private readonly lastHolderKey: string;
+  private readonly runsAloneKey: string;
   private holding?: Holding;
   /** The lease of a holding that was lost: release() still revokes it (after fencing). */
   private lostLeaseId?: string;
@@ -94,6 +108,7 @@ export class ActiveRole {
   ) {
     this.key = pairKeys(options.vm).active;
     this.lastHolderKey = pairKeys(options.vm).lastHolder;
+    this.runsAloneKey = pairKeys(options.vm).runsAlone;
     assertSafeTiming(options.timing, `VM ${options.vm} (active role)`);
   }
 
@@ -184,13 +199,34 @@ export class ActiveRole {
     return kv && record ? { ...record, fencingToken: BigInt(kv.mod_revision) } : undefined;
   }
 
-  /** Holder and last holder in one atomic read. Throws if etcd does not answer. */
+  /** Holder, last holder and the "runs alone" record in one atomic read. Throws if etcd does not answer. */
   async state(): Promise<RoleState> {
-    const txn = await this.etcd.kv.txn({ compare: [], success: [{ request_range: { key: Buffer.from(this.key) } }, { request_range: { key: Buffer.from(this.lastHolderKey) } }], failure: [] }, this.deadline());
+    const ranges = [this.key, this.lastHolderKey, this.runsAloneKey].map((key) => ({ request_range: { key: Buffer.from(key) } }));
+    const txn = await this.etcd.kv.txn({ compare: [], success: ranges, failure: [] }, this.deadline());
     const kv = txn.responses[0]?.response_range?.kvs?.[0];
     const record = kv ? parseRecord(kv) : undefined;
     const last = txn.responses[1]?.response_range?.kvs?.[0]?.value.toString();
-    return { holder: kv && record ? { ...record, fencingToken: BigInt(kv.mod_revision) } : undefined, lastHolder: last || record?.holder };
+    const alone = parseRunsAlone(txn.responses[2]?.response_range?.kvs?.[0]?.value.toString());
+    return { holder: kv && record ? { ...record, fencingToken: BigInt(kv.mod_revision) } : undefined, lastHolder: last || record?.holder, ...(alone ? { runsAlone: alone } : {}) };
+  }
+
+  /**
+   * Records that this host runs the guest alone from `generation` on, only while it still holds
+   * the role (one transaction comparing the active key's lease with ours). True when written;
+   * false when the role is not held any more; throws when etcd does not answer.
+   */
+  async recordRunsAlone(generation: number): Promise<boolean> {
+    if (!this.holding) return false;
+    const value: RunsAlone = { host: this.options.self, generation };
+    const txn = await this.etcd.kv.txn(
+      {
+        compare: [{ key: Buffer.from(this.key), target: CompareTarget.Lease, result: CompareResult.Equal, lease: this.holding.leaseId }],
+        success: [{ request_put: { key: Buffer.from(this.runsAloneKey), value: Buffer.from(JSON.stringify(value)) } }],
+        failure: [],
+      },
+      this.deadline(),
+    );
+    return txn.succeeded;
   }
 
   /**
@@ -344,4 +380,14 @@ function parseRecord(kv: IKeyValue): RoleRecord | undefined {
 function describeEtcdError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return `etcd did not answer (${message.split('\n')[0]})`;
+}
+
+function parseRunsAlone(text: string | undefined): RunsAlone | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<RunsAlone>;
+    return typeof parsed.host === 'string' && Number.isSafeInteger(parsed.generation) ? { host: parsed.host, generation: parsed.generation as number } : undefined;
+  } catch {
+    return undefined;
+  }
 }

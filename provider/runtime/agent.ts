@@ -26,10 +26,10 @@ import { KeyObject } from 'crypto';
 import { failover, fence } from '../hosts/colo-failover';
 import { coloPaths } from '../hosts/colo-command-line';
 import { errorMessage } from '../hosts/host-errors';
-import { ActiveRole } from './active-role';
+import { ActiveRole, RunsAlone } from './active-role';
 import { AutoReprotect, ReprotectAttempt } from './auto-reprotect';
 import { ColoTraceTail } from './colo-trace-tail';
-import { Action, COLO_SLACK_MS, decide, Observation, RoleView } from './decision';
+import { Action, COLO_SLACK_MS, decide, Observation, RoleView, RunsAloneView } from './decision';
 import { connectEtcd } from './etcd-connection';
 import { GuestState, HeartbeatEndpoint, HeartbeatPeer } from './heartbeat';
 import { LocalGuest, readLocalGuest, sigkillLocalQemu } from './local-guest';
@@ -37,7 +37,8 @@ import { asSshSession, LocalSession } from './local-session';
 import { AgentMetrics, ProtectionView } from './metrics';
 import { KEY_PREFIX, loadVerifyKey, pairKeys, PairRuntimeSpec, verifyPairSpec } from './pair-spec';
 import { QEMU_WATCH_DEFAULTS, QemuWatch } from './qemu-watch';
-import { removeServingDeadline, writeServingDeadline } from './serving-deadline';
+import { probeReplicationPath } from './replication-path';
+import { removeServingDeadline, writeOnlyCopyMarker, writeServingDeadline } from './serving-deadline';
 import { DEFAULT_TIMING, fencedWithinMs } from './timing';
 
 export interface AgentConfig {
@@ -118,7 +119,14 @@ interface Pair {
   qemu: QemuWatch;
   qemuPid?: number;
   trace: ColoTraceTail;
+  /** The last "runs alone" record read from or written to etcd. */
+  runsAlone?: RunsAlone;
+  /** The last look at the replication path (primary only): when, and what it found. */
+  replicationCheck?: { at: number; broken?: string };
 }
+
+/** How often a COLO primary whose peer's messages are overdue looks at its replication connections. */
+const REPLICATION_CHECK_EVERY_MS = 250;
 
 const RETRY_AFTER_ERROR_MS = 1000;
 
@@ -160,6 +168,7 @@ export class Agent {
       misses: DEFAULT_TIMING.heartbeatMisses,
       peers: [],
       localState: (vm) => this.pairs.get(vm)?.guest.state ?? 'unknown',
+      localGeneration: (vm) => this.pairs.get(vm)?.guest.record?.generation,
       onPeerLost: (e) => this.log.warn({ vm: e.peer.pair, peer: e.peer.host, silentForMs: e.silentForMs, state: e.state }, 'peer heartbeats lost'),
       onPeerBack: (e) => this.log.info({ vm: e.peer.pair, peer: e.peer.host, state: e.state }, 'peer heartbeats back'),
     });
@@ -360,6 +369,7 @@ export class Agent {
         pair.etcdReachable = true;
         pair.view = state.holder && state.holder.holder !== this.config.host ? 'peer' : 'vacant';
         pair.lastHolder = state.lastHolder;
+        pair.runsAlone = state.runsAlone;
       } catch {
         pair.etcdReachable = false;
       }
@@ -387,6 +397,7 @@ export class Agent {
     const lastHolder: Observation['lastHolder'] =
       pair.lastHolder === undefined ? 'none' : pair.lastHolder === this.config.host ? 'self' : pair.lastHolder === peerName ? 'peer' : 'other';
     const reprotecting = this.reprotector.isRunning(vm) || pair.guest.pending === 'reprotecting';
+    const replicationBroken = await this.replicationEvidence(pair, peer?.alive === true);
     const spare = pair.guest.state === 'serving-alone' && !reprotecting ? this.reprotector.candidate(pair.spec, (host) => this.candidateView(vm, host)) : undefined;
     const observation: Observation = {
       timing: pair.spec.timing,
@@ -402,6 +413,10 @@ export class Agent {
       msWatching: now - pair.watchingSince,
       ...(pair.trace.lastPeerMessageAt !== undefined ? { peerColoMessageAgoMs: Math.max(0, now - pair.trace.lastPeerMessageAt) } : {}),
       checkpointDelayMs,
+      ...(pair.guest.record ? { localGeneration: pair.guest.record.generation } : {}),
+      ...(peer?.generation !== undefined ? { peerGeneration: peer.generation } : {}),
+      ...(pair.runsAlone ? { runsAlone: this.runsAloneView(pair.runsAlone, peerName) } : {}),
+      ...(replicationBroken ? { replicationBroken } : {}),
       spareAvailable: spare !== undefined,
       reprotecting,
     };
@@ -426,6 +441,35 @@ export class Agent {
       }
     }
     this.report(pair, observation);
+  }
+
+  private runsAloneView(record: RunsAlone, peerName: string | undefined): RunsAloneView {
+    return { host: record.host === this.config.host ? 'self' : record.host === peerName ? 'peer' : 'other', generation: record.generation };
+  }
+
+  /**
+   * The kernel's evidence on this primary's replication path, looked at only when it matters:
+   * this host is the COLO primary, its secondary's agent is heard, and the secondary's QEMU's
+   * messages are overdue (otherwise they prove the path works). At most every
+   * REPLICATION_CHECK_EVERY_MS; the look runs `ss` asynchronously.
+   */
+  private async replicationEvidence(pair: Pair, peerAlive: boolean): Promise<string | undefined> {
+    const overdueSince = pair.trace.lastPeerMessageAt;
+    const now = Date.now();
+    const relevant = pair.guest.state === 'colo-primary' && peerAlive && overdueSince !== undefined && now - overdueSince > (pair.guest.record?.checkpointDelayMs ?? 2000);
+    if (!relevant) {
+      pair.replicationCheck = undefined;
+      return undefined;
+    }
+    if (pair.replicationCheck && now - pair.replicationCheck.at < REPLICATION_CHECK_EVERY_MS) return pair.replicationCheck.broken;
+    let broken: string | undefined;
+    try {
+      broken = await probeReplicationPath(pair.spec.vm);
+    } catch (error) {
+      this.log.warn({ vm: pair.spec.vm, error: errorMessage(error) }, 'replication connections not read');
+    }
+    pair.replicationCheck = { at: now, ...(broken ? { broken } : {}) };
+    return broken;
   }
 
   private candidateView(vm: string, host: string): { alive: boolean; state: GuestState } {
@@ -480,6 +524,18 @@ export class Agent {
           this.metrics.fences.inc({ vm, reason: fenceReason });
           this.log.warn({ vm, killedPids: killed !== undefined ? [killed] : result.killedPids, killedAt, tookMs: Date.now() - started, reason: action.reason }, "fenced this host's guest");
           this.recordEvent(vm, { kind: 'fence', host: this.config.host, reason: action.reason, at: new Date(started).toISOString(), killedPids: result.killedPids });
+          return true;
+        }
+        case 'record-runs-alone': {
+          const written = await pair.role.recordRunsAlone(action.generation);
+          if (!written) {
+            this.log.warn({ vm, generation: action.generation }, 'runs-alone not recorded: the role is no longer held');
+            return false;
+          }
+          pair.runsAlone = { host: this.config.host, generation: action.generation };
+          // For the watchdog: a guest that runs alone at this generation is the only copy.
+          writeOnlyCopyMarker(vm, action.generation);
+          this.log.info({ vm, generation: action.generation, tookMs: Date.now() - started }, 'recorded in etcd: this host runs the guest alone');
           return true;
         }
         case 'start-reprotect':

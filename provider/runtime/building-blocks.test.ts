@@ -8,7 +8,7 @@
 import { randomBytes } from 'crypto';
 import * as dgram from 'dgram';
 import { Etcd3 } from 'etcd3';
-import { ActiveRole } from './active-role';
+import { ActiveRole, RunsAlone } from './active-role';
 import { decide, isServing, RoleView } from './decision';
 import { connectEtcd } from './etcd-connection';
 import { GuestState, HeartbeatEndpoint } from './heartbeat';
@@ -32,6 +32,8 @@ class MiniAgent {
   private view: RoleView = 'vacant';
   private etcdReachable = true;
   private reprotecting = false;
+  private generation = 1;
+  private runsAlone?: RunsAlone;
   private running = true;
   private loop?: Promise<void>;
   heartbeat!: HeartbeatEndpoint;
@@ -65,6 +67,7 @@ class MiniAgent {
       misses: timing.heartbeatMisses,
       peers: [{ pair: this.vm, host: this.peerName, address: '127.0.0.1', port: peerPort }],
       localState: () => this.local,
+      localGeneration: () => this.generation,
       onPeerLost: () => this.note('peer lost'),
       onPeerBack: () => this.note('peer back'),
     });
@@ -114,6 +117,7 @@ class MiniAgent {
         this.etcdReachable = true;
         this.view = state.holder && state.holder.holder !== this.name ? 'peer' : 'vacant';
         if (state.lastHolder) this.lastHolder = state.lastHolder === this.name ? 'self' : 'peer';
+        this.runsAlone = state.runsAlone;
       } catch {
         this.etcdReachable = false;
       }
@@ -131,12 +135,20 @@ class MiniAgent {
       peerSilentMs: peer.alive ? 0 : peer.silentForMs,
       peerHeard: peer.heard,
       checkpointDelayMs: 2000,
+      localGeneration: this.generation,
+      ...(peer.generation !== undefined ? { peerGeneration: peer.generation } : {}),
+      ...(this.runsAlone ? { runsAlone: { host: this.runsAlone.host === this.name ? 'self' : 'peer', generation: this.runsAlone.generation } } : {}),
       msWatching: Date.now() - this.startedAt,
       spareAvailable: true,
       reprotecting: this.reprotecting,
     });
     for (const action of decision.actions) {
       this.note(action.kind === 'failover-locally' ? `failover-locally (${action.as})` : action.kind);
+      if (action.kind === 'record-runs-alone') {
+        if (!(await this.role.recordRunsAlone(action.generation).catch(() => false))) break;
+        this.runsAlone = { host: this.name, generation: action.generation };
+        continue;
+      }
       switch (action.kind) {
         case 'acquire': {
           const result = await this.role.tryAcquire();
@@ -150,6 +162,7 @@ class MiniAgent {
           break;
         case 'failover-locally':
           this.local = 'serving-alone';
+          this.generation++;
           break;
         case 'fence-self':
           this.local = 'fenced';

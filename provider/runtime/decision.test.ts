@@ -1,4 +1,4 @@
-import { Action, COLO_SLACK_MS, decide, isServing, Observation, peerQemuReplicating, RoleView, STARTUP_GRACE_MS } from './decision';
+import { Action, COLO_SLACK_MS, decide, isServing, Observation, onlyCopy, peerQemuReplicating, RoleView, RunsAloneView, STARTUP_GRACE_MS } from './decision';
 import { GuestState } from './heartbeat';
 import { DEFAULT_TIMING, detectionMs, fencedWithinMs, worstCaseRecoveryMs } from './timing';
 
@@ -16,9 +16,12 @@ const base: Observation = {
   peerHeard: true,
   msWatching: 60_000,
   checkpointDelayMs: 2000,
+  localGeneration: 1,
+  peerGeneration: 1,
   spareAvailable: true,
   reprotecting: false,
 };
+const RUN_ALONE = ['record-runs-alone', 'failover-locally:primary'];
 const kinds = (o: Partial<Observation>) => decide({ ...base, ...o }).actions.map((a) => (a.kind === 'failover-locally' ? `failover-locally:${a.as}` : a.kind));
 
 describe('decision core: single observations', () => {
@@ -33,7 +36,8 @@ describe('decision core: single observations', () => {
     const secondary = { local: 'colo-secondary' as GuestState, peerState: 'dead' as GuestState, lastHolder: 'peer' as const };
     expect(kinds({ ...secondary, role: 'peer' })).toEqual([]); // not released yet
     expect(kinds({ ...secondary, role: 'vacant' })).toEqual(['acquire']);
-    expect(kinds({ ...secondary, role: 'held' })).toEqual(['failover-locally:secondary']);
+    expect(kinds({ ...secondary, role: 'held' })).toEqual(['failover-locally:secondary', 'record-runs-alone']);
+    expect(decide({ ...base, ...secondary, role: 'held' }).actions[1]).toMatchObject({ generation: 2 });
     expect(kinds({ role: 'held', local: 'serving-alone', peerState: 'dead' })).toEqual(['start-reprotect']);
     expect(kinds({ role: 'held', local: 'serving-alone', reprotecting: true })).toEqual([]);
     expect(decide({ ...base, local: 'serving-alone', spareAvailable: false }).waiting).toBe('running unprotected: no spare host available');
@@ -43,12 +47,14 @@ describe('decision core: single observations', () => {
     const secondary = { local: 'colo-secondary' as GuestState, peer: 'lost' as const, peerState: 'colo-primary' as GuestState, peerSilentMs: 700 };
     expect(kinds({ ...secondary, role: 'peer', lastHolder: 'peer' })).toEqual([]); // lease still alive: wait
     expect(kinds({ ...secondary, role: 'vacant', lastHolder: 'peer' })).toEqual(['acquire']);
-    expect(kinds({ ...secondary, role: 'held', lastHolder: 'self' })).toEqual(['failover-locally:secondary']);
+    expect(kinds({ ...secondary, role: 'held', lastHolder: 'self' })).toEqual(['failover-locally:secondary', 'record-runs-alone']);
   });
 
   it('secondary dies: the primary (holding the role) fails over to run alone, then re-protects', () => {
-    expect(kinds({ peer: 'lost', peerSilentMs: 600 })).toEqual(['failover-locally:primary']);
-    expect(kinds({ peer: 'alive', peerState: 'dead' })).toEqual(['failover-locally:primary']);
+    expect(kinds({ peer: 'lost', peerSilentMs: 600 })).toEqual(RUN_ALONE);
+    // recorded first, at the generation the failover makes: from then on the old replica is stale
+    expect(decide({ ...base, peer: 'lost', peerSilentMs: 600 }).actions[0]).toMatchObject({ kind: 'record-runs-alone', generation: 2 });
+    expect(kinds({ peer: 'alive', peerState: 'dead' })).toEqual(RUN_ALONE);
     expect(kinds({ local: 'serving-alone', peer: 'lost' })).toEqual(['start-reprotect']);
   });
 
@@ -83,36 +89,68 @@ describe('decision core: single observations', () => {
     const silent = { peer: 'lost' as const, peerState: 'colo-secondary' as GuestState, peerSilentMs: 900 };
     expect(kinds({ ...silent, peerColoMessageAgoMs: 300 })).toEqual([]);
     expect(decide({ ...base, ...silent, peerColoMessageAgoMs: 300 }).waiting).toMatch(/answered COLO 300 ms ago/);
-    expect(kinds({ ...silent, peerColoMessageAgoMs: 2000 + COLO_SLACK_MS })).toEqual(['failover-locally:primary']);
+    expect(kinds({ ...silent, peerColoMessageAgoMs: 2000 + COLO_SLACK_MS })).toEqual(RUN_ALONE);
     const standby = { role: 'peer' as RoleView, lastHolder: 'peer' as const, local: 'colo-secondary' as GuestState, peer: 'lost' as const, peerSilentMs: worstCaseRecoveryMs(timing) + 5000 };
     expect(kinds({ ...standby, peerColoMessageAgoMs: 400 })).toEqual([]);
-    expect(kinds({ ...standby, peerColoMessageAgoMs: 9000 })).toEqual(['fence-self']);
+    // A silent peer that keeps the role is no proof by itself: a slow one may just be slow.
+    expect(kinds({ ...standby, peerColoMessageAgoMs: 9000 })).toEqual([]);
   });
 
-  it('replication broken while the heartbeats flow (COLO silent past the checkpoint delay): the primary runs alone', () => {
-    expect(kinds({ peerColoMessageAgoMs: 2000 + COLO_SLACK_MS - 1 })).toEqual([]);
-    expect(kinds({ peerColoMessageAgoMs: 2000 + COLO_SLACK_MS })).toEqual(['failover-locally:primary']);
+  it('a late COLO message while the heartbeats flow is no reason to run alone (a slow checkpoint); the kernel evidence of a broken path is', () => {
+    expect(kinds({ peerColoMessageAgoMs: 2000 + COLO_SLACK_MS })).toEqual([]);
+    expect(kinds({ peerColoMessageAgoMs: 60_000 })).toEqual([]);
+    expect(kinds({ peerColoMessageAgoMs: 60_000, replicationBroken: 'no established connection to the secondary' })).toEqual(RUN_ALONE);
+    expect(decide({ ...base, replicationBroken: 'no established connection to the secondary' }).actions[1].reason).toMatch(/replication to the secondary is broken \(no established connection/);
   });
 
-  it('a secondary whose peer runs alone stops its stale replica, whatever etcd says', () => {
-    const s = { local: 'colo-secondary' as GuestState, peer: 'alive' as const, peerState: 'serving-alone' as GuestState };
+  it('a secondary whose peer runs alone at a newer generation stops its stale replica, whatever etcd says', () => {
+    const s = { local: 'colo-secondary' as GuestState, peer: 'alive' as const, peerState: 'serving-alone' as GuestState, localGeneration: 3, peerGeneration: 4 };
     expect(kinds({ ...s, role: 'peer', lastHolder: 'peer' })).toEqual(['fence-self']);
     expect(kinds({ ...s, role: 'vacant', etcd: 'unreachable' })).toEqual(['fence-self']);
+    // An agent that does not report generations is taken at its word.
+    expect(kinds({ ...s, role: 'peer', lastHolder: 'peer', peerGeneration: undefined })).toEqual(['fence-self']);
+  });
+
+  it('re-protection: the new replica is not stale while the peer still reports running alone at the generation before it (the false fence)', () => {
+    // The active side ran alone at generation 2 and re-protected onto this host: the new replica
+    // is generation 3; the peer's heartbeat may say "serving-alone, 2" for one more interval.
+    const fresh = { role: 'peer' as RoleView, lastHolder: 'peer' as const, local: 'colo-secondary' as GuestState, peer: 'alive' as const, peerState: 'serving-alone' as GuestState, localGeneration: 3, peerGeneration: 2 };
+    expect(kinds(fresh)).toEqual([]);
+    expect(kinds({ ...fresh, runsAlone: { host: 'peer', generation: 2 } })).toEqual([]);
+    // The same replica once the peer failed over again (generation 4): stale.
+    expect(kinds({ ...fresh, peerGeneration: 4 })).toEqual(['fence-self']);
+    expect(kinds({ ...fresh, peer: 'lost', peerSilentMs: 5000, runsAlone: { host: 'peer', generation: 4 } })).toEqual(['fence-self']);
+  });
+
+  it('never kills the last copy: a guest that runs alone, recorded in etcd at its generation, keeps serving when its role is lost or etcd is gone', () => {
+    const alone = { local: 'serving-alone' as GuestState, localGeneration: 4, runsAlone: { host: 'self', generation: 4 } as RunsAloneView };
+    expect(kinds({ ...alone, role: 'lost' })).toEqual(['release']);
+    expect(decide({ ...base, ...alone, role: 'lost' }).actions[0].reason).toMatch(/only copy/);
+    expect(kinds({ ...alone, role: 'vacant', etcd: 'unreachable', msWithoutRole: 60_000 })).toEqual([]);
+    expect(decide({ ...base, ...alone, role: 'vacant', etcd: 'unreachable', msWithoutRole: 60_000 }).waiting).toMatch(/only copy/);
+    expect(kinds({ ...alone, role: 'vacant' })).toEqual(['acquire']); // and takes the role up again
+    // Not the only copy: a record of another generation (a re-protection since), or none, or a COLO primary.
+    expect(kinds({ ...alone, role: 'lost', runsAlone: { host: 'self', generation: 3 } })).toEqual(['fence-self', 'release']);
+    expect(kinds({ ...alone, role: 'lost', runsAlone: undefined })).toEqual(['fence-self', 'release']);
+    expect(kinds({ ...alone, role: 'lost', local: 'colo-primary' })).toEqual(['fence-self', 'release']);
+    // Someone else holding the role while this side serves is two actives: fenced, only copy or not.
+    expect(kinds({ ...alone, role: 'peer' })).toEqual(['fence-self']);
   });
 
   it('start-up: a primary waits for a secondary it has never heard, then runs alone', () => {
     const s = { peer: 'lost' as const, peerState: 'unknown' as GuestState, peerSilentMs: 5000, peerHeard: false };
     expect(kinds({ ...s, msWatching: 5000 })).toEqual([]);
     expect(decide({ ...base, ...s, msWatching: 5000 }).waiting).toMatch(/has not been heard/);
-    expect(kinds({ ...s, msWatching: STARTUP_GRACE_MS })).toEqual(['failover-locally:primary']);
-    expect(kinds({ ...s, peerHeard: true, msWatching: 5000 })).toEqual(['failover-locally:primary']);
+    expect(kinds({ ...s, msWatching: STARTUP_GRACE_MS })).toEqual(RUN_ALONE);
+    expect(kinds({ ...s, peerHeard: true, msWatching: 5000 })).toEqual(RUN_ALONE);
   });
 
   it('partition between primary and secondary, both reaching etcd: the holder runs alone, the secondary stops its stale replica', () => {
-    expect(kinds({ peer: 'lost', peerSilentMs: 600 })).toEqual(['failover-locally:primary']);
+    expect(kinds({ peer: 'lost', peerSilentMs: 600 })).toEqual(RUN_ALONE);
     const secondary = { role: 'peer' as RoleView, lastHolder: 'peer' as const, local: 'colo-secondary' as GuestState, peer: 'lost' as const };
     expect(kinds({ ...secondary, peerSilentMs: 600 })).toEqual([]); // could be a dead primary whose lease has not expired yet
-    expect(kinds({ ...secondary, peerSilentMs: worstCaseRecoveryMs(timing) })).toEqual(['fence-self']);
+    expect(kinds({ ...secondary, peerSilentMs: worstCaseRecoveryMs(timing) })).toEqual([]); // or a slow one
+    expect(kinds({ ...secondary, peerSilentMs: 600, runsAlone: { host: 'peer', generation: 2 } })).toEqual(['fence-self']); // the holder's record
   });
 
   it('no guest here: nothing to do', () => {
@@ -163,13 +201,39 @@ describe('decision core: properties over every observation', () => {
     for (const o of all) if (o.local === 'colo-secondary' && o.role !== 'held' && o.role !== 'lost' && o.peer === 'alive' && o.peerState === 'serving-alone') expect(has(o, 'fence-self')).toBe(true);
   });
 
-  it('only a holder fails over or re-protects', () => {
-    for (const o of all) if (has(o, 'failover-locally') || has(o, 'start-reprotect')) expect(o.role).toBe('held');
+  it('only a holder fails over, re-protects or records that it runs alone', () => {
+    for (const o of all) if (has(o, 'failover-locally') || has(o, 'start-reprotect') || has(o, 'record-runs-alone')) expect(o.role).toBe('held');
   });
 
-  it('a side that serves while the peer holds the role, or with a lost role, always fences', () => {
+  it('a COLO primary records that it runs alone before it does', () => {
     for (const o of all) {
-      if (isServing(o.local) && (o.role === 'lost' || (o.role === 'peer' && o.etcd === 'reachable'))) expect(has(o, 'fence-self')).toBe(true);
+      const actions = decided(o).actions.map((a) => a.kind);
+      if (o.local === 'colo-primary' && actions.includes('failover-locally')) expect(actions.indexOf('record-runs-alone')).toBe(actions.indexOf('failover-locally') - 1);
+    }
+  });
+
+  it('the only copy is never fenced, unless another side holds the role', () => {
+    for (const o of all) {
+      if (o.local !== 'serving-alone') continue;
+      const only: Observation = { ...o, localGeneration: 1, runsAlone: { host: 'self', generation: 1 } };
+      expect(onlyCopy(only)).toBe(true);
+      const fences = decide(only).actions.some((a) => a.kind === 'fence-self');
+      expect(fences).toBe(only.role === 'peer' && only.etcd === 'reachable');
+    }
+  });
+
+  it('a replica that etcd records as stale is always stopped, never promoted', () => {
+    for (const o of all) {
+      if (o.local !== 'colo-secondary' || o.role === 'held' || o.role === 'lost') continue;
+      const stale: Observation = { ...o, localGeneration: 1, runsAlone: { host: 'peer', generation: 2 } };
+      const kinds = decide(stale).actions.map((a) => a.kind);
+      expect(kinds).toEqual(['fence-self']);
+    }
+  });
+
+  it('a side that serves while the peer holds the role, or with a lost role, always fences (unless it is the only copy)', () => {
+    for (const o of all) {
+      if (isServing(o.local) && !onlyCopy(o) && (o.role === 'lost' || (o.role === 'peer' && o.etcd === 'reachable'))) expect(has(o, 'fence-self')).toBe(true);
     }
   });
 
@@ -177,14 +241,11 @@ describe('decision core: properties over every observation', () => {
     for (const o of all) if (isServing(o.local) && o.role !== 'held' && o.etcd === 'unreachable' && o.msWithoutRole >= detectionMs(timing)) expect(has(o, 'fence-self')).toBe(true);
   });
 
-  it('a secondary stops its replica only when the peer runs alone, or kept the role past the worst-case recovery time', () => {
+  it('a secondary stops its replica only on evidence that the peer runs alone, never on silence or slowness', () => {
     for (const o of all) {
       if (o.local !== 'colo-secondary' || o.role !== 'peer' || !has(o, 'fence-self')) continue;
-      if (o.peer === 'alive') expect(o.peerState).toBe('serving-alone');
-      else {
-        expect(o.peerSilentMs).toBeGreaterThanOrEqual(worstCaseRecoveryMs(timing));
-        expect(peerQemuReplicating(o)).toBe(false);
-      }
+      expect(o.peer).toBe('alive');
+      expect(o.peerState).toBe('serving-alone');
     }
   });
 
@@ -227,6 +288,11 @@ interface SimSide {
   fenceDoneAt?: number;
   reprotecting: boolean;
   etcdReachable: boolean;
+  /** The pair record's generation on this side. */
+  generation: number;
+  peerGenerationSeen?: number;
+  /** The "runs alone" record as last read from etcd. */
+  runsAloneSeen?: { holder: 'a' | 'b'; generation: number };
 }
 
 interface Sim {
@@ -237,6 +303,8 @@ interface Sim {
   key?: { holder: 'a' | 'b'; expiresAt: number };
   /** etcd's lease-less record of the last holder. */
   lastHolder?: 'a' | 'b';
+  /** etcd's "runs alone" record. */
+  runsAlone?: { holder: 'a' | 'b'; generation: number };
   servingTwice: number[];
   log: string[];
 }
@@ -258,6 +326,7 @@ function newSim(): Sim {
     peerStateSeen: 'unknown',
     reprotecting: false,
     etcdReachable: true,
+    generation: 1,
   });
   return { now: 0, a: side('a', 'colo-primary'), b: side('b', 'colo-secondary'), link: true, servingTwice: [], log: [] };
 }
@@ -281,6 +350,7 @@ function step(sim: Sim): void {
       s.lastHeardPeer = now;
       s.heardPeer = true;
       s.peerStateSeen = peer.local;
+      s.peerGenerationSeen = peer.generation;
     }
     // renewals
     if (s.holds && now % timing.heartbeatIntervalMs === 0 && s.etcdReachable && sim.key?.holder === s.name) {
@@ -295,6 +365,7 @@ function step(sim: Sim): void {
     if (s.holds) s.lastRoleAt = now;
     if (s.etcdReachable) {
       s.lastView = s.holds ? 'held' : sim.key?.holder === peer.name ? 'peer' : 'vacant';
+      s.runsAloneSeen = sim.runsAlone;
     }
     const silent = now - s.lastHeardPeer;
     const observation: Observation = {
@@ -310,10 +381,21 @@ function step(sim: Sim): void {
       peerHeard: s.heardPeer,
       msWatching: now,
       checkpointDelayMs: 2000,
+      localGeneration: s.generation,
+      ...(s.peerGenerationSeen !== undefined ? { peerGeneration: s.peerGenerationSeen } : {}),
+      ...(s.runsAloneSeen ? { runsAlone: { host: s.runsAloneSeen.holder === s.name ? 'self' : 'peer', generation: s.runsAloneSeen.generation } } : {}),
       spareAvailable: true,
       reprotecting: s.reprotecting,
     };
     for (const action of decide(observation).actions) {
+      // as in the agent: a failed action ends the tick's list (retried later)
+      if (action.kind === 'record-runs-alone') {
+        if (!(s.etcdReachable && s.holds && sim.key?.holder === s.name)) break;
+        sim.runsAlone = { holder: s.name, generation: action.generation };
+        s.runsAloneSeen = sim.runsAlone;
+        sim.log.push(`${now} ${s.name} recorded: runs alone from generation ${action.generation}`);
+        continue;
+      }
       switch (action.kind) {
         case 'acquire':
           if (s.etcdReachable && !sim.key) {
@@ -334,6 +416,7 @@ function step(sim: Sim): void {
           break;
         case 'failover-locally':
           s.local = 'serving-alone';
+          s.generation++;
           sim.log.push(`${now} ${s.name} failed over (${action.as})`);
           break;
         case 'fence-self':

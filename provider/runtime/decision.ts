@@ -9,6 +9,11 @@
  *     fence our guest now if it runs (any QEMU of the pair: a stale secondary must not be
  *     promoted later either), then release. The invariant (timing.ts) gives us
  *     fencingDeadlineMs before the lease can expire and the peer can take over.
+ *     Except the ONLY COPY: a guest that runs alone, recorded in etcd at its generation
+ *     (`runsAlone`), has no replica anywhere that could be promoted (older replicas are stale
+ *     by that record, and a re-protection's new replica becomes promotable only after this side
+ *     is the COLO primary again). Fencing it would protect nothing and lose everything: release
+ *     what is left of the lease and take the role up again (rule 3).
  *  2. We hold the role:
  *     - our QEMU died or was fenced: release at once, so the standby need not wait for the TTL;
  *     - we are the COLO secondary: failover-locally ("Secondary Failover": we were given the role,
@@ -16,11 +21,14 @@
  *     - we are the COLO primary and the secondary is gone (it reports its guest dead/fenced, or
  *       its heartbeats are lost AND its QEMU has not answered COLO for the checkpoint delay +
  *       COLO_SLACK_MS: a secondary whose agent restarts keeps answering checkpoints):
- *       failover-locally ("Primary Failover": run alone). A secondary never heard since this
- *       agent began watching the pair counts as lost only after STARTUP_GRACE_MS: at start-up
- *       the peer's agent may simply not be running yet. Also when COLO messages stopped coming
- *       for that long while the heartbeats flow: the replication path is broken, and a primary
- *       stuck in a checkpoint serves nobody;
+ *       record in etcd that this side runs alone from the next generation on (so the old
+ *       replica is stale wherever it still runs), then failover-locally ("Primary Failover").
+ *       A secondary never heard since this agent began watching the pair counts as lost only
+ *       after STARTUP_GRACE_MS: at start-up the peer's agent may simply not be running yet.
+ *       Also when the heartbeats flow but the replication path is broken, by the kernel's
+ *       evidence (`replicationBroken`: no replication connection, or data on it unacknowledged
+ *       through repeated retransmissions); a COLO message that is merely late (a slow
+ *       checkpoint on a loaded host) is never a reason;
  *     - we serve alone: start re-protection onto a spare host (once, when one is available).
  *  3. We serve without the role:
  *     - the peer holds it: fence ourselves (two actives otherwise);
@@ -28,17 +36,18 @@
  *       interval x misses: fence ourselves (the same budget as rule 1);
  *     - vacant: acquire; etcd unreachable but within the budget: wait (fenced at the limit).
  *  4. We are the COLO secondary without the role:
- *     - the peer is alive and reports that it runs alone: our replica is no longer fed (the
- *       peer failed over while we were cut off): fence it, it must never be promoted;
+ *     - etcd records that another host runs the guest alone from a generation newer than our
+ *       replica's, or the peer reports that it runs alone at a newer generation (it failed over
+ *       while we were cut off): our replica is no longer fed; fence it, it must never be
+ *       promoted. A "runs alone" report of an older generation is the re-protection that built
+ *       this replica, not yet committed on the peer: not stale;
  *     - vacant: acquire, but only when it is safe to serve: the last holder recorded in etcd
  *       was the peer (its lease was released or expired, and by rule 1, or its watchdog, it
  *       fenced itself before that), or the peer is alive and reports its guest dead/fenced.
  *       Silence alone is no proof: a primary whose agent never held the role (not started
  *       yet, or dead before it acquired) has no lease and no watchdog deadline, and may serve;
- *     - the peer holds it and has been silent for longer than the worst-case recovery time (so
- *       its lease is being renewed: it lives and runs alone, rule 2) and its QEMU no longer sends
- *       us checkpoints: our replica is stale, fence it so it is never promoted. Before that,
- *       wait: a dead primary's lease expires first;
+ *     - the peer holds it and is silent: wait. A dead primary's lease expires; a live one that
+ *       runs alone recorded that in etcd first (rule 2), which makes this replica stale above;
  *     - otherwise wait (protected, or no information).
  *  5. No guest here (dead, fenced): nothing (re-protection onto this host is the other side's).
  *
@@ -47,7 +56,7 @@
  * window has surely passed (rule 4 and the lease TTL).
  */
 import { GuestState } from './heartbeat';
-import { detectionMs, FailoverTiming, worstCaseRecoveryMs } from './timing';
+import { detectionMs, FailoverTiming } from './timing';
 
 export type RoleView =
   /** We hold it; renewals are confirmed within interval x misses. */
@@ -58,6 +67,12 @@ export type RoleView =
   | 'peer'
   /** Nobody holds it. */
   | 'vacant';
+
+/** Who etcd says runs the guest alone, relative to this host, and since which generation. */
+export interface RunsAloneView {
+  readonly host: 'self' | 'peer' | 'other';
+  readonly generation: number;
+}
 
 /** How long a COLO primary waits, after it began watching the pair, for a secondary it has never heard. */
 export const STARTUP_GRACE_MS = 10_000;
@@ -93,6 +108,18 @@ export interface Observation {
   readonly peerColoMessageAgoMs?: number;
   /** The pair's checkpoint delay: a healthy pair exchanges COLO messages at least this often. */
   readonly checkpointDelayMs: number;
+  /** The generation of this host's pair record (undefined: no record). */
+  readonly localGeneration?: number;
+  /** The generation the peer's last heartbeat was about (undefined: not reported). */
+  readonly peerGeneration?: number;
+  /** The last "runs alone" record read from (or written to) etcd; undefined: none known. */
+  readonly runsAlone?: RunsAloneView;
+  /**
+   * The kernel's evidence that this COLO primary's replication path to its secondary is
+   * broken (no connection, or data unacknowledged through repeated retransmissions), as a
+   * sentence; undefined when not found broken (or not looked at).
+   */
+  readonly replicationBroken?: string;
   /** A spare host is available for re-protection. */
   readonly spareAvailable: boolean;
   /** A re-protection is already running. */
@@ -101,6 +128,8 @@ export interface Observation {
 
 export type Action =
   | { readonly kind: 'acquire'; readonly reason: string }
+  /** Record in etcd, while holding the role, that this host runs alone from `generation` on. */
+  | { readonly kind: 'record-runs-alone'; readonly generation: number; readonly reason: string }
   | { readonly kind: 'release'; readonly reason: string }
   | { readonly kind: 'failover-locally'; readonly as: 'primary' | 'secondary'; readonly reason: string }
   | { readonly kind: 'fence-self'; readonly reason: string }
@@ -117,9 +146,25 @@ export function peerQemuReplicating(o: Observation): boolean {
   return o.peerColoMessageAgoMs !== undefined && o.peerColoMessageAgoMs < o.checkpointDelayMs + COLO_SLACK_MS;
 }
 
-/** COLO messages stopped coming: the replication is broken, whatever the heartbeats say. */
-export function coloStalled(o: Observation): boolean {
-  return o.peerColoMessageAgoMs !== undefined && !peerQemuReplicating(o);
+/**
+ * This guest is the only copy: it runs alone, and etcd records that at its generation, so no
+ * replica anywhere can be promoted. Fencing it would protect nothing.
+ */
+export function onlyCopy(o: Observation): boolean {
+  return o.local === 'serving-alone' && o.runsAlone?.host === 'self' && o.localGeneration !== undefined && o.runsAlone.generation === o.localGeneration;
+}
+
+/** The replica here is stale: someone runs (or ran) the guest alone from a newer generation. */
+function staleReplicaEvidence(o: Observation): string | undefined {
+  const mine = o.localGeneration;
+  if (o.runsAlone && o.runsAlone.host !== 'self' && (mine === undefined || o.runsAlone.generation > mine)) {
+    return `etcd records that the ${o.runsAlone.host === 'peer' ? 'peer' : 'another host'} runs the guest alone since generation ${o.runsAlone.generation}, newer than this replica's ${mine ?? '(unknown)'}`;
+  }
+  // An older agent that does not report generations: its "alone" is taken at its word.
+  if (o.peer === 'alive' && o.peerState === 'serving-alone' && (o.peerGeneration === undefined || mine === undefined || o.peerGeneration > mine)) {
+    return `the peer runs the guest alone (generation ${o.peerGeneration ?? 'unreported'}, this replica's ${mine ?? 'unknown'}): it failed over while this side was cut off`;
+  }
+  return undefined;
 }
 
 export function isServing(state: GuestState): boolean {
@@ -139,8 +184,14 @@ export function decide(o: Observation): Decision {
   const role: RoleView | 'unknown' = o.etcd === 'unreachable' && (o.role === 'peer' || o.role === 'vacant') ? 'unknown' : o.role;
   const peerGuestGone = o.peer === 'alive' && (o.peerState === 'dead' || o.peerState === 'fenced');
 
-  // 1. Lost role: fence first, then hand the role over.
+  // 1. Lost role: fence first, then hand the role over (unless this is the only copy).
   if (role === 'lost') {
+    if (onlyCopy(o)) {
+      return act({
+        kind: 'release',
+        reason: `the role was lost, but this guest is the only copy (it runs alone, recorded in etcd at generation ${o.localGeneration}: no replica can be promoted); fencing it would protect nothing: keep it serving, release what is left of the lease and take the role up again`,
+      });
+    }
     const release: Action = { kind: 'release', reason: 'the role was lost; revoke what is left of the lease so the peer need not wait for the TTL' };
     if (hasGuest(o.local)) return act({ kind: 'fence-self', reason: 'the active role was lost (lease not renewed in time): stop this guest before the lease can expire' }, release);
     return act(release);
@@ -149,19 +200,26 @@ export function decide(o: Observation): Decision {
   // 2. Holding the role.
   if (role === 'held') {
     if (o.local === 'dead' || o.local === 'fenced') return act({ kind: 'release', reason: `this host's guest is ${o.local}: hand the role to the peer at once` });
-    if (o.local === 'colo-secondary') return act({ kind: 'failover-locally', as: 'secondary', reason: 'this side holds the role and its guest is the COLO secondary: promote it' });
+    if (o.local === 'colo-secondary') {
+      return act(
+        { kind: 'failover-locally', as: 'secondary', reason: 'this side holds the role and its guest is the COLO secondary: promote it' },
+        // The old primary lost the role and fenced itself; the record makes this copy the only one.
+        { kind: 'record-runs-alone', generation: (o.localGeneration ?? 0) + 1, reason: 'the promoted secondary runs alone' },
+      );
+    }
     if (o.local === 'colo-primary') {
+      // Record first: from then on the secondary's replica is stale wherever it still runs.
+      const runAlone = (reason: string) =>
+        act({ kind: 'record-runs-alone', generation: (o.localGeneration ?? 0) + 1, reason: `before running alone: ${reason}` }, { kind: 'failover-locally', as: 'primary', reason });
       if (o.peer === 'lost' && !o.peerHeard && o.msWatching < STARTUP_GRACE_MS) {
         return wait(`the secondary's agent has not been heard since this agent started watching ${o.msWatching} ms ago: waiting up to ${STARTUP_GRACE_MS} ms for it`);
       }
       if (o.peer === 'lost' && peerQemuReplicating(o)) {
         return wait(`the secondary's agent is silent for ${o.peerSilentMs} ms but its QEMU answered COLO ${o.peerColoMessageAgoMs} ms ago: it lives (an agent restart?)`);
       }
-      if (o.peer === 'lost') return act({ kind: 'failover-locally', as: 'primary', reason: `the secondary is silent for ${o.peerSilentMs} ms and its QEMU has not answered COLO for ${o.peerColoMessageAgoMs ?? 'ever'} ms: run the guest alone` });
-      if (peerGuestGone) return act({ kind: 'failover-locally', as: 'primary', reason: `the secondary reports its guest ${o.peerState}: run the guest alone` });
-      if (coloStalled(o)) {
-        return act({ kind: 'failover-locally', as: 'primary', reason: `no COLO message from the secondary for ${o.peerColoMessageAgoMs} ms (checkpoint delay ${o.checkpointDelayMs} ms): replication is broken; run the guest alone` });
-      }
+      if (o.peer === 'lost') return runAlone(`the secondary is silent for ${o.peerSilentMs} ms and its QEMU has not answered COLO for ${o.peerColoMessageAgoMs ?? 'ever'} ms: run the guest alone`);
+      if (peerGuestGone) return runAlone(`the secondary reports its guest ${o.peerState}: run the guest alone`);
+      if (o.replicationBroken) return runAlone(`the replication to the secondary is broken (${o.replicationBroken}): run the guest alone`);
       return wait('protected: this side is active, the secondary replicates');
     }
     if (o.local === 'serving-alone') {
@@ -175,6 +233,9 @@ export function decide(o: Observation): Decision {
   // 3. Serving without the role.
   if (isServing(o.local)) {
     if (role === 'peer') return act({ kind: 'fence-self', reason: 'the peer holds the active role while this guest serves: stop it (two actives otherwise)' });
+    if (role === 'unknown' && onlyCopy(o)) {
+      return wait(`etcd is unreachable, but this guest is the only copy (it runs alone, recorded in etcd at generation ${o.localGeneration}): fencing it would protect nothing; it keeps serving and takes the role up again when etcd answers`);
+    }
     if (role === 'unknown' && o.msWithoutRole >= detection) {
       return act({ kind: 'fence-self', reason: `etcd is unreachable and this side has not held the role for ${o.msWithoutRole} ms (limit ${detection} ms): stop serving` });
     }
@@ -184,9 +245,8 @@ export function decide(o: Observation): Decision {
 
   // 4. The COLO secondary without the role.
   if (o.local === 'colo-secondary') {
-    if (o.peer === 'alive' && o.peerState === 'serving-alone') {
-      return act({ kind: 'fence-self', reason: 'the peer runs the guest alone (it failed over while this side was cut off): this replica is stale; stop it so it is never promoted' });
-    }
+    const stale = staleReplicaEvidence(o);
+    if (stale) return act({ kind: 'fence-self', reason: `${stale}: this replica is stale; stop it so it is never promoted` });
     if (role === 'vacant') {
       const safeSince =
         o.lastHolder === 'peer'
@@ -202,15 +262,12 @@ export function decide(o: Observation): Decision {
       );
     }
     if (role === 'peer' && o.peer === 'lost') {
-      // A dead primary's lease expires within the worst-case recovery time; one still held after
-      // that is being renewed: the primary lives and runs alone (rule 2), this replica is stale.
-      if (o.peerSilentMs >= worstCaseRecoveryMs(o.timing) && !peerQemuReplicating(o)) {
-        return act({ kind: 'fence-self', reason: `the peer is silent for ${o.peerSilentMs} ms yet keeps renewing the role: it runs alone and this replica is stale; stop it so it is never promoted` });
-      }
+      // A dead primary's lease expires; a live one that runs alone recorded that in etcd first
+      // (rule 2), and that record makes this replica stale (above).
       return wait(
         peerQemuReplicating(o)
           ? `the peer's agent is silent but its QEMU sent COLO ${o.peerColoMessageAgoMs} ms ago: it lives and replicates to this side`
-          : 'the peer is silent but still holds the role: wait for its lease to expire (or to be renewed past the worst case)',
+          : 'the peer is silent but still holds the role: wait for its lease to expire, or for etcd to record that it runs alone',
       );
     }
     if (role === 'unknown') return wait('etcd is unreachable: a secondary never takes over without it');

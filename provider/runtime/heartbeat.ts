@@ -39,6 +39,12 @@ export interface PeerEvent {
   readonly state: GuestState;
   /** ms since the last valid datagram from it (or since start when never heard). */
   readonly silentForMs: number;
+  /**
+   * The generation of the pair record its state is about (grows with every failover and
+   * re-protection; undefined: never reported). It tells a state that is news from one that
+   * predates what this side knows (see decision.ts, rule 4).
+   */
+  readonly generation?: number;
 }
 
 export interface HeartbeatOptions {
@@ -52,6 +58,8 @@ export interface HeartbeatOptions {
   readonly peers: readonly HeartbeatPeer[];
   /** This host's guest state for a pair, sent in every heartbeat. */
   readonly localState: (pair: string) => GuestState;
+  /** The generation of this host's pair record for a pair, sent with the state. */
+  readonly localGeneration?: (pair: string) => number | undefined;
   readonly onPeerLost: (event: PeerEvent) => void;
   readonly onPeerBack: (event: PeerEvent) => void;
   /** Every valid datagram (e.g. the peer's guest changed state). */
@@ -73,12 +81,14 @@ interface Payload {
   seq: number;
   sentAt: number;
   state: GuestState;
+  generation?: number;
 }
 
 interface PeerTrack {
   peer: HeartbeatPeer;
   alive: boolean;
   state: GuestState;
+  generation?: number;
   lastHeardAt: number;
   boot?: string;
   seq: number;
@@ -158,7 +168,7 @@ export class HeartbeatEndpoint {
   peerStatus(pair: string, host: string): PeerEvent & { alive: boolean; heard: boolean } {
     const track = this.tracks.get(trackId(pair, host));
     if (!track) throw new Error(`No heartbeat peer ${host} for pair ${pair}`);
-    return { peer: track.peer, state: track.state, silentForMs: Date.now() - track.lastHeardAt, alive: track.alive, heard: track.boot !== undefined };
+    return { peer: track.peer, state: track.state, ...(track.generation !== undefined ? { generation: track.generation } : {}), silentForMs: Date.now() - track.lastHeardAt, alive: track.alive, heard: track.boot !== undefined };
   }
 
   hasPeer(pair: string, host: string): boolean {
@@ -184,7 +194,8 @@ export class HeartbeatEndpoint {
   private send(track: PeerTrack): void {
     if (this.stopped) return;
     const { pair, address, port } = track.peer;
-    const payload: Payload = { pair, from: this.options.self, boot: this.boot, seq: ++this.seq, sentAt: Date.now(), state: this.options.localState(pair) };
+    const generation = this.options.localGeneration?.(pair);
+    const payload: Payload = { pair, from: this.options.self, boot: this.boot, seq: ++this.seq, sentAt: Date.now(), state: this.options.localState(pair), ...(generation !== undefined ? { generation } : {}) };
     const datagram = encodeHeartbeat(payload, this.options.key);
     this.socket.send(datagram, port, address, () => undefined);
     this.stats.sent++;
@@ -204,6 +215,7 @@ export class HeartbeatEndpoint {
     track.boot = decoded.boot;
     track.seq = decoded.seq;
     track.state = decoded.state;
+    track.generation = decoded.generation;
     track.lastHeardAt = now;
     this.armLoss(track);
     const event = { peer: track.peer, state: track.state, silentForMs: 0 };
@@ -250,7 +262,8 @@ export function decodeHeartbeat(message: Buffer, key: Buffer): Payload | 'bad-ma
       typeof p.boot === 'string' &&
       Number.isSafeInteger(p.seq) &&
       Number.isFinite(p.sentAt) &&
-      GUEST_STATES.includes(p.state as GuestState);
+      GUEST_STATES.includes(p.state as GuestState) &&
+      (p.generation === undefined || (Number.isSafeInteger(p.generation) && p.generation >= 0));
     return valid ? (p as Payload) : 'malformed';
   } catch {
     return 'malformed';

@@ -34,6 +34,8 @@ export const pairKeys = (vm: string) => {
     spec: `${base}/spec`,
     active: `${base}/active`,
     lastHolder: `${base}/last-holder`,
+    /** Who runs the guest alone, since which pair generation (active-role.ts, RunsAlone). */
+    runsAlone: `${base}/runs-alone`,
     /** Everything of the pair (spec, role, events): what destroy removes. */
     prefix: `${base}/`,
     eventsPrefix: `${base}/events/`,

@@ -19,6 +19,8 @@ import * as path from 'path';
 import { RUN_ROOT, vmPaths } from '../hosts/qemu-command-line';
 
 export const DEADLINE_FILE = 'serving-deadline';
+/** Holds the pair generation at which etcd records that this host's guest runs alone. */
+export const ONLY_COPY_FILE = 'runs-alone';
 
 export function deadlinePath(vm: string): string {
   return path.join(vmPaths(vm).runDir, DEADLINE_FILE);
@@ -60,4 +62,31 @@ export function readServingDeadlines(runRoot = RUN_ROOT): Map<string, number> {
     }
   }
   return deadlines;
+}
+
+/**
+ * Notes that etcd records this host's guest as running alone from `generation` on. The
+ * watchdog never fences a guest whose pair record is `solo` at that generation: no replica
+ * anywhere can be promoted then, so fencing the only copy would protect nothing (decision.ts,
+ * rule 1). A re-protection raises the record's generation, which ends the exemption.
+ */
+export function writeOnlyCopyMarker(vm: string, generation: number): void {
+  const file = path.join(vmPaths(vm).runDir, ONLY_COPY_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temp, `${generation}\n`);
+    fs.renameSync(temp, file);
+  } catch {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+/** The generation of the only-copy marker, if any. */
+export function readOnlyCopyMarker(vm: string, runRoot = RUN_ROOT): number | undefined {
+  try {
+    const value = Number(fs.readFileSync(path.join(runRoot, vm, ONLY_COPY_FILE), 'utf8').trim());
+    return Number.isSafeInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

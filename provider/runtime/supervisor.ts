@@ -25,7 +25,7 @@ import { errorMessage } from '../hosts/host-errors';
 import { readLocalGuest, sigkillLocalQemu } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
 import { anyProgram, runningPid } from './running-process';
-import { readServingDeadlines, removeServingDeadline } from './serving-deadline';
+import { readOnlyCopyMarker, readServingDeadlines, removeServingDeadline } from './serving-deadline';
 
 export interface SupervisorOptions {
   /** This host's name (log lines, errors). */
@@ -157,6 +157,12 @@ export class Supervisor {
       const live = guest.state === 'colo-primary' || guest.state === 'colo-secondary' || guest.state === 'serving-alone';
       if (!live) {
         removeServingDeadline(vm);
+        continue;
+      }
+      if (guest.state === 'serving-alone' && guest.record && readOnlyCopyMarker(vm, this.options.runRoot) === guest.record.generation) {
+        // The only copy (decision.ts, rule 1): no replica can be promoted, a kill protects nothing.
+        removeServingDeadline(vm);
+        this.log.warn({ vm, overdueMs: now - deadline, generation: guest.record.generation, agentPid: this.agentPid }, 'watchdog: the agent did not confirm its role in time, but this guest is the only copy (it runs alone, recorded in etcd): not fenced');
         continue;
       }
       this.fencing.add(vm);
