@@ -47,6 +47,8 @@ export interface ReprotectResult {
   wallMs: number;
   guestStoppedMs: number;
   generation: number;
+  /** How long each phase took (ms): where a re-protection's time goes. */
+  phasesMs?: Partial<Record<ReprotectPhase, number>>;
 }
 
 const QMP_TIMEOUT_MS = 20_000;
@@ -109,10 +111,18 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
   let stoppedAt: number | undefined;
   let resumedAt: number | undefined;
   let phase: ReprotectPhase = 'checks';
+  let phaseStarted = started;
+  const phasesMs: Partial<Record<ReprotectPhase, number>> = {};
+  const enter = (next: ReprotectPhase) => {
+    const now = Date.now();
+    phasesMs[phase] = now - phaseStarted;
+    phase = next;
+    phaseStarted = now;
+    options.onProgress?.(next);
+  };
   try {
     await writePairRecord(active, { ...base, generation: record.generation, role: 'solo', startedAs: record.startedAs, pending: 'reprotecting' });
-    phase = 'secondary';
-    options.onProgress?.(phase);
+    enter('secondary');
     await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary', pending: 'reprotecting' });
     await startSecondary(newSecondary, spec, primaryRef, secondaryRef.address, sizes, operation);
 
@@ -120,8 +130,7 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     // A former secondary lacks the primary's sockets; a former primary still has them.
     await runQmpSteps(qmp, primaryChardevSteps(primaryRef.address, coloPorts(vm)));
     await waitForSecondaryConnected(qmp, newSecondary.host.name, deadline);
-    phase = 'disk-sync';
-    options.onProgress?.(phase);
+    enter('disk-sync');
     await syncDisksToSecondary(qmp, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
       stoppedAt = Date.now();
       await qmp!.execute('stop');
@@ -130,17 +139,15 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
       stoppedAt = Date.now();
       await qmp.execute('stop');
     }
-    phase = 'colo-migrate';
-    options.onProgress?.(phase);
+    enter('colo-migrate');
     await joinAndMigrate(qmp, secondaryRef.address, vm, spec.disks.length, checkpointDelayMs, deadline, { beforeMigrate: primaryFilterSteps(record.startedAs === 'secondary') });
     resumedAt = Date.now();
     // The active side first: until it is the COLO primary again (and so fenced if it loses the
     // role), the new replica must not count as a secondary that could be promoted.
     await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });
     await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' });
-    phase = 'protected';
-    options.onProgress?.(phase);
-    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, generation };
+    enter('protected');
+    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, generation, phasesMs };
   } catch (error) {
     const undone = await undo(active, newSecondary, vm, qmp, spec.disks.length, record);
     qmp = undefined;

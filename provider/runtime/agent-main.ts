@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { Agent, AgentConfig } from './agent';
-import { Supervisor } from './supervisor';
+import { SPARE_READY, SPARE_START, STANDBY_ARG, Supervisor } from './supervisor';
 import { runningPid } from './running-process';
 import { respawnSupervisorWhenOrphaned } from './supervisor-respawn';
 
@@ -47,8 +47,9 @@ function onSignals(stop: () => Promise<void>): void {
   process.on('SIGINT', handler);
 }
 
-async function run(options: { config: string }): Promise<void> {
+async function run(options: { config: string; standby?: boolean }): Promise<void> {
   const config = readConfig(options.config);
+  if (options.standby) await standBy();
   const agent = new Agent(config);
   const { respawnCommand, pidFile } = config.supervisor ?? {};
   const respawn = respawnCommand && pidFile ? respawnSupervisorWhenOrphaned({ command: respawnCommand, supervisorPidFile: pidFile, log: agent.log }) : undefined;
@@ -68,6 +69,34 @@ async function run(options: { config: string }): Promise<void> {
     agent.log.fatal({ error: error instanceof Error ? error.message : String(error) }, 'agent could not start');
     process.exit(1);
   }
+}
+
+/**
+ * A warm spare (supervisor.ts): loaded, idle, until its supervisor tells it to start over the
+ * IPC channel. It exits when told to stop, or when its supervisor is gone (the channel closes:
+ * it is not the agent, there is nothing to hand over).
+ */
+function standBy(): Promise<void> {
+  if (!process.send) {
+    console.error(`orbit-agent: ${STANDBY_ARG} is only for the supervisor's warm spare (it needs the IPC channel)`);
+    process.exit(2);
+  }
+  return new Promise((resolve) => {
+    const exit = () => process.exit(0);
+    process.once('SIGTERM', exit);
+    process.once('SIGINT', exit);
+    process.once('disconnect', exit);
+    const onMessage = (message: unknown) => {
+      if (message !== SPARE_START) return;
+      process.removeListener('message', onMessage);
+      process.removeListener('SIGTERM', exit);
+      process.removeListener('SIGINT', exit);
+      process.removeListener('disconnect', exit);
+      resolve();
+    };
+    process.on('message', onMessage);
+    process.send!(SPARE_READY);
+  });
 }
 
 /** The agent of this config still running (its supervisor died and it is handing over), if any. */
@@ -94,13 +123,19 @@ function supervise(options: { config: string }): void {
     ...(config.supervisor?.logPath ? { logPath: config.supervisor.logPath } : {}),
     ...(config.supervisor?.pidFile ? { pidFile: config.supervisor.pidFile } : {}),
     predecessorAgentPid: runningAgentPid(config, path.resolve(options.config)),
+    warmSpare: true,
   });
   onSignals(() => supervisor.stop());
   supervisor.start();
 }
 
 const program = new Command('orbit-agent').description('Orbit failover monitor: watches the COLO pairs of this host, fails over, fences and re-protects');
-program.command('run').description('run the agent').requiredOption('--config <file>', 'agent configuration (JSON)').action(run);
+program
+  .command('run')
+  .description('run the agent')
+  .requiredOption('--config <file>', 'agent configuration (JSON)')
+  .option(STANDBY_ARG, 'load, then wait idle until the supervisor says start (its warm spare; IPC only)')
+  .action(run);
 program.command('supervise').description('run the agent under its supervisor and watchdog').requiredOption('--config <file>', 'agent configuration (JSON)').action(supervise);
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`orbit-agent: ${error instanceof Error ? error.message : String(error)}`);

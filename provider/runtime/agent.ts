@@ -561,8 +561,8 @@ export class Agent {
         if (this.watching(pair)) this.metrics.reprotections.inc({ vm, result: attempt.ok ? 'ok' : 'failed' });
         if (attempt.ok) {
           pair.reprotections++;
-          this.log.info({ vm, onto: attempt.onto, wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs }, 're-protection done');
-          this.recordEvent(vm, { kind: 'reprotect', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs });
+          this.log.info({ vm, onto: attempt.onto, wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs, phasesMs: attempt.result?.phasesMs }, 're-protection done');
+          this.recordEvent(vm, { kind: 'reprotect', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs, phasesMs: attempt.result?.phasesMs });
         } else {
           this.log.error({ vm, onto: attempt.onto, wallMs: attempt.wallMs, error: attempt.error }, 're-protection failed');
           this.recordEvent(vm, { kind: 'reprotect-failed', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), error: attempt.error?.split('\n')[0] });

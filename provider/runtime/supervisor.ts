@@ -3,8 +3,14 @@
  *
  * - Restarts: the agent runs as a child process; when it exits (crash, kill -9, OOM) it is
  *   started again after 100 ms, backing off (doubling, up to 5 s) while it keeps dying within
- *   5 s of its start. A restarted
- *   agent adopts the leases it held (active-role.ts), so its guests are not disturbed.
+ *   5 s of its start. A restarted agent adopts the leases it held (active-role.ts), so its
+ *   guests are not disturbed, provided it does so before the watchdog's deadline (interval x
+ *   misses + fencing deadline after its last renewal, 1.4 s by default). Loading the agent
+ *   (Node.js and the bundle) takes most of a second on a fast host and more on a slow or loaded
+ *   one, so with `warmSpare` a second agent process is kept loaded and idle (`run --standby`,
+ *   on an IPC channel: it says when it is ready, and is told to start): when the agent dies,
+ *   a ready spare starts at once and a new spare is loaded behind it. An agent restart then
+ *   costs its etcd round trips, not a process start.
  * - Watchdog (serving-deadline.ts): every 50 ms it reads the guests' deadlines and fences any
  *   live copy of a guest whose deadline has passed: the agent could not confirm its role in
  *   time (dead and not back yet, hung, cut off from etcd) and the lease may expire soon, after
@@ -46,7 +52,19 @@ export interface SupervisorOptions {
    * started only once it has handed over and exited (SIGKILLed if it has not after 15 s).
    */
   readonly predecessorAgentPid?: number;
+  /**
+   * Keep a loaded, idle agent (`agentCommand` + `--standby`, started by SIGUSR1) to replace a
+   * dead agent at once. Default false.
+   */
+  readonly warmSpare?: boolean;
 }
+
+/** The argument that starts an agent as a warm spare (agent-main.ts). */
+export const STANDBY_ARG = '--standby';
+/** The IPC messages between the supervisor and its warm spare. */
+export const SPARE_READY = 'orbit-spare-ready';
+export const SPARE_START = 'orbit-spare-start';
+const SPARE_RESTART_MS = 1000;
 
 const FIRST_RESTART_MS = 100;
 const MAX_RESTART_MS = 5000;
@@ -58,6 +76,9 @@ const PREDECESSOR_GRACE_MS = 15_000;
 export class Supervisor {
   readonly log: Logger;
   private child?: ChildProcess;
+  private spare?: ChildProcess;
+  private spareReady = false;
+  private spareTimer?: NodeJS.Timeout;
   private childStartedAt = 0;
   private restartDelayMs = FIRST_RESTART_MS;
   private restartTimer?: NodeJS.Timeout;
@@ -111,11 +132,18 @@ export class Supervisor {
     return this.child?.pid;
   }
 
+  /** The warm spare's pid (loaded, idle), if one runs. */
+  get sparePid(): number | undefined {
+    return this.spare?.pid;
+  }
+
   /** Stops the agent (SIGTERM, then SIGKILL after 5 s) and the watchdog. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.spareTimer);
     clearInterval(this.watchdogTimer);
+    this.spare?.kill('SIGKILL');
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -128,24 +156,62 @@ export class Supervisor {
     this.log.info('supervisor stopped');
   }
 
-  private spawnAgent(): void {
-    if (this.stopping) return;
+  private spawnProcess(extraArgs: string[], ipc = false): ChildProcess {
     const [command, ...args] = this.options.agentCommand;
     fs.mkdirSync(path.dirname(this.options.agentOutPath), { recursive: true });
     const out = fs.openSync(this.options.agentOutPath, 'a');
-    const child = spawn(command, args, { stdio: ['ignore', out, out] });
+    const child = spawn(command, [...args, ...extraArgs], { stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out] });
     fs.closeSync(out);
+    return child;
+  }
+
+  private spawnAgent(): void {
+    if (this.stopping) return;
+    const spare = this.spare;
+    let child: ChildProcess;
+    if (spare && this.spareReady && spare.exitCode === null && spare.signalCode === null && spare.connected && spare.send(SPARE_START)) {
+      this.spare = undefined;
+      this.spareReady = false;
+      child = spare;
+      this.log.info({ pid: spare.pid }, 'the warm spare agent takes over');
+    } else {
+      child = this.spawnProcess([]);
+      child.once('error', (error) => this.log.error({ error: error.message }, 'the agent could not be started'));
+    }
     this.child = child;
     this.childStartedAt = Date.now();
     this.starts++;
-    child.once('error', (error) => this.log.error({ error: error.message }, 'the agent could not be started'));
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       if (this.stopping) return;
       const livedMs = Date.now() - this.childStartedAt;
-      this.restartDelayMs = livedMs < YOUNG_MS ? Math.min(this.restartDelayMs * 2, MAX_RESTART_MS) : FIRST_RESTART_MS;
-      this.log.error({ code, signal, livedMs, restartInMs: this.restartDelayMs }, 'the agent exited; restarting it');
-      this.restartTimer = setTimeout(() => this.spawnAgent(), this.restartDelayMs);
+      const young = livedMs < YOUNG_MS;
+      this.restartDelayMs = young ? Math.min(this.restartDelayMs * 2, MAX_RESTART_MS) : FIRST_RESTART_MS;
+      // A healthy agent that died is replaced at once by the loaded spare (its guests' deadlines run).
+      const delay = !young && this.spare ? 0 : this.restartDelayMs;
+      this.log.error({ code, signal, livedMs, restartInMs: delay }, 'the agent exited; restarting it');
+      this.restartTimer = setTimeout(() => this.spawnAgent(), delay);
+    });
+    this.ensureSpare();
+  }
+
+  /** Keeps one loaded, idle agent ready (warmSpare). */
+  private ensureSpare(): void {
+    if (!this.options.warmSpare || this.stopping || this.spare) return;
+    const spare = this.spawnProcess([STANDBY_ARG], true);
+    this.spare = spare;
+    this.spareReady = false;
+    spare.on('message', (message) => {
+      if (message === SPARE_READY && this.spare === spare) this.spareReady = true;
+    });
+    spare.on('error', (error) => this.log.error({ error: error.message }, 'the warm spare agent could not be started'));
+    spare.once('exit', (code, signal) => {
+      if (this.spare !== spare) return; // promoted: its exit is the agent's
+      this.spare = undefined;
+      this.spareReady = false;
+      if (this.stopping) return;
+      this.log.warn({ code, signal, restartInMs: SPARE_RESTART_MS }, 'the warm spare agent exited; loading another');
+      this.spareTimer = setTimeout(() => this.ensureSpare(), SPARE_RESTART_MS);
     });
   }
 

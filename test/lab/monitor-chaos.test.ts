@@ -156,6 +156,19 @@ beforeAll(async () => {
   console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(await protectedPair())}`);
 });
 
+// A round that failed half-way (a host killed, a partition, a stopped agent) must not break the
+// next scenario: every scenario starts from a healed lab with every agent running.
+beforeEach(async () => {
+  await heal();
+  for (const h of HOSTS) {
+    const s = await session(h);
+    const pids = await agentPids(s);
+    const stopped = [...pids.agent, ...pids.supervisor, ...pids.spare];
+    if (stopped.length > 0) await s.exec(`kill -CONT ${stopped.join(' ')} 2>/dev/null; true`, { timeoutMs: 10_000 });
+    await waitFor(`${h}'s agent to run`, async () => ((await agentStatus(s))?.ready ? true : undefined), 30_000, 200);
+  }
+});
+
 afterAll(async () => {
   await heal().catch((e) => console.error(e));
   const open: SshSession[] = [];
@@ -177,7 +190,7 @@ afterAll(async () => {
   for (const s of reachable) {
     leftovers.push(...(await vmTraces(s, VM.name)).map((t) => `${s.host.name}: ${t}`));
     const pids = await agentPids(s);
-    if (pids.agent.length + pids.supervisor.length > 0) leftovers.push(`${s.host.name}: agent processes ${JSON.stringify(pids)}`);
+    if (pids.agent.length + pids.supervisor.length + pids.spare.length > 0) leftovers.push(`${s.host.name}: agent processes ${JSON.stringify(pids)}`);
   }
   etcd?.close();
   await Promise.all(reachable.map((s) => s.close()));
@@ -195,13 +208,70 @@ test(`SIGKILL of the active QEMU: the agents fail over and re-protect by themsel
     const again = await protectedPair();
     const decided = await loggedAt(standby, 'decided: failover-locally', killAt);
     const reprotected = await loggedAt(standby, 're-protection done', killAt);
-    const result = { round, killed: active, survivor: standby, killToAnswerMs: after!.doneAt - killAt, decidedAtMs: decided && decided - killAt, reprotectedAtMs: reprotected && reprotected - killAt, now: again };
+    const events = await eventsSince(killAt);
+    const result = {
+      round,
+      killed: active,
+      survivor: standby,
+      killToAnswerMs: after!.doneAt - killAt,
+      decidedAtMs: decided && decided - killAt,
+      reprotectedAtMs: reprotected && reprotected - killAt,
+      reprotection: events.find((e) => e.kind === 'reprotect'),
+      now: again,
+      events: events.map((e) => `${e.kind}@${e.host}`),
+    };
     rounds.push(result);
     console.log(JSON.stringify({ chaos: 'qemu-kill', ...result }));
     expect(again.active).toBe(standby);
     expect(decided).toBeDefined();
+    // One fault, one failover: no unnecessary failover, no fence (the false fence of a fresh replica).
+    expect(events.filter((e) => e.kind === 'failover').map((e) => e.host)).toEqual([standby]);
+    expect(events.filter((e) => e.kind === 'fence')).toEqual([]);
   }
   console.log(JSON.stringify({ chaosSummary: 'qemu-kill', rounds: rounds.length, killToAnswerMs: rounds.map((r) => r.killToAnswerMs) }));
+});
+
+test('the survivor is starved while it re-protects (host loaded, agent stopped past its lease): it keeps the only copy serving, protects it again, and fails over again', async () => {
+  const { active, standby } = await protectedPair();
+  const survivor = await session(standby);
+  const starveMs = DEFAULT_TIMING.leaseTtlMs + 1500;
+  let starvedAt = 0;
+  const { faultAt: killAt, samples } = await underLoad(
+    async () => crashQemuAt(await session(active), VM.name),
+    async (at) => {
+      await guestAnswers();
+      await waitFor(`${standby} to start re-protecting`, () => loggedAt(standby, 're-protection started', at), 60_000, 50);
+      // Both cores busy on the survivor's host, and its agent stopped for longer than the lease:
+      // its renewals cannot be confirmed, the lease expires, its watchdog's deadline passes.
+      const [agent] = (await agentPids(survivor)).agent;
+      starvedAt = Date.now();
+      await survivor.exec(`for i in 1 2; do timeout ${Math.ceil(starveMs / 1000) + 5} sh -c 'while :; do :; done' & done; kill -STOP ${agent}; sleep ${starveMs / 1000}; kill -CONT ${agent}`, { timeoutMs: starveMs + 20_000 });
+      await guestAnswers();
+    },
+  );
+  const again = await protectedPair(180_000);
+  const events = await eventsSince(killAt);
+  const log = await agentLog(survivor);
+  const kept = log.find((l) => /only copy/.test(String(l.reason ?? l.msg)) && Date.parse(l.time) >= starvedAt);
+  const result = {
+    survivor: standby,
+    starvedMs: starveMs,
+    onlyCopyDecision: kept ? String(kept.reason ?? kept.msg).slice(0, 120) : undefined,
+    watchdog: (await agentLog(survivor, 'supervisor.log')).filter((l) => /^watchdog: /.test(l.msg) && Date.parse(l.time) >= starvedAt).map((l) => l.msg.slice(0, 100)),
+    longestSilenceMs: longestSilence(samples, starvedAt, starvedAt + starveMs + 5000),
+    events: events.map((e) => `${e.kind}@${e.host}`),
+    now: again,
+  };
+  console.log(JSON.stringify({ chaos: 'starved-survivor', ...result }));
+  // The only copy was never fenced, and the role came back to it.
+  expect(events.filter((e) => e.kind === 'fence')).toEqual([]);
+  expect(events.filter((e) => e.kind === 'failover').map((e) => e.host)).toEqual([standby]);
+  expect(again.active).toBe(standby);
+  expectStateKept(lastBefore(samples, killAt)?.report, lastBefore(samples, Date.now())?.report);
+  // ...and it survives the next failure.
+  const { faultAt: secondKillAt, samples: secondSamples } = await underLoad(async () => crashQemuAt(await session(again.active), VM.name), guestAnswers);
+  expectStateKept(lastBefore(secondSamples, secondKillAt)?.report, firstAfter(secondSamples, secondKillAt + 50)?.report);
+  await protectedPair(180_000);
 });
 
 test(`SIGKILL of an agent: the guest is unaffected, the supervisor restarts it, it adopts its role (${ROUNDS} rounds each side)`, async () => {
@@ -305,7 +375,9 @@ test(`SIGKILL of a supervisor: its agent starts a new one and hands over, the gu
     console.log(JSON.stringify({ chaos: 'supervisor-kill', ...result }));
     expect(handOver).toBeDefined();
     // One supervisor and one agent again: the old agent is gone, nothing doubled.
-    expect(await agentPids(s)).toEqual({ supervisor: now.supervisor, agent: now.agent });
+    const pidsAfter = await agentPids(s);
+    expect({ supervisor: pidsAfter.supervisor, agent: pidsAfter.agent }).toEqual({ supervisor: now.supervisor, agent: now.agent });
+    expect(pidsAfter.spare.length).toBeLessThanOrEqual(1);
     expect(now.agent).toHaveLength(1);
     expect(after).toEqual(placement);
     expect(events.filter((e) => e.kind === 'failover' || e.kind === 'fence')).toEqual([]);
@@ -318,16 +390,22 @@ test(`kill-host of the active host: the standby takes over once the lease expire
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const { active, standby } = await protectedPair();
-    const { faultAt: killAt, samples } = await underLoad(async () => {
-      const at = Date.now();
-      await killHost(active);
-      return at;
-    }, guestAnswers);
+    let killAt = 0;
+    let samples: GuestSample[] = [];
+    let again: Placement;
+    try {
+      ({ faultAt: killAt, samples } = await underLoad(async () => {
+        const at = Date.now();
+        await killHost(active);
+        return at;
+      }, guestAnswers));
+      again = await protectedPair();
+    } finally {
+      await heal();
+    }
     const before = lastBefore(samples, killAt);
     const after = firstAfter(samples, killAt + worstCaseRecoveryMs(DEFAULT_TIMING) / 2);
     expectStateKept(before?.report, after?.report);
-    const again = await protectedPair();
-    await heal();
     await waitFor(`${active}'s agent to boot again`, async () => ((await agentStatus(await session(active)))?.ready ? true : undefined), 30_000, 200);
     const result = { round, killed: active, survivor: standby, killToAnswerMs: after!.doneAt - killAt, reprotectedOnto: again.standby };
     rounds.push(result);
@@ -344,18 +422,23 @@ test(`partition between active and standby, both on etcd: exactly one active, th
     const { active, standby } = await protectedPair();
     let fenced = 0;
     let again: Placement | undefined;
-    const { faultAt: cutAt, samples } = await underLoad(
-      async () => {
-        const at = Date.now();
-        await partition([active], [standby]);
-        return at;
-      },
-      async (at) => {
-        fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", at), 30_000, 200);
-        again = await protectedPair();
-      },
-    );
-    await heal();
+    let cutAt = 0;
+    let samples: GuestSample[] = [];
+    try {
+      ({ faultAt: cutAt, samples } = await underLoad(
+        async () => {
+          const at = Date.now();
+          await partition([active], [standby]);
+          return at;
+        },
+        async (at) => {
+          fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", at), 30_000, 200);
+          again = await protectedPair();
+        },
+      ));
+    } finally {
+      await heal();
+    }
     const events = await eventsSince(cutAt);
     const failovers = events.filter((e) => e.kind === 'failover');
     const result = {
@@ -382,18 +465,25 @@ test(`active host cut off from etcd: it fences itself before its lease can expir
   for (let round = 1; round <= ROUNDS; round++) {
     const { active, standby } = await protectedPair();
     let failoverAt = 0;
-    const { faultAt: cutAt, samples } = await underLoad(
-      async () => {
-        const at = Date.now();
-        await partition([active], ['etcd']);
-        return at;
-      },
-      async (at) => {
-        await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", at), 30_000, 200);
-        failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
-        await guestAnswers();
-      },
-    );
+    let cutAt = 0;
+    let samples: GuestSample[] = [];
+    try {
+      ({ faultAt: cutAt, samples } = await underLoad(
+        async () => {
+          const at = Date.now();
+          await partition([active], ['etcd']);
+          return at;
+        },
+        async (at) => {
+          await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", at), 30_000, 200);
+          failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
+          await guestAnswers();
+        },
+      ));
+    } catch (error) {
+      await heal();
+      throw error;
+    }
     const activeLog = await agentLog(await session(active));
     const loss = activeLog.find((l) => l.msg === 'active role lost' && Date.parse(l.time) >= cutAt);
     const fencedAt = Date.parse(String(activeLog.find((l) => l.msg === "fenced this host's guest" && Date.parse(l.time) >= cutAt)?.killedAt));
@@ -429,20 +519,25 @@ test(`the active host's agent hangs (SIGSTOP): the watchdog fences its guest bef
     const s = await session(active);
     const [agent] = (await agentPids(s)).agent;
     let failoverAt = 0;
-    const { faultAt: stopAt, samples } = await underLoad(
-      async () => {
-        const at = Date.now();
-        await s.exec(`kill -STOP ${agent}`);
-        return at;
-      },
-      async (at) => {
-        await waitFor('the watchdog to fence the guest', () => loggedAtIn(active, 'supervisor.log', /^watchdog: /, at), 30_000, 200);
-        failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
-        await guestAnswers();
-      },
-    );
+    let stopAt = 0;
+    let samples: GuestSample[] = [];
+    try {
+      ({ faultAt: stopAt, samples } = await underLoad(
+        async () => {
+          const at = Date.now();
+          await s.exec(`kill -STOP ${agent}`);
+          return at;
+        },
+        async (at) => {
+          await waitFor('the watchdog to fence the guest', () => loggedAtIn(active, 'supervisor.log', /^watchdog: /, at), 30_000, 200);
+          failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
+          await guestAnswers();
+        },
+      ));
+    } finally {
+      await s.exec(`kill -CONT ${agent}`);
+    }
     const after = firstAfter(samples, failoverAt);
-    await s.exec(`kill -CONT ${agent}`);
     const again = await protectedPair();
     const watchdogLine = (await agentLog(s, 'supervisor.log')).find((l) => /^watchdog: /.test(l.msg) && Date.parse(l.time) >= stopAt);
     const fencedAt = Date.parse(String(watchdogLine?.killedAt));

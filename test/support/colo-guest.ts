@@ -4,7 +4,10 @@
  * failover measured from the outside: when the guest answered again, and whether its state
  * (boot, counter, disk) carried on.
  */
+import { coloPaths } from '../../provider/hosts/colo-command-line';
 import { failover, FailoverResult } from '../../provider/hosts/colo-failover';
+import { tapName } from '../../provider/hosts/qemu-command-line';
+import { connectQmpOverSsh } from '../../provider/hosts/qmp-over-ssh';
 import { SshSession } from '../../provider/hosts/ssh-session';
 import { VmSpecInput } from '../../provider/hosts/vm-spec';
 import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
@@ -96,7 +99,7 @@ export async function crashAndFailover(
   if (beforeCrash.length === 0) throw new Error(`The guest at ${ip} did not answer before the crash: the pair was not serving`);
   if (afterCrash.length === 0) {
     const { stdout } = await survivor.exec(`tail -n 8 /run/orbit/${vm}/colo-trace.log; tail -c 400 /var/lib/orbit/${vm}/serial.log`).catch(() => ({ stdout: '' }));
-    throw new Error(`The guest at ${ip} did not answer within 20 s after the failover on ${survivor.host.name}: ${JSON.stringify(result)}\n${stdout}`);
+    throw new Error(`The guest at ${ip} did not answer within 20 s after the failover on ${survivor.host.name}: ${JSON.stringify(result)}\n${stdout}\n${await silentGuestEvidence(survivor, vm)}`);
   }
   const first = afterCrash[0];
   return {
@@ -115,4 +118,31 @@ export async function diskCounter(session: SshSession, vm: string): Promise<{ co
   const m = /^orbit-counter (\d+) boot=(\S+)/.exec(stdout);
   if (!m) throw new Error(`Sector 0 of ${vm}'s disk on ${session.host.name} holds no counter: ${JSON.stringify(stdout.slice(0, 60))}`);
   return { counter: Number(m[1]), boot: m[2] };
+}
+
+/**
+ * What the host and QEMU say about a guest that runs but does not answer (colo.md, Limits): the
+ * tap's counters twice, 2 s apart (TX rising with RX flat: the guest's answers are lost; TX and
+ * tx_dropped rising: QEMU no longer reads the tap), the bridge's idea of the guest's MAC, and
+ * QEMU's `info network` (which filters are left).
+ */
+export async function silentGuestEvidence(survivor: SshSession, vm: string): Promise<string> {
+  const tap = tapName(vm, 0);
+  const parts: string[] = [];
+  const tapStats = () => survivor.exec(`ip -s -s link show ${tap} 2>&1 | tail -n 8; bridge fdb show dev ${tap} 2>&1 | head -n 4`, { timeoutMs: 10_000 }).then((r) => r.stdout, (e: Error) => e.message);
+  parts.push(`tap ${tap}:\n${await tapStats()}`);
+  await new Promise((r) => setTimeout(r, 2000));
+  parts.push(`tap ${tap} 2 s later:\n${await tapStats()}`);
+  try {
+    const qmp = await connectQmpOverSsh(survivor, coloPaths(vm).failoverQmpSocket, { label: 'evidence', timeoutMs: 5000 });
+    try {
+      parts.push(`info network:\n${await qmp.execute<string>('human-monitor-command', { 'command-line': 'info network' })}`);
+      parts.push(`status: ${JSON.stringify(await qmp.execute('query-status'))}`);
+    } finally {
+      await qmp.close();
+    }
+  } catch (error) {
+    parts.push(`QMP: ${(error as Error).message}`);
+  }
+  return parts.join('\n');
 }

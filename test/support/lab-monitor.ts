@@ -13,6 +13,7 @@ import type { AgentStatus, PairStatus } from '../../provider/runtime/agent';
 import { locateAgentBundle } from '../../provider/runtime/agent-bundle';
 import { AGENT_PATHS, AgentHostSetup, ensureAgent, EnsureResult, readAgentStatusOn, removeAgent } from '../../provider/runtime/agent-install';
 import { connectEtcd } from '../../provider/runtime/etcd-connection';
+import { STANDBY_ARG } from '../../provider/runtime/supervisor';
 import { PairHost } from '../../provider/runtime/pair-spec';
 import { PairEvent, publishPairSpec, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../../provider/runtime/spec-publisher';
 import { DEFAULT_TIMING, FailoverTiming } from '../../provider/runtime/timing';
@@ -98,16 +99,16 @@ export async function agentLog(session: SshSession, file: 'agent.log' | 'supervi
 }
 
 /** pids of the agent (`run`) and its supervisor in this host's mount namespace. */
-export async function agentPids(session: SshSession): Promise<{ agent: number[]; supervisor: number[] }> {
-  const { stdout } = await session.exec(`for m in run supervise; do echo "$m $(pgrep --ns $$ --nslist mnt -f "orbit-agent.js $m" | tr '\\n' ' ')"; done`, { timeoutMs: 10_000 });
-  const pids = (mode: string) =>
-    (stdout.split('\n').find((l) => l.startsWith(`${mode} `)) ?? '')
-      .slice(mode.length + 1)
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  return { agent: pids('run'), supervisor: pids('supervise') };
+/** The host's agent processes: the agent, its supervisor, and the warm spare (an idle, loaded agent). */
+export async function agentPids(session: SshSession): Promise<{ agent: number[]; supervisor: number[]; spare: number[] }> {
+  const { stdout } = await session.exec(`pgrep --ns $$ --nslist mnt -af 'orbit-agent.js (run|supervise)' || true`, { timeoutMs: 10_000 });
+  const processes = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => ({ pid: Number(line.split(' ')[0]), argv: line.split(' ').slice(1) }));
+  const mode = (p: { argv: string[] }) => (p.argv.includes('supervise') ? 'supervisor' : p.argv.includes(STANDBY_ARG) ? 'spare' : 'agent');
+  const pids = (wanted: string) => processes.filter((p) => mode(p) === wanted).map((p) => p.pid);
+  return { agent: pids('agent'), supervisor: pids('supervisor'), spare: pids('spare') };
 }
 
 /** scripts/lab/exec.ts's waitFor with the probe first (reads better at the call sites here). */
