@@ -55,6 +55,7 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
     (error: unknown) => ({ error }),
   );
   let qmp: QmpClient | undefined;
+  const cuts: Array<Promise<void>> = [];
   try {
     const [record, peer] = await Promise.all([readPairRecord(survivor, vm), options.peer ? inspectVm(options.peer, vm, { skipStatus: true }) : undefined]);
     if (!record) throw fail(`${survivor.host.name} has no pair record for the VM (${vmPaths(vm).stateDir}/colo.json)`, 'fail over on a host of the pair (inspectPair lists them)');
@@ -68,9 +69,13 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
     // The lost side may be unreachable rather than dead (host down, link cut): nothing answers
     // the survivor's replication sockets, not even with a reset. A primary then hangs in a
     // checkpoint (draining a write to the secondary's NBD export with the BQL held), and its
-    // monitor cannot even take the failover command. Aborting those connections first makes
-    // the stuck calls fail at once, as they would if the lost side had died outright.
-    if (record.role === 'primary' || record.role === 'secondary') await cutReplicationLinks(survivor, vm, record.role);
+    // monitor cannot even take the failover command. Aborting those connections makes the
+    // stuck calls fail at once, as they would if the lost side had died outright. The cut runs
+    // beside the QMP sequence rather than before it: a stuck QEMU answers once the cut is done,
+    // and one that is not stuck need not wait for a process start (most of a second on a
+    // loaded host).
+    const cutting = record.role === 'primary' || record.role === 'secondary' ? cutReplicationLinks(survivor, vm, record.role) : Promise.resolve();
+    cuts.push(cutting);
     const connected = await connecting;
     if ('qmp' in connected) qmp = connected.qmp;
     if (!qmp) {
@@ -110,12 +115,15 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
       );
     }
     const qmpMs = Date.now() - qmpStarted;
+    await cutting;
     await qmp.close();
     qmp = undefined;
     const generation = record.generation + 1;
     await writePairRecord(survivor, { vm, role: 'solo', startedAs: record.startedAs, primary: { name: survivor.host.name, address: survivorAddress(record, survivor) }, checkpointDelayMs: record.checkpointDelayMs, generation });
     return { ...base, survivorWas, alreadyFailedOver: false, qmpMs, callMs: Date.now() - started, status, generation };
   } finally {
+    // Never leave a cut running behind the caller's back (it is best effort and bounded).
+    await Promise.allSettled(cuts);
     if (qmp) await qmp.close();
     // Refused before the connection was taken: close it whenever it comes.
     else void connecting.then((c) => ('qmp' in c ? c.qmp.close() : undefined)).catch(() => undefined);
