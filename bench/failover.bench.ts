@@ -26,7 +26,7 @@ import { labAccelerator } from '../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
-import { agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, removeLabAgent, removePairFromEtcd, waitFor } from '../test/support/lab-monitor';
+import { agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor } from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
 
 const VM = { name: 'failover-bench', ip: '10.89.0.72' };
@@ -74,31 +74,42 @@ export async function run(): Promise<BenchResult[]> {
     const qemu: number[] = [];
     const host: number[] = [];
     let kept = 0;
+    const roundsStarted = Date.now();
+    console.error(`  ${ROUNDS * 2} failures (${ROUNDS} QEMU deaths, then ${ROUNDS} host deaths), each followed by the agents' re-protection; the time left is printed after each round`);
     for (let round = 1; round <= ROUNDS * 2; round++) {
       const kind = round <= ROUNDS ? 'qemu' : 'host';
-      const { active } = await protectedPair(ssh);
-      const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
-      await poller.answering();
-      await sleep(500);
-      let failedAt: number;
-      if (kind === 'qemu') failedAt = await crashQemuAt(await ssh(active), VM.name);
-      else {
-        failedAt = Date.now();
-        await killHost(active);
+      try {
+        const { active } = await protectedPair(ssh);
+        const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
+        await poller.answering();
+        await sleep(500);
+        let failedAt: number;
+        if (kind === 'qemu') failedAt = await crashQemuAt(await ssh(active), VM.name);
+        else {
+          failedAt = Date.now();
+          await killHost(active);
+        }
+        await waitFor('the guest to answer again', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 60_000, 100);
+        const samples = await poller.stop();
+        const before = last(samples.filter((s) => s.report && s.doneAt < failedAt));
+        const after = samples.filter((s) => s.report && s.at >= failedAt).sort((a, b) => a.doneAt - b.doneAt)[0];
+        const gap = after.doneAt - failedAt;
+        (kind === 'qemu' ? qemu : host).push(gap);
+        if (before && after.report!.boot === before.report!.boot && after.report!.counter >= before.report!.counter) kept++;
+        console.error(`  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms`);
+        await protectedPair(ssh);
+        if (kind === 'host') {
+          await heal();
+          await waitFor(`${active}'s agent to boot again`, async () => ((await agentStatus(await ssh(active)))?.ready ? true : undefined), 60_000, 200);
+        }
+      } catch (error) {
+        // What was measured so far is printed, and the agents' logs are kept (finally, below).
+        console.error(`  round ${round} (${kind} death) failed: ${(error as Error).message}`);
+        console.error(`  measured before it: QEMU death -> answer ${JSON.stringify(qemu)} ms; host death -> answer ${JSON.stringify(host)} ms; state kept ${kept}`);
+        throw error;
       }
-      await waitFor('the guest to answer again', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 60_000, 100);
-      const samples = await poller.stop();
-      const before = last(samples.filter((s) => s.report && s.doneAt < failedAt));
-      const after = samples.filter((s) => s.report && s.at >= failedAt).sort((a, b) => a.doneAt - b.doneAt)[0];
-      const gap = after.doneAt - failedAt;
-      (kind === 'qemu' ? qemu : host).push(gap);
-      if (before && after.report!.boot === before.report!.boot && after.report!.counter >= before.report!.counter) kept++;
-      console.error(`  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms`);
-      await protectedPair(ssh);
-      if (kind === 'host') {
-        await heal();
-        await waitFor(`${active}'s agent to boot again`, async () => ((await agentStatus(await ssh(active)))?.ready ? true : undefined), 60_000, 200);
-      }
+      const perRoundMs = (Date.now() - roundsStarted) / round;
+      console.error(`    (${((perRoundMs * (ROUNDS * 2 - round)) / 60_000).toFixed(1)} min left at ${(perRoundMs / 1000).toFixed(0)} s a round)`);
     }
 
     const note = `${accelerator.toUpperCase()}, 128 MiB guest, ${ROUNDS} failures each, agents deciding alone`;
@@ -118,6 +129,7 @@ export async function run(): Promise<BenchResult[]> {
     await removePairFromEtcd(etcd, VM.name).catch(() => undefined);
     const open = await Promise.all(HOSTS.map((h) => ssh(h).catch(() => undefined)));
     const reachable = open.filter((s): s is SshSession => s !== undefined);
+    console.error(`  agent logs kept in ${await saveAgentLogs(reachable, 'orbit-bench-failover-logs').catch((e: Error) => `(not saved: ${e.message})`)}`);
     await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
     for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
     etcd.close();

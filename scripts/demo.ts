@@ -26,6 +26,11 @@ const STACK_DIR = path.join(REPO, 'stacks/demo');
 const VM = 'demo-web';
 const IP = '10.89.0.60';
 
+/** Tool output (cdktf, terraform) goes here, not to the screen: the demo shows what Orbit does. */
+const LOG_DIR = path.join(REPO, '.cache/demo');
+// grpc-js names the lab's etcd by its IP address in TLS, which Node reports as deprecated (DEP0123): noise here.
+process.noDeprecation = true;
+
 const step = (text: string) => console.log(`\n==> ${text}`);
 const say = (text: string) => console.log(`    ${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,11 +85,7 @@ async function main(): Promise<void> {
     await host(active).exec(`pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${VM},debug-threads=on( |$)'`);
     const answeredAt = await polling;
     const after = await readGuestReport(IP, 7000, 5000);
-    say(`the guest answered again ${answeredAt - killedAt} ms after the kill, now from ${standby}`);
-    for (const event of (await readPairEvents(etcd, VM)).filter((e) => Date.parse(e.at) >= killedAt - 1000)) {
-      const detail = event.kind === 'failover' ? `${event.callMs} ms: ${String(event.reason)}` : event.onto ? `onto ${String(event.onto)}` : String(event.reason ?? '');
-      say(`event: ${event.kind} on ${event.host} (${detail})`);
-    }
+    say(`the guest answered again ${answeredAt - killedAt} ms after the kill (this script's clock: the kill, then a fresh connection every 50 ms until one is answered), now from ${standby}`);
     say(`before: ${describe(last)}`);
     say(`after:  ${describe(after)}`);
     say(after.boot === last.boot && after.counter >= last.counter ? 'same boot, counter carried on: no state lost' : 'STATE LOST: the guest restarted or its counter went back');
@@ -94,6 +95,9 @@ async function main(): Promise<void> {
     t = Date.now();
     const protectedAgain = await waitProtected(host(standby), 180_000);
     say(`protected again ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill: active ${standby}, standby ${protectedAgain}`);
+
+    step('What the agents recorded in etcd (orbit-ft events), since the kill');
+    for (const event of (await readPairEvents(etcd, VM)).filter((e) => Date.parse(e.at) >= killedAt - 1000)) say(describeEvent(event));
     await watch(2);
     const now = await inspectPair(sessions, VM);
     say(`protection ${now.protection}: active ${now.activeHost}, standby ${now.standbyHost}, ${now.checkpoints?.checkpoints ?? 0} checkpoints`);
@@ -110,6 +114,25 @@ async function main(): Promise<void> {
     await cdktf(['destroy', '--auto-approve'], env);
   }
   console.log('\nDone.');
+}
+
+/** One agent event, with what each figure measures. */
+function describeEvent(event: Record<string, unknown> & { kind: string; host: string; at: string }): string {
+  const at = event.at.slice(11, 23);
+  switch (event.kind) {
+    case 'failover':
+      return `${at} failover on ${event.host} (the ${String(event.lost)} was lost): ${String(event.reason)}; the agent's failover call took ${String(event.callMs)} ms (its decision to the pair record written; the guest runs again during it)`;
+    case 'reprotect-started':
+      return `${at} re-protection started on ${event.host}, onto ${String(event.onto)}`;
+    case 'reprotect': {
+      const phases = event.phasesMs ? Object.entries(event.phasesMs as Record<string, number>).map(([phase, ms]) => `${phase} ${ms} ms`).join(', ') : '';
+      return `${at} re-protected onto ${String(event.onto)} in ${String(event.wallMs)} ms (${phases}); the guest was paused ${String(event.guestStoppedMs)} ms for the first full copy`;
+    }
+    case 'fence':
+      return `${at} fence on ${event.host}: ${String(event.reason)}`;
+    default:
+      return `${at} ${event.kind} on ${event.host}${event.reason ? `: ${String(event.reason)}` : ''}${event.error ? `: ${String(event.error)}` : ''}`;
+  }
 }
 
 /** Waits until the agent on `active` reports the pair protected; the standby host's name. */
@@ -153,19 +176,38 @@ async function pollUntilAnswer(): Promise<number> {
   }
 }
 
+/**
+ * Runs cdktf with its output (and terraform's) in a log file: the screen gets the plan's summary
+ * line and the log's path; a failure shows the log's last lines.
+ */
 function cdktf(args: string[], env: Record<string, string>): Promise<void> {
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const logPath = path.join(LOG_DIR, `cdktf-${args[0]}.log`);
+  const log = fs.createWriteStream(logPath);
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(REPO, 'node_modules/.bin/cdktf'), args, {
       cwd: STACK_DIR,
-      env: { ...process.env, ...env, CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CDKTF_HOME: path.join(REPO, '.cache/cdktf-home') },
+      env: { ...process.env, ...env, CI: '1', CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', NO_COLOR: '1', FORCE_COLOR: '0', CDKTF_HOME: path.join(REPO, '.cache/cdktf-home') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const show = (data: Buffer) => {
-      for (const line of data.toString().split('\n')) if (line.trim()) console.log(`    | ${line}`);
+    let text = '';
+    const keep = (data: Buffer) => {
+      log.write(data);
+      text += data.toString();
     };
-    child.stdout.on('data', show);
-    child.stderr.on('data', show);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`cdktf ${args[0]} failed (exit ${code})`))));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('close', (code) => {
+      log.end();
+      // eslint-disable-next-line no-control-regex
+      const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+      const summary = lines.filter((l) => /(Apply|Destroy) complete!|Plan: \d+ to add/.test(l)).map((l) => l.replace(/^.*?(Apply|Destroy|Plan)/, '$1').trim());
+      for (const line of [...new Set(summary)]) say(line);
+      say(`(cdktf and terraform output: ${path.relative(REPO, logPath)})`);
+      if (code === 0) return resolve();
+      for (const line of lines.filter((l) => l.trim()).slice(-15)) say(`| ${line}`);
+      reject(new Error(`cdktf ${args[0]} failed (exit ${code}); its whole output is in ${logPath}`));
+    });
   });
 }
 

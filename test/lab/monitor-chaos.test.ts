@@ -16,10 +16,6 @@
  * "second failure" the pair must survive. Each scenario prints its rounds and counts.
  * ORBIT_CHAOS_ROUNDS sets the rounds per scenario (default 2; QEMU kills: 3).
  */
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { Etcd3 } from 'etcd3';
 import { destroyPair, startProtectedPair } from '../../provider/hosts/colo-pair';
 import { SshSession } from '../../provider/hosts/ssh-session';
@@ -33,8 +29,7 @@ import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
 import { vmTraces } from '../support/guest-vm';
-import { AGENT_PATHS } from '../../provider/runtime/agent-install';
-import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, waitFor } from '../support/lab-monitor';
+import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor } from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
 
@@ -175,13 +170,7 @@ afterAll(async () => {
   for (const h of HOSTS) open.push(await session(h).catch(() => undefined as unknown as SshSession));
   const reachable = open.filter(Boolean);
   // The agents' logs outlive the test (they go with the agents below): where to read what happened.
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-chaos-logs-'));
-  for (const s of reachable) {
-    const logs = await s.exec(`cd ${AGENT_PATHS.logs} 2>/dev/null && tar cf - . | base64 -w0; true`, { timeoutMs: 30_000 }).catch(() => undefined);
-    if (!logs?.stdout.trim()) continue;
-    fs.mkdirSync(path.join(logDir, s.host.name));
-    execFileSync('tar', ['xf', '-', '-C', path.join(logDir, s.host.name)], { input: Buffer.from(logs.stdout.trim(), 'base64') });
-  }
+  const logDir = await saveAgentLogs(reachable, 'orbit-chaos-logs');
   console.log(`agent logs: ${logDir}`);
   if (etcd) await removePairFromEtcd(etcd, VM.name).catch((e) => console.error(e));
   await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));

@@ -5,7 +5,10 @@
  * over SSH. What apply does through terraform is tested in test/provider; this drives the same
  * pieces directly so that chaos tests can kill, cut and heal around them.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Etcd3 } from 'etcd3';
 import { createPrivateKey, KeyObject } from 'crypto';
 import { SshSession } from '../../provider/hosts/ssh-session';
@@ -114,4 +117,20 @@ export async function agentPids(session: SshSession): Promise<{ agent: number[];
 /** scripts/lab/exec.ts's waitFor with the probe first (reads better at the call sites here). */
 export function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
   return labWaitFor(what, timeoutMs, async () => probe(), everyMs);
+}
+
+/**
+ * Copies the agents' logs (agent and supervisor, JSON lines) of every host to a new directory
+ * on this machine, one folder per host, before the agents (and their logs) are removed: what
+ * happened stays readable after a failed test or benchmark round. Returns the directory.
+ */
+export async function saveAgentLogs(sessions: SshSession[], prefix: string): Promise<string> {
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  for (const s of sessions) {
+    const logs = await s.exec(`cd ${AGENT_PATHS.logs} 2>/dev/null && tar cf - . | base64 -w0; true`, { timeoutMs: 30_000 }).catch(() => undefined);
+    if (!logs?.stdout.trim()) continue;
+    fs.mkdirSync(path.join(logDir, s.host.name));
+    execFileSync('tar', ['xf', '-', '-C', path.join(logDir, s.host.name)], { input: Buffer.from(logs.stdout.trim(), 'base64') });
+  }
+  return logDir;
 }
