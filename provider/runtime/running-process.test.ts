@@ -13,14 +13,18 @@ test('a running pid counts only when its command line matches', () => {
 });
 
 test('a zombie (exited, not reaped yet) does not count', async () => {
-  // The inner sleep exits after 1 s; its parent, exec'd into `sleep 4`, never reaps it.
-  const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 4'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
-  expect(runningPid(zombie, anyProgram)).toBe(zombie);
-  await new Promise((r) => setTimeout(r, 1500));
-  expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
-  expect(runningPid(zombie, anyProgram)).toBeUndefined();
-  parent.kill('SIGKILL');
+  // The inner sleep lives until this test kills it; its parent, exec'd into `sleep 30`, never
+  // reaps it. No timing: the child dies when told, however slow the machine.
+  const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const child = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    expect(runningPid(child, anyProgram)).toBe(child);
+    process.kill(child, 'SIGKILL');
+    while (!/\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 10));
+    expect(runningPid(child, anyProgram)).toBeUndefined();
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
 
 test('a pid file: missing, garbage, or a live pid', () => {

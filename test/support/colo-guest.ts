@@ -138,6 +138,12 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string): Pro
     try {
       parts.push(`info network:\n${await qmp.execute<string>('human-monitor-command', { 'command-line': 'info network' })}`);
       parts.push(`status: ${JSON.stringify(await qmp.execute('query-status'))}`);
+      // A device left disabled (scripts/qemu-colo/patches/0004) never moves its queues.
+      const virtio = await qmp.execute<Array<{ path: string; name: string }>>('x-query-virtio').catch(() => []);
+      for (const device of virtio) {
+        const status = await qmp.execute<Record<string, unknown>>('x-query-virtio-status', { path: device.path }).catch((e: Error) => ({ error: e.message }));
+        parts.push(`virtio ${device.name} ${device.path}: disabled=${String(status.disabled)} broken=${String(status.broken)} started=${String(status.started)} status=${String(status.status)}`);
+      }
     } finally {
       await qmp.close();
     }
