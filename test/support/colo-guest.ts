@@ -141,7 +141,7 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string): Pro
       // A device left disabled (scripts/qemu-colo/patches/0004) never moves its queues.
       const virtio = await qmp.execute<Array<{ path: string; name: string }>>('x-query-virtio').catch(() => []);
       for (const device of virtio) {
-        const status = await qmp.execute<Record<string, unknown>>('x-query-virtio-status', { path: device.path }).catch((e: Error) => ({ error: e.message }));
+        const status: Record<string, unknown> = await qmp.execute<Record<string, unknown>>('x-query-virtio-status', { path: device.path }).catch((e: Error) => ({ error: e.message }));
         parts.push(`virtio ${device.name} ${device.path}: disabled=${String(status.disabled)} broken=${String(status.broken)} started=${String(status.started)} status=${String(status.status)}`);
       }
     } finally {
