@@ -18,6 +18,8 @@ import { VmSpec } from './vm-spec';
  */
 export const TCG_COLO_FIXES_MARKER = 'Orbit COLO';
 
+/** Where a host remembers QEMU binaries that passed checkColoHost (one file per binary identity). */
+const COLO_CHECK_CACHE_DIR = '/var/lib/orbit/cache/colo-host-check';
 const COLO_OBJECTS = ['colo-compare', 'filter-mirror', 'filter-redirector', 'filter-rewriter', 'iothread'];
 const COLO_BLOCK_DRIVERS = ['quorum', 'replication', 'nbd', 'qcow2'];
 const CHECK_TIMEOUT_MS = 30_000;
@@ -29,16 +31,26 @@ const CHECK_TIMEOUT_MS = 30_000;
  */
 export async function checkColoHost(session: SshSession, spec: VmSpec, operation: ColoOperation): Promise<string> {
   const bin = shellQuote(spec.qemuBinary);
-  const script = [
-    'problem() { printf "problem %s\\n" "$1"; }',
-    `if ! command -v ${bin} >/dev/null 2>&1; then problem ${shellQuote(`qemuBinary: ${spec.qemuBinary} is not installed (or not on PATH) on the host`)}; exit 0; fi`,
+  const checks = [
     `echo "version $(${bin} -version 2>&1 | head -n 1)"`,
     `${bin} -object colo-compare,help >/dev/null 2>&1 || problem ${shellQuote(`qemuBinary: ${spec.qemuBinary} has no colo-compare object (-object colo-compare,help fails)`)}`,
     `objects=$(${bin} -object help 2>&1 || true)`,
     `for o in ${COLO_OBJECTS.join(' ')}; do printf '%s\\n' "$objects" | grep -qw -- "$o" || problem "qemuBinary: ${spec.qemuBinary} does not list the $o object (-object help)"; done`,
     `drivers=$(${bin} -drive format=help 2>&1 || true)`,
     `for d in ${COLO_BLOCK_DRIVERS.join(' ')}; do printf '%s\\n' "$drivers" | tr ' ' '\\n' | grep -qx -- "$d" || problem "qemuBinary: ${spec.qemuBinary} has no $d block driver (-drive format=help)"; done`,
+  ];
+  const script = [
+    'problem() { printf "problem %s\\n" "$1"; }',
     'command -v qemu-img >/dev/null 2>&1 || problem "qemu-img is not installed on the host (Debian package qemu-utils)"',
+    `if ! command -v ${bin} >/dev/null 2>&1; then problem ${shellQuote(`qemuBinary: ${spec.qemuBinary} is not installed (or not on PATH) on the host`)}; exit 0; fi`,
+    // Each check starts the QEMU binary, which takes seconds on a loaded host. A binary that
+    // passed them is remembered on the host by its identity (device, inode, size, mtime): a
+    // re-protection need not ask again, and a replaced binary is checked anew.
+    `passed=${COLO_CHECK_CACHE_DIR}/$(stat -L -c '%d-%i-%s-%Y' "$(command -v ${bin})")-$(printf '%s' ${bin} | sha256sum | cut -c1-16)`,
+    'if [ -s "$passed" ]; then cat "$passed"; exit 0; fi',
+    `out=$(\n${checks.join('\n')}\n)`,
+    'printf "%s\\n" "$out"',
+    'case "$out" in *"problem "*) ;; "version "*) mkdir -p "${passed%/*}" && printf "%s\\n" "$out" > "$passed.$$" && mv "$passed.$$" "$passed" ;; esac',
   ].join('\n');
   const { stdout } = await session.exec(script, { timeoutMs: CHECK_TIMEOUT_MS });
   const lines = stdout.split('\n');

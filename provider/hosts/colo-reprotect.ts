@@ -47,8 +47,8 @@ export interface ReprotectResult {
   wallMs: number;
   guestStoppedMs: number;
   generation: number;
-  /** How long each phase took (ms): where a re-protection's time goes. */
-  phasesMs?: Partial<Record<ReprotectPhase, number>>;
+  /** How long each phase took (ms), the checks split into their steps: where a re-protection's time goes. */
+  phasesMs?: Record<string, number>;
 }
 
 const QMP_TIMEOUT_MS = 20_000;
@@ -58,12 +58,21 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
   const operation = 'Re-protecting' as const;
   const fail = (summary: string, fix: string, cause?: unknown) => new ColoError(active.host, vm, operation, summary, fix, cause !== undefined ? { cause } : undefined);
   options.onProgress?.('checks');
+  // The steps of the checks, timed (phasesMs).
+  const checkSteps: Record<string, number> = {};
+  let stepStarted = started;
+  const stepDone = (name: string) => {
+    const now = Date.now();
+    checkSteps[`checks.${name}`] = now - stepStarted;
+    stepStarted = now;
+  };
   if (active.host.name === newSecondary.host.name || (active.host.address === newSecondary.host.address && active.host.port === newSecondary.host.port)) {
     throw fail(`the new secondary is the active host itself (${active.host.name})`, 'give another host for the secondary');
   }
   const addressProblem = options.secondaryAddress !== undefined ? replicationAddressProblem(options.secondaryAddress) : undefined;
   if (addressProblem) throw fail(addressProblem, 'give the address the new secondary should listen on (secondaryAddress)');
   const [here, there] = await Promise.all([coloHostState(active, vm), coloHostState(newSecondary, vm)]);
+  stepDone('inspect');
   if (!there.reachable) throw fail(`the new secondary ${newSecondary.host.name} cannot be asked about the VM: ${there.problem}`, `check that ${newSecondary.host.name} is up and reachable over SSH; nothing was changed`);
   const record = here.record;
   if (!record) throw fail(`${active.host.name} has no pair record for the VM`, 're-protect from the host that runs the guest (inspectPair says which)');
@@ -98,8 +107,10 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     if (size === undefined) throw fail(`disks[${i}] ${spec.disks[i].path} is missing on ${active.host.name}`, 'the running guest uses it: check the host');
     return size;
   });
+  stepDone('hosts');
   if (there.vm?.state === 'running' || there.record || there.vm?.spec) await destroySide(newSecondary, vm, true);
   if (resuming) await cleanActive(active, vm, undefined, spec.disks.length);
+  stepDone('cleanup');
 
   const primaryRef = { name: active.host.name, address: record.primary.address };
   const secondaryRef = { name: newSecondary.host.name, address: options.secondaryAddress ?? newSecondary.host.address };
@@ -112,7 +123,7 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
   let resumedAt: number | undefined;
   let phase: ReprotectPhase = 'checks';
   let phaseStarted = started;
-  const phasesMs: Partial<Record<ReprotectPhase, number>> = {};
+  const phasesMs: Record<string, number> = checkSteps;
   const enter = (next: ReprotectPhase) => {
     const now = Date.now();
     phasesMs[phase] = now - phaseStarted;

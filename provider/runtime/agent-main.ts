@@ -9,10 +9,11 @@
  * SIGTERM/SIGINT stop it without releasing any role (a restarted agent adopts its lease).
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
 import { Agent, AgentConfig } from './agent';
-import { SPARE_READY, SPARE_START, STANDBY_ARG, Supervisor } from './supervisor';
+import { MONITOR_NICE, SPARE_READY, SPARE_START, STANDBY_ARG, Supervisor } from './supervisor';
 import { runningPid } from './running-process';
 import { respawnSupervisorWhenOrphaned } from './supervisor-respawn';
 
@@ -114,6 +115,12 @@ function runningAgentPid(config: InstalledAgentConfig, configFile: string): numb
 
 function supervise(options: { config: string }): void {
   const config = readConfig(options.config);
+  try {
+    // Inherited by the agent and its warm spare (supervisor.ts, MONITOR_NICE).
+    os.setPriority(MONITOR_NICE);
+  } catch (error) {
+    console.error(`orbit-agent: could not raise the monitor's priority to nice ${MONITOR_NICE} (${(error as Error).message}); it runs at the host's default`);
+  }
   const dir = path.dirname(path.resolve(options.config));
   const supervisor = new Supervisor({
     host: config.host,

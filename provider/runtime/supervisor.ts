@@ -59,6 +59,14 @@ export interface SupervisorOptions {
   readonly warmSpare?: boolean;
 }
 
+/**
+ * The niceness of the supervisor, its agents and the lab's etcd: the monitor gets the CPU before
+ * the guests' vCPUs (nice 0). A renewal, a heartbeat or a watchdog check that waits behind busy
+ * vCPUs on a loaded host makes the agent lose its role and fence a healthy guest. Corosync runs
+ * real-time for the same reason; a niceness keeps a runaway agent from freezing the host.
+ */
+export const MONITOR_NICE = -10;
+
 /** The argument that starts an agent as a warm spare (agent-main.ts). */
 export const STANDBY_ARG = '--standby';
 /** The IPC messages between the supervisor and its warm spare. */
