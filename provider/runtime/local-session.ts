@@ -68,7 +68,10 @@ export class LocalSession implements PrimitiveSession {
     const operation = `command \`${redact(command, options.secrets ?? []).replace(/\s+/g, ' ').trim().slice(0, 77)}\``;
     return new Promise<ExecResult>((resolve, reject) => {
       if (options.signal?.aborted) return reject(new HostOperationAbortedError(this.host, operation, options.signal.reason));
-      const child = spawn(this.shell, ['-c', command], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      // --norc and no SSH_* variables: the agent was started from an SSH session, and Debian's bash
+      // then reads root's ~/.bashrc even for `bash -c`; a host's rc files (pyenv, prompts, ...)
+      // must not slow or change what the agent runs (a failover waited 5 s on one).
+      const child = spawn(this.shell, [...(path.basename(this.shell) === 'bash' ? ['--norc'] : []), '-c', command], { env: { ...withoutSshSession(process.env), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let failure: Error | undefined;
@@ -200,4 +203,10 @@ function fileError(host: HostAddress, operation: 'read' | 'write', file: string,
   if (code === 'ENOENT') return new RemoteFileError(host, operation, file, 'no such file or directory', 'ENOENT', { cause: error });
   if (code === 'EACCES' || code === 'EPERM') return new RemoteFileError(host, operation, file, 'permission denied', 'EACCES', { cause: error });
   return new RemoteFileError(host, operation, file, (error as Error).message, 'EIO', { cause: error });
+}
+
+/** The environment without the variables that tell a shell it runs for an SSH session. */
+function withoutSshSession(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SSH_CLIENT: _client, SSH2_CLIENT: _client2, SSH_CONNECTION: _connection, SSH_TTY: _tty, ...rest } = env;
+  return rest;
 }

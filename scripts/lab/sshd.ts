@@ -10,6 +10,13 @@ export interface HostDirs {
   root: string;
   /** Bind-mounted on /var/lib/orbit inside the host; survives host kills (it is the host's disk). */
   varLibOrbit: string;
+  /**
+   * Bind-mounted on /root inside the host: the host's own root home, with empty shell rc files.
+   * Without it every SSH command on a lab host ran this machine's /root/.bashrc (Debian's bash
+   * reads it for commands sshd starts): on our machines that runs `pyenv init`, whose rehash
+   * lock made one `ssh host true` take 61 s and stalled failovers, fences and re-protections.
+   */
+  rootHome: string;
   hostKey: string;
   config: string;
   pidFile: string;
@@ -21,6 +28,7 @@ export function hostDirs(stateDir: string, name: string): HostDirs {
   return {
     root,
     varLibOrbit: path.join(root, 'var-lib-orbit'),
+    rootHome: path.join(root, 'root-home'),
     hostKey: path.join(root, 'ssh_host_ed25519_key'),
     config: path.join(root, 'sshd_config'),
     pidFile: path.join(root, 'sshd.pid'),
@@ -115,6 +123,11 @@ export async function startSshd(opts: {
 }): Promise<void> {
   const { dirs } = opts;
   fs.mkdirSync(dirs.varLibOrbit, { recursive: true });
+  fs.mkdirSync(dirs.rootHome, { recursive: true, mode: 0o700 });
+  for (const rc of ['.bashrc', '.profile']) {
+    const file = path.join(dirs.rootHome, rc);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, `# ${opts.name}'s own ${rc} (scripts/lab/sshd.ts): a lab host does not run this machine's.\n`);
+  }
   fs.mkdirSync('/var/lib/orbit', { recursive: true });
   fs.mkdirSync('/run/orbit', { recursive: true });
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -134,6 +147,7 @@ export async function startSshd(opts: {
     'set -e',
     `hostname ${opts.name}`,
     `mount --bind ${dirs.varLibOrbit} /var/lib/orbit`,
+    `mount --bind ${dirs.rootHome} /root`,
     'mount -t tmpfs -o mode=0755,size=1g orbit-run /run/orbit',
     '[ -x /var/lib/orbit/agent/start ] && /var/lib/orbit/agent/start || true',
     `exec /usr/sbin/sshd -f ${dirs.config} -E ${dirs.log}`,
