@@ -96,7 +96,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
     const pids = await agentsOn(host);
     if (others.length > 0) expect(pids.supervisor).toHaveLength(1);
     else {
-      expect(pids).toEqual({ agent: [], supervisor: [] });
+      expect(pids).toEqual({ agent: [], supervisor: [], spare: [] });
       expect((await lab.ssh(host, 'ls -d /var/lib/orbit/agent /run/orbit/agent 2>/dev/null; true')).stdout.trim()).toBe('');
     }
   };

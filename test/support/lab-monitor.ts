@@ -102,14 +102,19 @@ export async function agentLog(session: SshSession, file: 'agent.log' | 'supervi
 }
 
 /** pids of the agent (`run`) and its supervisor in this host's mount namespace. */
-/** The host's agent processes: the agent, its supervisor, and the warm spare (an idle, loaded agent). */
+/**
+ * The host's agent processes: the agent (the pid its status file names: a warm spare that took
+ * over keeps `--standby` in its command line), its supervisor, and the warm spares.
+ */
 export async function agentPids(session: SshSession): Promise<{ agent: number[]; supervisor: number[]; spare: number[] }> {
   const { stdout } = await session.exec(`pgrep --ns $$ --nslist mnt -af 'orbit-agent.js (run|supervise)' || true`, { timeoutMs: 10_000 });
+  const status = await agentStatus(session).catch(() => undefined);
   const processes = stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => ({ pid: Number(line.split(' ')[0]), argv: line.split(' ').slice(1) }));
-  const mode = (p: { argv: string[] }) => (p.argv.includes('supervise') ? 'supervisor' : p.argv.includes(STANDBY_ARG) ? 'spare' : 'agent');
+  const mode = (p: { pid: number; argv: string[] }) =>
+    p.argv.includes('supervise') ? 'supervisor' : p.pid === status?.pid || !p.argv.includes(STANDBY_ARG) ? 'agent' : 'spare';
   const pids = (wanted: string) => processes.filter((p) => mode(p) === wanted).map((p) => p.pid);
   return { agent: pids('agent'), supervisor: pids('supervisor'), spare: pids('spare') };
 }
