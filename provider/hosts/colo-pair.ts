@@ -392,10 +392,15 @@ export async function joinAndMigrate(
   }
 }
 
-/** Removes the VM and its pair record from one host; `createdDisks` are removed even when other disks are kept. */
+/**
+ * Removes the VM and its pair record from one host; `createdDisks` are removed even when other
+ * disks are kept. The record goes last: a destroy cut off half-way leaves a side that is still
+ * known as this pair's (and is replaced by the next start or re-protection), never a VM without
+ * a record, which they refuse to touch.
+ */
 export async function destroySide(session: SshSession, vm: string, removeDisks: boolean, createdDisks: string[] = []): Promise<void> {
-  await removePairRecord(session, vm);
   await destroyVm(session, vm, { removeDisks, graceMs: 0 });
+  await removePairRecord(session, vm);
   if (createdDisks.length > 0) {
     await session.exec(`rm -f ${shellQuote(...createdDisks)}; rmdir ${shellQuote(vmPaths(vm).stateDir)} 2>/dev/null || true`, { timeoutMs: 15_000 });
   }

@@ -131,7 +131,8 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
       [primary, secondary] = [survivor, lost];
     } catch (error) {
       entry.problem = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      console.log(`round ${round} failed: ${entry.problem}\n${JSON.stringify(await inspectPair([siteA, siteB], VM.name).catch((e) => String(e)))}`);
+      // The whole message: after the first line come the host's and QEMU's evidence (silentGuestEvidence).
+      console.log(`round ${round} failed: ${error instanceof Error ? error.message : String(error)}\n${JSON.stringify(await inspectPair([siteA, siteB], VM.name).catch((e) => String(e)))}`);
       break;
     }
   }
