@@ -146,7 +146,12 @@ export class RemoteCommandError extends HostError {
     const secrets = details.secrets ?? [];
     const command = redact(details.command, secrets);
     const stderr = redact(details.stderr, secrets);
-    const status = details.signal !== undefined ? `was killed by signal ${details.signal}` : `exited with code ${details.exitCode}`;
+    const status =
+      details.signal !== undefined
+        ? `was killed by signal ${details.signal}`
+        : details.exitCode === null
+          ? 'ended without an exit status (its channel was closed before sshd reported one: the command may or may not have run)'
+          : `exited with code ${details.exitCode}`;
     const tail = lastLines(stderr, 20, 2000);
     super(
       host,

@@ -50,8 +50,11 @@ function onSignals(stop: () => Promise<void>): void {
 
 async function run(options: { config: string; standby?: boolean }): Promise<void> {
   const config = readConfig(options.config);
-  if (options.standby) await standBy();
   const agent = new Agent(config);
+  if (options.standby) {
+    await agent.prepare().catch(() => undefined); // a spare that cannot reach etcd yet still stands by
+    await standBy();
+  }
   const { respawnCommand, pidFile } = config.supervisor ?? {};
   const respawn = respawnCommand && pidFile ? respawnSupervisorWhenOrphaned({ command: respawnCommand, supervisorPidFile: pidFile, log: agent.log }) : undefined;
   onSignals(() => {

@@ -154,11 +154,23 @@ export class Agent {
     this.status = { host: config.host, ...(config.release ? { release: config.release } : {}), pid: process.pid, startedAt: new Date().toISOString(), ready: false, pairs: {} };
   }
 
-  async start(): Promise<void> {
+  /**
+   * What can be done before this agent may act: keys read, and the etcd connection made (TLS
+   * and HTTP/2 set up by one read). A warm spare (supervisor.ts) does this while it waits, so that
+   * taking over costs only the reads of start().
+   */
+  async prepare(): Promise<void> {
+    if (this.etcd) return;
     const { config } = this;
     this.verifyKey = loadVerifyKey(fs.readFileSync(config.specPublicKeyPath));
     const tls = config.etcd.caPath ? { ca: fs.readFileSync(config.etcd.caPath), ...(config.etcd.certPath && config.etcd.keyPath ? { cert: fs.readFileSync(config.etcd.certPath), key: fs.readFileSync(config.etcd.keyPath) } : {}) } : undefined;
     this.etcd = connectEtcd({ endpoints: config.etcd.endpoints, ...(tls ? { tls } : {}) });
+    await this.etcd.get(`${KEY_PREFIX}warm-up`).exec().catch(() => undefined);
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    await this.prepare();
     if (config.metrics) await this.metrics.listen(config.metrics.address, config.metrics.port);
     this.heartbeat = await HeartbeatEndpoint.start({
       self: config.host,

@@ -73,6 +73,8 @@ export const STANDBY_ARG = '--standby';
 export const SPARE_READY = 'orbit-spare-ready';
 export const SPARE_START = 'orbit-spare-start';
 const SPARE_RESTART_MS = 1000;
+/** How long a supervisor taking over from a dead one waits for its spare before it lets the old agent go anyway. */
+const SPARE_READY_WAIT_MS = 5000;
 
 const FIRST_RESTART_MS = 100;
 const MAX_RESTART_MS = 5000;
@@ -87,6 +89,7 @@ export class Supervisor {
   private spare?: ChildProcess;
   private spareReady = false;
   private spareTimer?: NodeJS.Timeout;
+  private pidFileTimer?: NodeJS.Timeout;
   private childStartedAt = 0;
   private restartDelayMs = FIRST_RESTART_MS;
   private restartTimer?: NodeJS.Timeout;
@@ -103,20 +106,33 @@ export class Supervisor {
   }
 
   start(): void {
-    // The pid file says the watchdog runs (an orphaned agent hands over once it sees it).
     this.watchdogTimer = setInterval(() => this.watchdog(), this.options.watchdogMs ?? 50);
-    if (this.options.pidFile) {
-      fs.mkdirSync(path.dirname(this.options.pidFile), { recursive: true });
-      fs.writeFileSync(this.options.pidFile, `${process.pid}\n`);
-    }
     this.log.info({ pid: process.pid, agent: this.options.agentCommand.join(' ') }, 'supervisor started');
     const predecessor = this.options.predecessorAgentPid;
     if (predecessor !== undefined && runningPid(predecessor, anyProgram) !== undefined) {
+      // The pid file tells the orphaned agent to hand over (exit). With a warm spare it is written
+      // once the spare is loaded, so that the spare takes over at once instead of a process start
+      // that can outlast the guests' watchdog deadlines.
       this.log.info({ predecessor }, 'waiting for the agent of the previous supervisor to hand over');
+      this.ensureSpare();
+      this.writePidFileWhenReady(Date.now() + SPARE_READY_WAIT_MS);
       this.awaitPredecessor(predecessor, Date.now() + PREDECESSOR_GRACE_MS);
     } else {
+      this.writePidFile();
       this.spawnAgent();
     }
+  }
+
+  /** The pid file says the watchdog runs (an orphaned agent hands over once it sees it). */
+  private writePidFile(): void {
+    if (!this.options.pidFile || this.stopping) return;
+    fs.mkdirSync(path.dirname(this.options.pidFile), { recursive: true });
+    fs.writeFileSync(this.options.pidFile, `${process.pid}\n`);
+  }
+
+  private writePidFileWhenReady(until: number): void {
+    if (this.spareReady || !this.options.warmSpare || Date.now() > until) return this.writePidFile();
+    this.pidFileTimer = setTimeout(() => this.writePidFileWhenReady(until), 20);
   }
 
   private awaitPredecessor(pid: number, deadline: number): void {
@@ -150,6 +166,7 @@ export class Supervisor {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     clearTimeout(this.spareTimer);
+    clearTimeout(this.pidFileTimer);
     clearInterval(this.watchdogTimer);
     this.spare?.kill('SIGKILL');
     const child = this.child;

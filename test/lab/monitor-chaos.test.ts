@@ -159,7 +159,7 @@ beforeEach(async () => {
     const s = await session(h);
     const pids = await agentPids(s);
     const stopped = [...pids.agent, ...pids.supervisor, ...pids.spare];
-    if (stopped.length > 0) await s.exec(`kill -CONT ${stopped.join(' ')} 2>/dev/null; true`, { timeoutMs: 10_000 });
+    if (stopped.length > 0) await s.exec(`kill -CONT ${stopped.join(' ')} 2>/dev/null; true`, { timeoutMs: 10_000, allowFailure: true });
     await waitFor(`${h}'s agent to run`, async () => ((await agentStatus(s))?.ready ? true : undefined), 30_000, 200);
   }
 });
