@@ -18,6 +18,8 @@ test('a zombie (exited, not reaped yet) does not count', async () => {
   const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const child = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    // Until the child has exec'd `sleep`, its command line can read empty (mid-exec): wait for it.
+    while (!fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep')) await new Promise((r) => setTimeout(r, 10));
     expect(runningPid(child, anyProgram)).toBe(child);
     process.kill(child, 'SIGKILL');
     while (!/\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 10));
