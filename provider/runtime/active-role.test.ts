@@ -100,6 +100,23 @@ describe('active role in etcd', () => {
     await after.release();
   });
 
+  it('a restarted holder adopts its lease from the state it read, in one keepalive; a lease that is gone is not adopted', async () => {
+    const before = role('adopt-own', 'host-a');
+    const first = await before.tryAcquire();
+    before.abandon();
+    const after = role('adopt-own', 'host-a');
+    const { holder } = await after.state();
+    expect(holder?.holder).toBe('host-a');
+    const adopted = await after.adoptOwn(holder!);
+    expect(adopted).toMatchObject({ acquired: true, adopted: true });
+    expect(first.acquired && adopted.acquired && adopted.fencingToken === first.fencingToken).toBe(true);
+    // Another host's record is never adopted.
+    expect(await role('adopt-own', 'host-b').adoptOwn(holder!)).toMatchObject({ acquired: false });
+    await after.release();
+    // After the release the lease is gone: the same record no longer gives the role.
+    expect(await role('adopt-own', 'host-a').adoptOwn(holder!)).toMatchObject({ acquired: false });
+  });
+
   it('holder loses etcd: its loss callback fires before the lease can expire, in time to fence', async () => {
     let loss: (RoleLoss & { at: number }) | undefined;
     const a = role('partition', 'host-a', (l) => (loss = { ...l, at: Date.now() }));

@@ -170,6 +170,28 @@ export class ActiveRole {
     }
   }
 
+  /**
+   * Takes up the lease that etcd, in a read just made (`state()`), says this host holds: a
+   * restarted agent, or a warm spare taking over, confirms it with one keepalive instead of the
+   * grant, transaction and revoke of tryAcquire(). Safe because a key bound to a live lease is
+   * only ever removed with that lease: if the keepalive finds it alive, the key is still ours.
+   */
+  async adoptOwn(holder: RoleRecord & { readonly fencingToken: bigint }): Promise<AcquireResult> {
+    if (this.closed) throw new Error(`ActiveRole of VM ${this.options.vm} is closed`);
+    if (this.holding) return { acquired: true, fencingToken: this.holding.fencingToken, leaseId: this.holding.leaseId, adopted: false, tookMs: 0 };
+    if (holder.holder !== this.options.self) return { acquired: false, holder };
+    const started = Date.now();
+    try {
+      const sentAt = Date.now();
+      const response = await this.keepalive(holder.leaseId);
+      if (Number(response.TTL) <= 0) return { acquired: false, holder, problem: 'the key names this host but its lease is gone; it will disappear shortly' };
+      this.hold(holder.leaseId, holder.fencingToken, sentAt);
+      return { acquired: true, fencingToken: holder.fencingToken, leaseId: holder.leaseId, adopted: true, tookMs: Date.now() - started };
+    } catch (error) {
+      return { acquired: false, problem: describeEtcdError(error) };
+    }
+  }
+
   /** Gives the role up at once (revokes the lease; the key goes with it). After a loss: revokes what is left of the lost lease. */
   async release(): Promise<void> {
     const leaseId = this.holding?.leaseId ?? this.lostLeaseId;

@@ -26,7 +26,7 @@ import { KeyObject } from 'crypto';
 import { failover, fence } from '../hosts/colo-failover';
 import { coloPaths } from '../hosts/colo-command-line';
 import { errorMessage } from '../hosts/host-errors';
-import { ActiveRole, RunsAlone } from './active-role';
+import { ActiveRole, RoleState, RunsAlone } from './active-role';
 import { AutoReprotect, ReprotectAttempt } from './auto-reprotect';
 import { ColoTraceTail } from './colo-trace-tail';
 import { Action, COLO_SLACK_MS, decide, Observation, RoleView, RunsAloneView } from './decision';
@@ -121,6 +121,8 @@ interface Pair {
   trace: ColoTraceTail;
   /** The last "runs alone" record read from or written to etcd. */
   runsAlone?: RunsAlone;
+  /** The role as last read, when etcd says this host holds it (a restart: adopt it). */
+  ownHolder?: RoleState['holder'];
   /** The last look at the replication path (primary only): when, and what it found. */
   replicationCheck?: { at: number; broken?: string };
 }
@@ -382,6 +384,7 @@ export class Agent {
         pair.view = state.holder && state.holder.holder !== this.config.host ? 'peer' : 'vacant';
         pair.lastHolder = state.lastHolder;
         pair.runsAlone = state.runsAlone;
+        pair.ownHolder = state.holder?.holder === this.config.host ? state.holder : undefined;
       } catch {
         pair.etcdReachable = false;
       }
@@ -497,7 +500,10 @@ export class Agent {
     try {
       switch (action.kind) {
         case 'acquire': {
-          const result = await pair.role.tryAcquire();
+          // A lease etcd says is ours (this agent restarted) is confirmed in one round trip.
+          const own = pair.ownHolder ? await pair.role.adoptOwn(pair.ownHolder) : undefined;
+          pair.ownHolder = undefined;
+          const result = own?.acquired ? own : await pair.role.tryAcquire();
           if (result.acquired) {
             pair.view = 'held';
             pair.lastHolder = this.config.host;
