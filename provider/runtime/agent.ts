@@ -172,6 +172,8 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config } = this;
+    // A warm spare was created long before it starts: the status tells when it began to act.
+    this.status.startedAt = new Date().toISOString();
     await this.prepare();
     if (config.metrics) await this.metrics.listen(config.metrics.address, config.metrics.port);
     this.heartbeat = await HeartbeatEndpoint.start({
