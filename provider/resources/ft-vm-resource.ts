@@ -322,6 +322,16 @@ function observedPart(state: FtVm): Partial<FtVm> {
  * start that died half-way: the next apply builds it again). Unreachable hosts are skipped:
  * a dead host is what this resource is for.
  */
+/**
+ * The guest's run state as users mean it. A protected pair's primary stops for every checkpoint
+ * (QEMU says `finish-migrate`, then `colo`, for tens of milliseconds): a read that lands in one
+ * is a running guest, not a state change worth a diff.
+ */
+function guestStatus(qmpStatus: string | undefined, protection: string): string {
+  if (protection === 'protected' && (qmpStatus === 'finish-migrate' || qmpStatus === 'colo')) return 'running';
+  return qmpStatus ?? 'unknown';
+}
+
 async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: FtVm | Unknowable<FtVm>): Promise<FtVm | null> {
   const name = state.name!;
   const { sessions } = await reachableSessions(provider, signal);
@@ -337,7 +347,7 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
   }
   const record = pair.hosts.find((h) => h.host === pair.activeHost)?.record;
   return {
-    ...machineFromSpec(spec, { status: active.vm?.status ?? 'unknown', diskSizesBytes: [] }, { accelerator: state.accelerator }),
+    ...machineFromSpec(spec, { status: guestStatus(active.vm?.status, pair.protection), diskSizesBytes: [] }, { accelerator: state.accelerator }),
     primary_host: state.primary_host!,
     secondary_host: state.secondary_host!,
     memory_mib: spec.memoryMiB,
