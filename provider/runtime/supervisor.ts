@@ -137,7 +137,9 @@ export class Supervisor {
 
   private awaitPredecessor(pid: number, deadline: number): void {
     if (this.stopping) return;
-    if (runningPid(pid, anyProgram) === undefined) {
+    // Gone means gone or a zombie: an exiting process loses its command line (its memory)
+    // before its sockets, and the new agent must be able to bind the heartbeat and metrics ports.
+    if (!processHoldsResources(pid)) {
       this.spawnAgent();
       return;
     }
@@ -271,5 +273,15 @@ export class Supervisor {
         .catch((error) => this.log.error({ vm, error: errorMessage(error) }, 'watchdog: fencing failed'))
         .finally(() => this.fencing.delete(vm));
     }
+  }
+}
+
+/** Whether `pid` exists and is not a zombie (a zombie has closed its files and sockets). */
+function processHoldsResources(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
