@@ -29,3 +29,17 @@ export function runningPidFromFile(pidFile: string, matches: (argv: string[]) =>
 
 /** Any program: only alive and not a zombie. */
 export const anyProgram = (): boolean => true;
+
+/**
+ * Whether `pid` exists and is not a zombie: a zombie has closed its files and sockets. Unlike
+ * runningPid, a process in the middle of exiting (its command line already gone) still counts:
+ * it may hold ports its successor must bind.
+ */
+export function processHoldsResources(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -30,7 +30,7 @@ import { fence } from '../hosts/colo-failover';
 import { errorMessage } from '../hosts/host-errors';
 import { readLocalGuest, sigkillLocalQemu } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
-import { anyProgram, runningPid } from './running-process';
+import { anyProgram, processHoldsResources, runningPid } from './running-process';
 import { readOnlyCopyMarker, readServingDeadlines, removeServingDeadline } from './serving-deadline';
 
 export interface SupervisorOptions {
@@ -273,15 +273,5 @@ export class Supervisor {
         .catch((error) => this.log.error({ vm, error: errorMessage(error) }, 'watchdog: fencing failed'))
         .finally(() => this.fencing.delete(vm));
     }
-  }
-}
-
-/** Whether `pid` exists and is not a zombie (a zombie has closed its files and sockets). */
-function processHoldsResources(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }

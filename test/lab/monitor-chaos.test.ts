@@ -120,6 +120,25 @@ async function underLoad(fault: () => Promise<number>, until: (faultAt: number) 
   return { faultAt, samples: await poller.stop() };
 }
 
+/** A fault whose moment is when it was started. */
+const timedFault = (inject: () => Promise<unknown>) => async (): Promise<number> => {
+  const at = Date.now();
+  await inject();
+  return at;
+};
+
+/** underLoad for a network fault: the lab is healed after the round (`always`), or only when the round fails. */
+async function underLoadHealing(when: 'always' | 'on-failure', fault: () => Promise<number>, until: (faultAt: number) => Promise<unknown>): ReturnType<typeof underLoad> {
+  let failed = true;
+  try {
+    const result = await underLoad(fault, until);
+    failed = false;
+    return result;
+  } finally {
+    if (failed || when === 'always') await heal();
+  }
+}
+
 const guestAnswers = () => waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
 
 /** ms (epoch) of the first log line of `host`'s agent with message `msg` at or after `since`. */
@@ -413,21 +432,14 @@ test(`partition between active and standby, both on etcd: exactly one active, th
     let again: Placement | undefined;
     let cutAt = 0;
     let samples: GuestSample[] = [];
-    try {
-      ({ faultAt: cutAt, samples } = await underLoad(
-        async () => {
-          const at = Date.now();
-          await partition([active], [standby]);
-          return at;
-        },
-        async (at) => {
-          fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", at), 30_000, 200);
-          again = await protectedPair();
-        },
-      ));
-    } finally {
-      await heal();
-    }
+    ({ faultAt: cutAt, samples } = await underLoadHealing(
+      'always',
+      timedFault(() => partition([active], [standby])),
+      async (at) => {
+        fenced = await waitFor(`${standby} to fence its stale replica`, () => loggedAt(standby, "fenced this host's guest", at), 30_000, 200);
+        again = await protectedPair();
+      },
+    ));
     const events = await eventsSince(cutAt);
     const failovers = events.filter((e) => e.kind === 'failover');
     const result = {
@@ -456,23 +468,15 @@ test(`active host cut off from etcd: it fences itself before its lease can expir
     let failoverAt = 0;
     let cutAt = 0;
     let samples: GuestSample[] = [];
-    try {
-      ({ faultAt: cutAt, samples } = await underLoad(
-        async () => {
-          const at = Date.now();
-          await partition([active], ['etcd']);
-          return at;
-        },
-        async (at) => {
-          await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", at), 30_000, 200);
-          failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
-          await guestAnswers();
-        },
-      ));
-    } catch (error) {
-      await heal();
-      throw error;
-    }
+    ({ faultAt: cutAt, samples } = await underLoadHealing(
+      'on-failure',
+      timedFault(() => partition([active], ['etcd'])),
+      async (at) => {
+        await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", at), 30_000, 200);
+        failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
+        await guestAnswers();
+      },
+    ));
     const activeLog = await agentLog(await session(active));
     const loss = activeLog.find((l) => l.msg === 'active role lost' && Date.parse(l.time) >= cutAt);
     const fencedAt = Date.parse(String(activeLog.find((l) => l.msg === "fenced this host's guest" && Date.parse(l.time) >= cutAt)?.killedAt));
