@@ -12,8 +12,10 @@ packages=(
   busybox-static cpio          # the test guest's userland and initramfs packing
   socat openssl                # QMP by hand in tests; the lab etcd's certificates
   gdb                          # backtraces of a stuck QEMU when a COLO test round fails
+  tcpdump                      # what a silent guest's tap carries, when a COLO test round fails
+  python3                      # a unit test's process whose main thread exits before its others
 )
-binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb)
+binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb tcpdump python3)
 
 missing=()
 for b in "${binaries[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

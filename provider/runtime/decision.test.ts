@@ -22,6 +22,7 @@ const base: Observation = {
   reprotecting: false,
 };
 const RUN_ALONE = ['record-runs-alone', 'failover-locally:primary'];
+const PROMOTE = ['record-runs-alone', 'failover-locally:secondary'];
 const kinds = (o: Partial<Observation>) => decide({ ...base, ...o }).actions.map((a) => (a.kind === 'failover-locally' ? `failover-locally:${a.as}` : a.kind));
 
 describe('decision core: single observations', () => {
@@ -36,8 +37,8 @@ describe('decision core: single observations', () => {
     const secondary = { local: 'colo-secondary' as GuestState, peerState: 'dead' as GuestState, lastHolder: 'peer' as const };
     expect(kinds({ ...secondary, role: 'peer' })).toEqual([]); // not released yet
     expect(kinds({ ...secondary, role: 'vacant' })).toEqual(['acquire']);
-    expect(kinds({ ...secondary, role: 'held' })).toEqual(['failover-locally:secondary', 'record-runs-alone']);
-    expect(decide({ ...base, ...secondary, role: 'held' }).actions[1]).toMatchObject({ generation: 2 });
+    expect(kinds({ ...secondary, role: 'held' })).toEqual(PROMOTE);
+    expect(decide({ ...base, ...secondary, role: 'held' }).actions[0]).toMatchObject({ generation: 2 });
     expect(kinds({ role: 'held', local: 'serving-alone', peerState: 'dead' })).toEqual(['start-reprotect']);
     expect(kinds({ role: 'held', local: 'serving-alone', reprotecting: true })).toEqual([]);
     expect(decide({ ...base, local: 'serving-alone', spareAvailable: false }).waiting).toBe('running unprotected: no spare host available');
@@ -47,7 +48,21 @@ describe('decision core: single observations', () => {
     const secondary = { local: 'colo-secondary' as GuestState, peer: 'lost' as const, peerState: 'colo-primary' as GuestState, peerSilentMs: 700 };
     expect(kinds({ ...secondary, role: 'peer', lastHolder: 'peer' })).toEqual([]); // lease still alive: wait
     expect(kinds({ ...secondary, role: 'vacant', lastHolder: 'peer' })).toEqual(['acquire']);
-    expect(kinds({ ...secondary, role: 'held', lastHolder: 'self' })).toEqual(['failover-locally:secondary', 'record-runs-alone']);
+    expect(kinds({ ...secondary, role: 'held', lastHolder: 'self' })).toEqual(PROMOTE);
+  });
+
+  it('the role is lost while the secondary is being promoted (a starved renewal): the promotion is the only copy, kept and finished', () => {
+    // Seen in the chaos suite: the old primary was fenced, the secondary took the role, recorded
+    // that it runs alone at generation 2 and lost the role during the failover call.
+    const promoting = { local: 'colo-secondary' as GuestState, peer: 'alive' as const, peerState: 'fenced' as GuestState, localGeneration: 1, runsAlone: { host: 'self' as const, generation: 2 } };
+    expect(kinds({ ...promoting, role: 'lost' })).toEqual(['release']);
+    expect(kinds({ ...promoting, role: 'lost', local: 'serving-alone', localGeneration: 2 })).toEqual(['release']);
+    // Then it takes the role up again, even with the peer silent, and finishes the promotion.
+    expect(kinds({ ...promoting, peer: 'lost', role: 'vacant' })).toEqual(['acquire']);
+    expect(kinds({ ...promoting, role: 'held' })).toEqual(PROMOTE);
+    // A record of another host, or of an older generation, is no such promotion.
+    expect(kinds({ ...promoting, role: 'lost', runsAlone: { host: 'self', generation: 1 } })).toEqual(['fence-self', 'release']);
+    expect(kinds({ ...promoting, role: 'lost', runsAlone: { host: 'peer', generation: 2 } })).toEqual(['fence-self', 'release']);
   });
 
   it('secondary dies: the primary (holding the role) fails over to run alone, then re-protects', () => {
@@ -205,10 +220,10 @@ describe('decision core: properties over every observation', () => {
     for (const o of all) if (has(o, 'failover-locally') || has(o, 'start-reprotect') || has(o, 'record-runs-alone')) expect(o.role).toBe('held');
   });
 
-  it('a COLO primary records that it runs alone before it does', () => {
+  it('every failover is recorded in etcd (this side runs alone) before it is made', () => {
     for (const o of all) {
       const actions = decided(o).actions.map((a) => a.kind);
-      if (o.local === 'colo-primary' && actions.includes('failover-locally')) expect(actions.indexOf('record-runs-alone')).toBe(actions.indexOf('failover-locally') - 1);
+      if (actions.includes('failover-locally')) expect(actions.indexOf('record-runs-alone')).toBe(actions.indexOf('failover-locally') - 1);
     }
   });
 
@@ -219,6 +234,15 @@ describe('decision core: properties over every observation', () => {
       expect(onlyCopy(only)).toBe(true);
       const fences = decide(only).actions.some((a) => a.kind === 'fence-self');
       expect(fences).toBe(only.role === 'peer' && only.etcd === 'reachable');
+    }
+  });
+
+  it('a secondary being promoted (recorded as running alone at the next generation) is never fenced, unless another side holds the role', () => {
+    for (const o of all) {
+      if (o.local !== 'colo-secondary') continue;
+      const promoting: Observation = { ...o, localGeneration: 1, runsAlone: { host: 'self', generation: 2 } };
+      expect(onlyCopy(promoting)).toBe(true);
+      if (promoting.role !== 'peer') expect(decide(promoting).actions.some((a) => a.kind === 'fence-self')).toBe(false);
     }
   });
 

@@ -16,8 +16,10 @@
  *     what is left of the lease and take the role up again (rule 3).
  *  2. We hold the role:
  *     - our QEMU died or was fenced: release at once, so the standby need not wait for the TTL;
- *     - we are the COLO secondary: failover-locally ("Secondary Failover": we were given the role,
- *       so the primary is dead or fenced);
+ *     - we are the COLO secondary: record in etcd that this side runs alone from the next
+ *       generation on, then failover-locally ("Secondary Failover": we were given the role, so
+ *       the primary is dead or fenced). Recorded first: a promotion under way is already the
+ *       only copy (rule 1) should the role be lost meanwhile;
  *     - we are the COLO primary and the secondary is gone (it reports its guest dead/fenced, or
  *       its heartbeats are lost AND its QEMU has not answered COLO for the checkpoint delay +
  *       COLO_SLACK_MS: a secondary whose agent restarts keeps answering checkpoints):
@@ -43,7 +45,8 @@
  *       this replica, not yet committed on the peer: not stale;
  *     - vacant: acquire, but only when it is safe to serve: the last holder recorded in etcd
  *       was the peer (its lease was released or expired, and by rule 1, or its watchdog, it
- *       fenced itself before that), or the peer is alive and reports its guest dead/fenced.
+ *       fenced itself before that), or the peer is alive and reports its guest dead/fenced, or
+ *       this side recorded that it runs alone (its promotion was under way when it lost the role).
  *       Silence alone is no proof: a primary whose agent never held the role (not started
  *       yet, or dead before it acquired) has no lease and no watchdog deadline, and may serve;
  *     - the peer holds it and is silent: wait. A dead primary's lease expires; a live one that
@@ -147,11 +150,22 @@ export function peerQemuReplicating(o: Observation): boolean {
 }
 
 /**
- * This guest is the only copy: it runs alone, and etcd records that at its generation, so no
- * replica anywhere can be promoted. Fencing it would protect nothing.
+ * Whether a guest in `state` at pair generation `generation` is the only copy, given that
+ * this host recorded "runs alone from `recordedGeneration`" (in etcd; the watchdog reads the
+ * local marker of the same record): it runs alone at that generation, or it is the secondary
+ * whose promotion to it is under way (the record is written first, rule 2). No replica
+ * anywhere can be promoted then; fencing it would protect nothing and lose everything.
  */
+export function isOnlyCopy(state: GuestState, generation: number | undefined, recordedGeneration: number | undefined): boolean {
+  if (generation === undefined || recordedGeneration === undefined) return false;
+  if (state === 'serving-alone') return recordedGeneration === generation;
+  if (state === 'colo-secondary') return recordedGeneration === generation + 1;
+  return false;
+}
+
+/** This host's guest is the only copy, by etcd's runs-alone record (isOnlyCopy). */
 export function onlyCopy(o: Observation): boolean {
-  return o.local === 'serving-alone' && o.runsAlone?.host === 'self' && o.localGeneration !== undefined && o.runsAlone.generation === o.localGeneration;
+  return o.runsAlone?.host === 'self' && isOnlyCopy(o.local, o.localGeneration, o.runsAlone.generation);
 }
 
 /** The replica here is stale: someone runs (or ran) the guest alone from a newer generation. */
@@ -160,8 +174,9 @@ function staleReplicaEvidence(o: Observation): string | undefined {
   if (o.runsAlone && o.runsAlone.host !== 'self' && (mine === undefined || o.runsAlone.generation > mine)) {
     return `etcd records that the ${o.runsAlone.host === 'peer' ? 'peer' : 'another host'} runs the guest alone since generation ${o.runsAlone.generation}, newer than this replica's ${mine ?? '(unknown)'}`;
   }
-  // An older agent that does not report generations: its "alone" is taken at its word.
-  if (o.peer === 'alive' && o.peerState === 'serving-alone' && (o.peerGeneration === undefined || mine === undefined || o.peerGeneration > mine)) {
+  // An older agent that does not report generations: its "alone" is taken at its word, unless
+  // etcd records that this replica is the one being promoted (etcd's record outranks a heartbeat).
+  if (!onlyCopy(o) && o.peer === 'alive' && o.peerState === 'serving-alone' && (o.peerGeneration === undefined || mine === undefined || o.peerGeneration > mine)) {
     return `the peer runs the guest alone (generation ${o.peerGeneration ?? 'unreported'}, this replica's ${mine ?? 'unknown'}): it failed over while this side was cut off`;
   }
   return undefined;
@@ -201,10 +216,12 @@ export function decide(o: Observation): Decision {
   if (role === 'held') {
     if (o.local === 'dead' || o.local === 'fenced') return act({ kind: 'release', reason: `this host's guest is ${o.local}: hand the role to the peer at once` });
     if (o.local === 'colo-secondary') {
+      // The old primary lost the role and fenced itself: this replica is about to be the only
+      // copy. Recorded first, so that it is never fenced as a mere replica should the role be
+      // lost while the promotion runs (rule 1).
       return act(
+        { kind: 'record-runs-alone', generation: (o.localGeneration ?? 0) + 1, reason: 'before promoting the secondary: it will run alone' },
         { kind: 'failover-locally', as: 'secondary', reason: 'this side holds the role and its guest is the COLO secondary: promote it' },
-        // The old primary lost the role and fenced itself; the record makes this copy the only one.
-        { kind: 'record-runs-alone', generation: (o.localGeneration ?? 0) + 1, reason: 'the promoted secondary runs alone' },
       );
     }
     if (o.local === 'colo-primary') {
@@ -253,7 +270,9 @@ export function decide(o: Observation): Decision {
           ? 'the peer held the role last and released it or let it expire (it fenced itself first)'
           : peerGuestGone
             ? `the peer reports its guest ${o.peerState}`
-            : undefined;
+            : onlyCopy(o)
+              ? `this side recorded that it runs alone from generation ${o.runsAlone!.generation} (its promotion was under way when the role was lost)`
+              : undefined;
       if (safeSince) return act({ kind: 'acquire', reason: `the role is vacant and ${safeSince}: take over` });
       return wait(
         o.peer === 'alive'

@@ -2,7 +2,8 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { anyProgram, runningPid, runningPidFromFile } from './running-process';
+import * as net from 'net';
+import { anyProgram, processHoldsResources, runningPid, runningPidFromFile } from './running-process';
 
 test('a running pid counts only when its command line matches', () => {
   expect(runningPid(process.pid, anyProgram)).toBe(process.pid);
@@ -26,6 +27,37 @@ test('a zombie (exited, not reaped yet) does not count', async () => {
     expect(runningPid(child, anyProgram)).toBeUndefined();
   } finally {
     parent.kill('SIGKILL');
+  }
+});
+
+test('a process whose main thread is a zombie still holds its ports while another thread lives', async () => {
+  // Node's agent is multi-threaded: on exit its main thread can show as a zombie before the
+  // others are gone, and its sockets close only with the last. Reproduced without timing: the
+  // main thread exits on its own (pthread_exit) while a second thread sleeps.
+  const script = [
+    'import ctypes, socket, threading, time',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()',
+    'print(s.getsockname()[1], flush=True)',
+    'threading.Thread(target=lambda: time.sleep(60)).start()',
+    'ctypes.CDLL(None).pthread_exit(None)',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const port = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    const pid = child.pid!;
+    while (!/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 10));
+    expect(processHoldsResources(pid)).toBe(true);
+    const bound = await new Promise<string>((resolve) => {
+      const server = net.createServer().once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve('bound')));
+    });
+    expect(bound).toBe('EADDRINUSE');
+    child.kill('SIGKILL');
+    await exited;
+    expect(processHoldsResources(pid)).toBe(false);
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 

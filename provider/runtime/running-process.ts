@@ -31,15 +31,26 @@ export function runningPidFromFile(pidFile: string, matches: (argv: string[]) =>
 export const anyProgram = (): boolean => true;
 
 /**
- * Whether `pid` exists and is not a zombie: a zombie has closed its files and sockets. Unlike
- * runningPid, a process in the middle of exiting (its command line already gone) still counts:
- * it may hold ports its successor must bind.
+ * Whether any thread of `pid` is still alive. Unlike runningPid, a process in the middle of
+ * exiting (its command line already gone) still counts: it may hold ports its successor must
+ * bind. Its main thread alone is no proof: a multi-threaded process (Node's) shows its leader
+ * as a zombie while its other threads still exit, and its files and sockets close only with
+ * the last of them.
  */
 export function processHoldsResources(pid: number): boolean {
+  let threads: string[];
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    threads = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
     return false;
   }
+  return threads.some((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
 }

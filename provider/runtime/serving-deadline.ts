@@ -66,9 +66,10 @@ export function readServingDeadlines(runRoot = RUN_ROOT): Map<string, number> {
 
 /**
  * Notes that etcd records this host's guest as running alone from `generation` on. The
- * watchdog never fences a guest whose pair record is `solo` at that generation: no replica
- * anywhere can be promoted then, so fencing the only copy would protect nothing (decision.ts,
- * rule 1). A re-protection raises the record's generation, which ends the exemption.
+ * watchdog never fences the only copy by that record (decision.ts, isOnlyCopy: the guest runs
+ * alone at that generation, or is the secondary being promoted to it): no replica anywhere can
+ * be promoted then, so a kill would protect nothing. A re-protection raises the pair record's
+ * generation, which ends the exemption.
  */
 export function writeOnlyCopyMarker(vm: string, generation: number): void {
   const file = path.join(vmPaths(vm).runDir, ONLY_COPY_FILE);

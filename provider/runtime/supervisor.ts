@@ -31,6 +31,7 @@ import { errorMessage } from '../hosts/host-errors';
 import { readLocalGuest, sigkillLocalQemu } from './local-guest';
 import { asSshSession, LocalSession } from './local-session';
 import { anyProgram, processHoldsResources, runningPid } from './running-process';
+import { isOnlyCopy } from './decision';
 import { readOnlyCopyMarker, readServingDeadlines, removeServingDeadline } from './serving-deadline';
 
 export interface SupervisorOptions {
@@ -252,10 +253,10 @@ export class Supervisor {
         removeServingDeadline(vm);
         continue;
       }
-      if (guest.state === 'serving-alone' && guest.record && readOnlyCopyMarker(vm, this.options.runRoot) === guest.record.generation) {
+      if (isOnlyCopy(guest.state, guest.record?.generation, readOnlyCopyMarker(vm, this.options.runRoot))) {
         // The only copy (decision.ts, rule 1): no replica can be promoted, a kill protects nothing.
         removeServingDeadline(vm);
-        this.log.warn({ vm, overdueMs: now - deadline, generation: guest.record.generation, agentPid: this.agentPid }, 'watchdog: the agent did not confirm its role in time, but this guest is the only copy (it runs alone, recorded in etcd): not fenced');
+        this.log.warn({ vm, overdueMs: now - deadline, state: guest.state, generation: guest.record?.generation, agentPid: this.agentPid }, 'watchdog: the agent did not confirm its role in time, but this guest is the only copy (it runs alone, or is being promoted to, as recorded in etcd): not fenced');
         continue;
       }
       this.fencing.add(vm);

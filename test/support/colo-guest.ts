@@ -6,7 +6,7 @@
  */
 import { coloPaths } from '../../provider/hosts/colo-command-line';
 import { failover, FailoverResult } from '../../provider/hosts/colo-failover';
-import { tapName } from '../../provider/hosts/qemu-command-line';
+import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
 import { connectQmpOverSsh } from '../../provider/hosts/qmp-over-ssh';
 import { SshSession } from '../../provider/hosts/ssh-session';
 import { VmSpecInput } from '../../provider/hosts/vm-spec';
@@ -121,18 +121,24 @@ export async function diskCounter(session: SshSession, vm: string): Promise<{ co
 }
 
 /**
- * What the host and QEMU say about a guest that runs but does not answer (colo.md, Limits): the
- * tap's counters twice, 2 s apart (TX rising with RX flat: the guest's answers are lost; TX and
- * tx_dropped rising: QEMU no longer reads the tap), the bridge's idea of the guest's MAC, and
- * QEMU's `info network` (which filters are left).
+ * What the host, the guest and QEMU say about a guest that runs but does not answer (colo.md,
+ * Limits): the tap's counters and the guest's own (ORBIT-NET lines) twice, 2 s apart, the packets
+ * on the tap in between, the bridge's idea of the guest's MAC, QEMU's `info network` (which
+ * filters are left) and the state of virtio-net's queues.
  */
 export async function silentGuestEvidence(survivor: SshSession, vm: string): Promise<string> {
   const tap = tapName(vm, 0);
   const parts: string[] = [];
-  const tapStats = () => survivor.exec(`ip -s -s link show ${tap} 2>&1 | tail -n 8; bridge fdb show dev ${tap} 2>&1 | head -n 4`, { timeoutMs: 10_000 }).then((r) => r.stdout, (e: Error) => e.message);
+  // The guest's own counters (its ORBIT-NET serial lines) beside the tap's: which side stops.
+  const tapStats = () =>
+    survivor
+      .exec(`ip -s -s link show ${tap} 2>&1 | tail -n 8; bridge fdb show dev ${tap} 2>&1 | head -n 4; grep ORBIT-NET ${vmPaths(vm).serialLog} | tail -n 3`, { timeoutMs: 10_000 })
+      .then((r) => r.stdout, (e: Error) => e.message);
   parts.push(`tap ${tap}:\n${await tapStats()}`);
-  await new Promise((r) => setTimeout(r, 2000));
+  // Meanwhile, the packets themselves: which way they go, and whether the guest's replies make sense (sequence numbers, resets).
+  const capture = await survivor.exec(`timeout 2 tcpdump -l -nn -tt -i ${tap} -c 40 2>&1 | tail -n 40`, { timeoutMs: 10_000, allowFailure: true }).then((r) => r.stdout, (e: Error) => e.message);
   parts.push(`tap ${tap} 2 s later:\n${await tapStats()}`);
+  parts.push(`packets on ${tap} for 2 s:\n${capture}`);
   try {
     const qmp = await connectQmpOverSsh(survivor, coloPaths(vm).failoverQmpSocket, { label: 'evidence', timeoutMs: 5000 });
     try {
@@ -143,6 +149,13 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string): Pro
       for (const device of virtio) {
         const status: Record<string, unknown> = await qmp.execute<Record<string, unknown>>('x-query-virtio-status', { path: device.path }).catch((e: Error) => ({ error: e.message }));
         parts.push(`virtio ${device.name} ${device.path}: disabled=${String(status.disabled)} broken=${String(status.broken)} started=${String(status.started)} status=${String(status.status)}`);
+        if (device.name !== 'virtio-net') continue;
+        // RX is queue 0, TX queue 1: inuse > 0 on TX is a packet QEMU took and never completed;
+        // RX with avail = used means the guest gave no buffers back.
+        for (const queue of [0, 1]) {
+          const q = await qmp.execute<Record<string, unknown>>('x-query-virtio-queue-status', { path: device.path, queue }).catch((e: Error) => ({ error: e.message }));
+          parts.push(`  queue ${queue}: ${JSON.stringify(q)}`);
+        }
       }
     } finally {
       await qmp.close();
