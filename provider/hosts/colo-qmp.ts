@@ -72,10 +72,16 @@ export function secondaryFailoverSteps(): QmpStep[] {
     { command: 'object-del', args: { id: ids.secondaryIn }, done: NOT_FOUND },
     { command: 'chardev-remove', args: { id: ids.toPrimary }, done: NOT_FOUND },
     { command: 'chardev-remove', args: { id: ids.fromPrimary }, done: NOT_FOUND },
-    // Switches learn the guest's MAC on this host at once instead of at its next packet.
-    { command: 'announce-self', args: { initial: 50, max: 550, rounds: 5, step: 100 } },
+    ANNOUNCE_STEP,
   ];
 }
+
+/**
+ * Switches learn the guest's MAC on this host at once instead of at its next packet. After a
+ * Primary Failover too: a bridge that learned the MAC behind another port sends the clients'
+ * frames there, and a guest that receives nothing sends nothing to correct it (colo.md).
+ */
+const ANNOUNCE_STEP: QmpStep = { command: 'announce-self', args: { initial: 50, max: 550, rounds: 5, step: 100 } };
 
 /** "Primary Failover": the secondary is lost; the primary drops its replication and compare. */
 export function primaryFailoverSteps(diskCount: number): QmpStep[] {
@@ -91,6 +97,7 @@ export function primaryFailoverSteps(diskCount: number): QmpStep[] {
     { command: 'object-del', args: { id: ids.redirectorIn }, done: NOT_FOUND },
     { command: 'object-del', args: { id: ids.redirectorOut }, done: NOT_FOUND },
     { command: 'x-colo-lost-heartbeat', done: /not enabled|not in COLO|feature 'colo'/i },
+    ANNOUNCE_STEP,
   ];
 }
 

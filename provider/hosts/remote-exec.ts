@@ -81,8 +81,8 @@ export async function execCommand(context: ExecContext, command: string, timeout
     async (signal) => {
       const release = await context.slots.acquire(signal);
       try {
-        const channel = await openExecChannel(context, script, operation, signal, progress);
-        const outcome = await collect(channel, marker, options.stdin, signal, async (pgid) => {
+        const opened = await openExecChannel(context, script, operation, signal, progress);
+        const outcome = await collect(opened, marker, options.stdin, signal, async (pgid) => {
           aftermath = await killProcessGroup(context, pgid);
         });
         if (outcome.code !== 0 && !options.allowFailure) {
@@ -108,6 +108,18 @@ function envExports(env: Readonly<Record<string, string>> | undefined): string {
     .join('');
 }
 
+/** How the command ended, as sshd reported it (`exit-status` or `exit-signal`). */
+interface ExitReport {
+  code: number | null;
+  signal?: string;
+}
+
+/** An exec channel, with its exit report watched from the moment ssh2 hands the channel over. */
+interface ExecChannel {
+  channel: ClientChannel;
+  exit: ExitReport;
+}
+
 /**
  * `progress.requestSent` tells whether the command may have reached the host: ssh2 sends the
  * exec request only once the channel is open, and a connection that drops before that fails
@@ -119,7 +131,7 @@ function openExecChannel(
   operation: string,
   signal: AbortSignal,
   progress: { requestSent: boolean } = { requestSent: false },
-): Promise<ClientChannel> {
+): Promise<ExecChannel> {
   const { client, host } = context;
   return new Promise((resolve, reject) => {
     try {
@@ -128,7 +140,15 @@ function openExecChannel(
       client.exec(script, (error, channel) => {
         if (error && errorMessage(error) === 'No response from server') progress.requestSent = false;
         if (error) return reject(signal.aborted ? signal.reason : channelOpenError(host, operation, error));
-        resolve(channel);
+        // Here, not after the promise resolves: a quick command's output, EOF, exit status and
+        // close can arrive in the same read as the exec reply, and ssh2 emits 'exit' right
+        // away, with nobody listening later ("ended without an exit status").
+        const exit: ExitReport = { code: null };
+        channel.on('exit', (code: number | null, signalName?: string) => {
+          exit.code = code;
+          exit.signal = signalName;
+        });
+        resolve({ channel, exit });
       });
       progress.requestSent = true;
     } catch (error) {
@@ -143,7 +163,7 @@ function openExecChannel(
  * command, and closing the channel would not stop it, so we wait a little for the report.
  */
 function collect(
-  channel: ClientChannel,
+  { channel, exit }: ExecChannel,
   marker: string,
   stdin: string | Buffer | undefined,
   signal: AbortSignal,
@@ -153,8 +173,6 @@ function collect(
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let stderrHead = '';
-    let code: number | null = null;
-    let exitSignal: string | undefined;
     let pgid: number | undefined;
     let abortRequested = false;
     let killing = false;
@@ -186,10 +204,6 @@ function collect(
         if (abortRequested) killNow();
       }
     });
-    channel.on('exit', (exitCode: number | null, signalName?: string) => {
-      code = exitCode;
-      exitSignal = signalName;
-    });
     channel.on('error', () => undefined);
     channel.on('close', () => {
       clearTimeout(patience);
@@ -197,7 +211,7 @@ function collect(
       // The command dies before our kill channel reports back: wait, so the error can say how the kill went.
       if (signal.aborted) return void killed.then(() => reject(signal.reason));
       const errText = Buffer.concat(stderr).toString('utf8').replace(new RegExp(`${marker}\\d+\\n`), '');
-      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: errText, code, signal: exitSignal });
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: errText, code: exit.code, signal: exit.signal });
     });
 
     channel.end(stdin ?? undefined);
@@ -213,7 +227,7 @@ async function killProcessGroup(context: ExecContext, pgid: number): Promise<str
   try {
     const release = await context.slots.acquire(controller.signal, true);
     try {
-      const channel = await openExecChannel(context, `kill -s KILL -- -${pgid} 2>/dev/null; true`, 'kill', controller.signal);
+      const { channel } = await openExecChannel(context, `kill -s KILL -- -${pgid} 2>/dev/null; true`, 'kill', controller.signal);
       await new Promise<void>((resolve) => {
         channel.on('close', () => resolve());
         channel.on('error', () => undefined);

@@ -196,6 +196,15 @@ describe('exec', () => {
     expect(error.message).not.toContain('s3cret');
   });
 
+  it('reports the exit status of a command that closes its output before it exits', async () => {
+    // sshd then sends EOF long before the exit status (only once the process is reaped): the
+    // client must keep the channel open for it.
+    const session = await connect();
+    const result = await session.exec('exec >&- 2>&-; sleep 0.3; exit 3', { allowFailure: true });
+    expect(result.code).toBe(3);
+    expect((await session.exec('exec >&- 2>&-; sleep 0.3')).code).toBe(0);
+  });
+
   it('passes arguments quoted with shellQuote through the shell unchanged', async () => {
     const session = await connect();
     const nasty = ["it's", 'a b', '$HOME', '`id`', '"q"', '*', 'new\nline', '', '-n'];

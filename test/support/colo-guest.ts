@@ -4,6 +4,7 @@
  * failover measured from the outside: when the guest answered again, and whether its state
  * (boot, counter, disk) carried on.
  */
+import { execFile } from 'child_process';
 import { coloPaths } from '../../provider/hosts/colo-command-line';
 import { failover, FailoverResult } from '../../provider/hosts/colo-failover';
 import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
@@ -13,6 +14,7 @@ import { VmSpecInput } from '../../provider/hosts/vm-spec';
 import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labHost } from '../../scripts/lab/lab-ssh';
+import { HOST_VM_BRIDGE, VM_BRIDGE } from '../../scripts/lab/topology';
 import { pollGuest } from './guest-poller';
 import { guestVmSpec } from './guest-vm';
 
@@ -139,6 +141,12 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string): Pro
   const capture = await survivor.exec(`timeout 2 tcpdump -l -nn -tt -i ${tap} -c 40 2>&1 | tail -n 40`, { timeoutMs: 10_000, allowFailure: true }).then((r) => r.stdout, (e: Error) => e.message);
   parts.push(`tap ${tap} 2 s later:\n${await tapStats()}`);
   parts.push(`packets on ${tap} for 2 s:\n${capture}`);
+  // Where the bridges believe the guests' MACs are: the host's own bridge and the lab's shared one
+  // (a MAC learned behind the wrong port sends the clients' frames away from a guest that then
+  // has no reason to send anything).
+  const hostFdb = await survivor.exec(`bridge fdb show br ${HOST_VM_BRIDGE} | grep -i '^52:54:' || true`, { timeoutMs: 10_000 }).then((r) => r.stdout, (e: Error) => e.message);
+  const labFdb = await new Promise<string>((resolve) => execFile('bridge', ['fdb', 'show', 'br', VM_BRIDGE], (error, stdout) => resolve(error ? error.message : stdout.split('\n').filter((l) => /^52:54:/i.test(l)).join('\n'))));
+  parts.push(`${HOST_VM_BRIDGE} on ${survivor.host.name}:\n${hostFdb}\n${VM_BRIDGE} (the lab's):\n${labFdb}`);
   try {
     const qmp = await connectQmpOverSsh(survivor, coloPaths(vm).failoverQmpSocket, { label: 'evidence', timeoutMs: 5000 });
     try {
