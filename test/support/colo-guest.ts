@@ -11,7 +11,7 @@ import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
 import { connectQmpOverSsh } from '../../provider/hosts/qmp-over-ssh';
 import { SshSession } from '../../provider/hosts/ssh-session';
 import { VmSpecInput } from '../../provider/hosts/vm-spec';
-import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
+import { GuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labHost } from '../../scripts/lab/lab-ssh';
 import { HOST_VM_BRIDGE, VM_BRIDGE } from '../../scripts/lab/topology';
@@ -84,24 +84,18 @@ export async function crashAndFailover(
   const failoverAt = Date.now();
   const result = await failover(survivor, vm, options.peerCheck === false ? {} : { peer: lost });
   const failoverDoneAt = Date.now();
-  // Until the guest has answered twice after the failover.
-  const deadline = Date.now() + 20_000;
-  let samples = [] as Awaited<ReturnType<typeof poller.stop>>;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 250));
-    const answeredAfter = await readGuestReport(ip, 7000, 2000).then(
-      () => true,
-      () => false,
-    );
-    if (answeredAfter || Date.now() > deadline) break;
-  }
-  samples = await poller.stop();
+  // Until a request the poller started after the failover is answered. Not a separate fresh
+  // request: it could answer while every poller slot still waits on a request sent before the
+  // failover (colo-compare drops what it held when it is deleted, and TCP retransmits a lost SYN
+  // only after a second), which left no sample to measure and read as a "silent guest".
+  const answered = await poller.answeredSince(failoverAt, 20_000);
+  const samples = await poller.stop();
   const beforeCrash = samples.filter((s) => s.report && s.doneAt < crashAt).sort((a, b) => a.doneAt - b.doneAt);
   const afterCrash = samples.filter((s) => s.report && s.at >= failoverAt).sort((a, b) => a.doneAt - b.doneAt);
   if (beforeCrash.length === 0) throw new Error(`The guest at ${ip} did not answer before the crash: the pair was not serving`);
-  if (afterCrash.length === 0) {
+  if (!answered || afterCrash.length === 0) {
     const { stdout } = await survivor.exec(`tail -n 8 /run/orbit/${vm}/colo-trace.log; tail -c 400 /var/lib/orbit/${vm}/serial.log`).catch(() => ({ stdout: '' }));
-    throw new Error(`The guest at ${ip} did not answer within 20 s after the failover on ${survivor.host.name}: ${JSON.stringify(result)}\n${stdout}\n${await silentGuestEvidence(survivor, vm)}`);
+    throw new Error(`The guest at ${ip} did not answer within 20 s after the failover on ${survivor.host.name}: ${JSON.stringify(result)}\n${stdout}\n${await silentGuestEvidence(survivor, vm, ip)}`);
   }
   const first = afterCrash[0];
   return {
@@ -128,7 +122,7 @@ export async function diskCounter(session: SshSession, vm: string): Promise<{ co
  * on the tap in between, the bridge's idea of the guest's MAC, QEMU's `info network` (which
  * filters are left) and the state of virtio-net's queues.
  */
-export async function silentGuestEvidence(survivor: SshSession, vm: string): Promise<string> {
+export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?: string): Promise<string> {
   const tap = tapName(vm, 0);
   const parts: string[] = [];
   // The guest's own counters (its ORBIT-NET serial lines) beside the tap's: which side stops.
@@ -138,7 +132,11 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string): Pro
       .then((r) => r.stdout, (e: Error) => e.message);
   parts.push(`tap ${tap}:\n${await tapStats()}`);
   // Meanwhile, the packets themselves: which way they go, and whether the guest's replies make sense (sequence numbers, resets).
+  // Fresh requests meanwhile (the test's own client has stopped by now): something to watch.
+  const probes = ip ? pollGuest(ip, { intervalMs: 200, timeoutMs: 1500 }) : undefined;
   const capture = await survivor.exec(`timeout 2 tcpdump -l -nn -tt -i ${tap} -c 40 2>&1 | tail -n 40`, { timeoutMs: 10_000, allowFailure: true }).then((r) => r.stdout, (e: Error) => e.message);
+  const probed = (await probes?.stop()) ?? [];
+  if (ip) parts.push(`fresh requests to ${ip} during the capture: ${probed.filter((p) => p.report).length} of ${probed.length} answered`);
   parts.push(`tap ${tap} 2 s later:\n${await tapStats()}`);
   parts.push(`packets on ${tap} for 2 s:\n${capture}`);
   // Where the bridges believe the guests' MACs are: the host's own bridge and the lab's shared one

@@ -26,6 +26,12 @@ export interface GuestPoller {
    * only injected into a guest seen serving; rejects after `timeoutMs`.
    */
   answering(timeoutMs?: number): Promise<void>;
+  /**
+   * Whether a request started at or after `since` has been answered, waiting up to `timeoutMs`
+   * for one. Requests started earlier do not count: after a fault they may be stuck for their
+   * whole time limit while the guest already answers new ones.
+   */
+  answeredSince(since: number, timeoutMs: number): Promise<boolean>;
 }
 
 export interface PollOptions {
@@ -58,6 +64,14 @@ export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
       clearInterval(timer);
       await Promise.all([...inFlight]);
       return samples.sort((a, b) => a.at - b.at);
+    },
+    async answeredSince(since: number, timeoutMs: number) {
+      const deadline = Date.now() + timeoutMs;
+      while (!samples.some((s) => s.report && s.at >= since)) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return true;
     },
     async answering(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
