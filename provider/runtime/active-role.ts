@@ -328,8 +328,14 @@ export class ActiveRole {
     const detection = detectionMs(this.options.timing);
     const dueIn = holding.lastConfirmedSentAt + detection - Date.now();
     holding.lossTimer = setTimeout(() => {
-      const since = Date.now() - holding.lastConfirmedSentAt;
-      this.lose(holding, 'renewal-timeout', `no renewal of the lease was confirmed by etcd for ${since} ms (limit ${detection} ms: heartbeat interval x misses)`);
+      // Node runs due timers before it reads the sockets: after a stall, a confirmation may be
+      // waiting unread. Decide after this loop's I/O (setImmediate), on what etcd has answered.
+      setImmediate(() => {
+        if (this.holding !== holding) return;
+        const since = Date.now() - holding.lastConfirmedSentAt;
+        if (since < detection) return; // confirmed meanwhile; renew() armed the next timer
+        this.lose(holding, 'renewal-timeout', `no renewal of the lease was confirmed by etcd for ${since} ms (limit ${detection} ms: heartbeat interval x misses)`);
+      });
     }, Math.max(0, dueIn));
   }
 
