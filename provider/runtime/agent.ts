@@ -317,6 +317,7 @@ export class Agent {
     removeServingDeadline(vm);
     delete this.status.pairs[vm];
     void this.metrics.forgetPair(vm);
+    this.reprotector.forget(vm);
     this.updatePeers();
     this.log.info({ vm }, `no longer watching pair: ${why}`);
     this.writeStatus();
@@ -415,7 +416,9 @@ export class Agent {
       pair.lastHolder === undefined ? 'none' : pair.lastHolder === this.config.host ? 'self' : pair.lastHolder === peerName ? 'peer' : 'other';
     const reprotecting = this.reprotector.isRunning(vm) || pair.guest.pending === 'reprotecting';
     const replicationBroken = await this.replicationEvidence(pair, peer?.alive === true);
-    const spare = pair.guest.state === 'serving-alone' && !reprotecting ? this.reprotector.candidate(pair.spec, (host) => this.candidateView(vm, host)) : undefined;
+    const wantsHost = pair.guest.state === 'serving-alone' && !reprotecting;
+    if (!wantsHost) this.reprotector.forget(vm);
+    const spare = wantsHost ? this.reprotector.candidate(pair.spec, (host) => this.candidateView(vm, host)) : undefined;
     const observation: Observation = {
       timing: pair.spec.timing,
       role: pair.lost ? 'lost' : pair.view,
