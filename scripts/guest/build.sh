@@ -2,7 +2,10 @@
 # Builds the Orbit test guest from Debian packages only: the bookworm cloud kernel and
 # busybox-static, fetched with `apt-get download` and unpacked with `dpkg -x` (nothing is
 # installed on this machine). Output in $ORBIT_CACHE/guest/ (default <repo>/.cache/guest/):
-#   vmlinuz  initramfs.cpio.gz  manifest.json
+#   vmlinuz  initramfs.cpio.gz  initramfs-redis.cpio.gz  manifest.json
+# initramfs-redis.cpio.gz is the same guest with Debian's redis-server added (a second cpio
+# archive appended, which the kernel unpacks over the first): a real service that clients keep
+# one TCP connection to. Its shared libraries are the ones this Debian machine has installed.
 # A second run with the same inputs (package versions, this script, rootfs/) does nothing.
 # Set ORBIT_GUEST_REBUILD=1 to force a rebuild.
 set -euo pipefail
@@ -16,6 +19,8 @@ kernel_meta=linux-image-cloud-amd64
 busybox_pkg=busybox-static
 # Roots of the module set; their dependencies come from the kernel's own modules.dep.
 wanted_modules=(virtio_pci virtio_blk virtio_net virtio_balloon)
+# redis-server is in redis-tools; the libraries it needs that a minimal Debian lacks.
+service_pkgs=(redis-tools libjemalloc2 liblzf1 libatomic1)
 
 say() { echo "guest: $*" >&2; }
 die() { echo "guest: ERROR: $*" >&2; exit 1; }
@@ -56,15 +61,20 @@ done <<<"$resolved"
 case $kernel_version in '' | '(none)') die "apt has no installable version of $kernel_pkg; run 'apt-get update' and check the apt sources." ;; esac
 [ -n "$busybox_version" ] || die "apt has no installable version of $busybox_pkg; run 'apt-get update' and check the apt sources."
 
+service_versions=$(apt-cache show --no-all-versions "${service_pkgs[@]}" 2>/dev/null | awk '/^Package:/ { pkg = $2 } /^Version:/ { print pkg "=" $2 }')
+for pkg in "${service_pkgs[@]}"; do
+  grep -q "^$pkg=" <<<"$service_versions" || die "apt has no installable version of $pkg (needed for the redis guest); run 'apt-get update' and check the apt sources."
+done
+
 inputs=$(
   {
-    echo "$kernel_pkg=$kernel_version" "$busybox_pkg=$busybox_version"
+    echo "$kernel_pkg=$kernel_version" "$busybox_pkg=$busybox_version" $service_versions
     sha256sum <"$0"
     (cd "$here" && find rootfs -type f -o -type l | LC_ALL=C sort | xargs sha256sum)
   } | sha256sum | cut -d' ' -f1
 )
 
-if [ "${ORBIT_GUEST_REBUILD:-0}" != 1 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio.gz" ] && [ -f "$out/manifest.json" ] &&
+if [ "${ORBIT_GUEST_REBUILD:-0}" != 1 ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio.gz" ] && [ -s "$out/initramfs-redis.cpio.gz" ] && [ -f "$out/manifest.json" ] &&
   grep -q "\"inputs\": \"$inputs\"" "$out/manifest.json"; then
   say "up to date in $out ($kernel_pkg $kernel_version, $busybox_pkg $busybox_version)"
   exit 0
@@ -160,6 +170,26 @@ else
 fi
 cp "$vmlinuz" "$work/vmlinuz"
 
+# The redis layer: redis-server and every library the dynamic loader resolves for it, all in
+# /lib/x86_64-linux-gnu (on the loader's default path), the loader itself where the ELF names it.
+layer=$work/redis
+for pkg_version in $service_versions; do
+  dpkg -x "$(fetch_deb "${pkg_version%%=*}" "${pkg_version#*=}")" "$work/service-debs"
+done
+redis=$work/service-debs/usr/bin/redis-check-rdb # redis-server is a link to it
+[ -x "$redis" ] || die "redis-tools has no usr/bin/redis-check-rdb (the redis-server binary); has the package changed its layout?"
+resolved_libs=$(LD_LIBRARY_PATH=$work/service-debs/usr/lib/x86_64-linux-gnu ldd "$redis")
+grep -q 'not found' <<<"$resolved_libs" && die "redis-server needs libraries this machine lacks: $(grep 'not found' <<<"$resolved_libs")"
+mkdir -p "$layer/usr/bin" "$layer/lib/x86_64-linux-gnu" "$layer/lib64"
+cp "$redis" "$layer/usr/bin/redis-server"
+for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 }' <<<"$resolved_libs"); do cp -L "$lib" "$layer/lib/x86_64-linux-gnu/"; done
+interpreter=$(awk '$1 ~ /^\/.*ld-linux/ { print $1 }' <<<"$resolved_libs")
+[ -n "$interpreter" ] || die "ldd names no dynamic loader for redis-server"
+cp -L "$interpreter" "$layer/lib64/$(basename "$interpreter")"
+find "$layer" -exec touch -h -d @0 {} +
+(cd "$layer" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9n >"$work/redis-layer.cpio.gz"
+cat "$work/initramfs.cpio.gz" "$work/redis-layer.cpio.gz" >"$work/initramfs-redis.cpio.gz"
+
 file_entry() {
   printf '"%s": { "sha256": "%s", "bytes": %s }' "$1" "$(sha256sum "$work/$1" | cut -d' ' -f1)" "$(stat -c %s "$work/$1")"
 }
@@ -169,7 +199,8 @@ cat >"$work/manifest.json" <<EOF
   "kernel": { "package": "$kernel_pkg", "version": "$kernel_version", "release": "$release" },
   "busybox": { "package": "$busybox_pkg", "version": "$busybox_version" },
   "modules": [${modules_json%, }],
-  "files": { $(file_entry vmlinuz), $(file_entry initramfs.cpio.gz) },
+  "files": { $(file_entry vmlinuz), $(file_entry initramfs.cpio.gz), $(file_entry initramfs-redis.cpio.gz) },
+  "services": { "redis": "$(grep '^redis-tools=' <<<"$service_versions" | cut -d= -f2)" },
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "inputs": "$inputs"
 }
@@ -178,5 +209,6 @@ EOF
 # manifest.json last: until it is replaced, the old one no longer matches and forces a rebuild.
 mv "$work/vmlinuz" "$out/vmlinuz"
 mv "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
+mv "$work/initramfs-redis.cpio.gz" "$out/initramfs-redis.cpio.gz"
 mv "$work/manifest.json" "$out/manifest.json"
 say "built $out: $kernel_pkg $kernel_version (release $release), $busybox_pkg $busybox_version, modules ${module_names[*]}"

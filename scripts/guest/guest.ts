@@ -31,6 +31,8 @@ export interface GuestArtifacts {
   dir: string;
   kernelPath: string;
   initrdPath: string;
+  /** The same guest with Debian's redis-server (kernel argument `orbit.redis=PORT` starts it). */
+  redisInitrdPath: string;
   manifestPath: string;
   manifest: GuestManifest;
 }
@@ -53,14 +55,15 @@ export function guestArtifacts(): GuestArtifacts {
   const dir = guestCacheDir();
   const kernelPath = path.join(dir, 'vmlinuz');
   const initrdPath = path.join(dir, 'initramfs.cpio.gz');
+  const redisInitrdPath = path.join(dir, 'initramfs-redis.cpio.gz');
   const manifestPath = path.join(dir, 'manifest.json');
-  for (const file of [kernelPath, initrdPath, manifestPath]) {
+  for (const file of [kernelPath, initrdPath, redisInitrdPath, manifestPath]) {
     if (!fs.existsSync(file)) {
       throw new Error(`The test guest is not built: ${file} is missing. Run \`npm run guest\` (scripts/guest/build.sh) to build it into ${dir}.`);
     }
   }
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as GuestManifest;
-  return { dir, kernelPath, initrdPath, manifestPath, manifest };
+  return { dir, kernelPath, initrdPath, redisInitrdPath, manifestPath, manifest };
 }
 
 // ---------------------------------------------------------------------------------------------

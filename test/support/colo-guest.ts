@@ -26,7 +26,7 @@ export function labColoQemu(lab: LabDescription): string {
   return lab.qemuBinary;
 }
 
-export function coloGuestSpec(lab: LabDescription, opts: { name: string; ip: string; accelerator: 'kvm' | 'tcg' }): VmSpecInput {
+export function coloGuestSpec(lab: LabDescription, opts: { name: string; ip: string; accelerator: 'kvm' | 'tcg'; redisPort?: number }): VmSpecInput {
   return { ...guestVmSpec({ ...opts, host: labHost(lab, 'site-a'), withDisk: true, memoryMiB: 128 }), qemuBinary: labColoQemu(lab) };
 }
 

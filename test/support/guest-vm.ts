@@ -22,17 +22,20 @@ export interface GuestVmOptions {
   withDisk?: boolean;
   /** Extra kernel command line words, e.g. `orbit.dirty=64`. */
   extraAppend?: string;
+  /** Runs Debian's redis-server in the guest on this port (the guest's redis initramfs). */
+  redisPort?: number;
 }
 
 export function guestVmSpec(opts: GuestVmOptions): VmSpecInput {
-  const { kernelPath, initrdPath } = guestArtifacts();
-  const append = [guestKernelArgs({ ip: `${opts.ip}/24` }), opts.extraAppend].filter(Boolean).join(' ');
+  const { kernelPath, initrdPath, redisInitrdPath } = guestArtifacts();
+  const redis = opts.redisPort !== undefined ? `orbit.redis=${opts.redisPort}` : undefined;
+  const append = [guestKernelArgs({ ip: `${opts.ip}/24` }), opts.extraAppend, redis].filter(Boolean).join(' ');
   return {
     name: opts.name,
     vcpus: 1,
     memoryMiB: opts.memoryMiB ?? 128,
     accelerator: opts.accelerator,
-    boot: { kind: 'kernel', kernel: kernelPath, initrd: initrdPath, append },
+    boot: { kind: 'kernel', kernel: kernelPath, initrd: redis ? redisInitrdPath : initrdPath, append },
     nics: [{ mac: labGuestMac(opts.ip), bridge: opts.host.vmBridge }],
     disks: opts.withDisk ? [{ path: `/var/lib/orbit/${opts.name}/disk.raw`, format: 'raw', sizeMiB: 16 }] : [],
   };
