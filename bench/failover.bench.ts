@@ -26,7 +26,7 @@ import { labAccelerator } from '../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
-import { agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor } from '../test/support/lab-monitor';
+import { agentStatus, installLabAgent, labEtcd, publishLabPair, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
 
 const VM = { name: 'failover-bench', ip: '10.89.0.72' };
@@ -139,19 +139,8 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 /** The agent that holds the role with a protected pair, and its standby. */
-async function protectedPair(ssh: (name: string) => Promise<SshSession>): Promise<{ active: string; standby: string }> {
-  return waitFor(
-    'the pair to be protected',
-    async () => {
-      for (const h of HOSTS) {
-        const view = await pairStatusOn(await ssh(h), VM.name).catch(() => undefined);
-        if (view?.role === 'held' && view.protection === 'protected' && view.peerHost) return { active: h, standby: view.peerHost };
-      }
-      return undefined;
-    },
-    180_000,
-    250,
-  );
+function protectedPair(ssh: (name: string) => Promise<SshSession>): Promise<{ active: string; standby: string }> {
+  return waitForProtectedPair(ssh, VM.name, HOSTS, 180_000);
 }
 
 function last(samples: GuestSample[]): GuestSample | undefined {

@@ -29,7 +29,7 @@ import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
 import { vmTraces } from '../support/guest-vm';
-import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, pairStatusOn, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor } from '../support/lab-monitor';
+import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
 
@@ -52,29 +52,9 @@ async function session(host: string): Promise<SshSession> {
   return fresh;
 }
 
-interface Placement {
-  active: string;
-  standby: string;
-}
-
 /** Waits until one agent holds the role with a protected pair and another stands by. */
-async function protectedPair(timeoutMs = 120_000): Promise<Placement> {
-  let seen = '';
-  return waitFor(
-    'the pair to be protected (one agent active and protected, another standby)',
-    async () => {
-      const statuses = await Promise.all(HOSTS.map(async (h) => [h, await pairStatusOn(await session(h), VM.name).catch(() => undefined)] as const));
-      seen = statuses.map(([h, s]) => `${h}: ${s ? `${s.role}/${s.local}/${s.protection}/${s.last}` : 'no status'}`).join('; ');
-      const active = statuses.find(([, s]) => s?.role === 'held' && s.protection === 'protected');
-      const standby = statuses.find(([, s]) => s?.protection === 'standby' && s.peerHost === active?.[0]);
-      return active && standby && active[1]?.peerHost === standby[0] ? { active: active[0], standby: standby[0] } : undefined;
-    },
-    timeoutMs,
-    250,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\nlast seen: ${seen}`);
-  });
-}
+const protectedPair = (timeoutMs = 120_000) => waitForProtectedPair(session, VM.name, HOSTS, timeoutMs);
+type Placement = Awaited<ReturnType<typeof protectedPair>>;
 
 /** The guest's state carried on: same boot as at the start, counter never went back. */
 function expectStateKept(before: GuestReport | undefined, after: GuestReport | undefined): void {

@@ -119,6 +119,33 @@ export async function agentPids(session: SshSession): Promise<{ agent: number[];
   return { agent: pids('agent'), supervisor: pids('supervisor'), spare: pids('spare') };
 }
 
+/**
+ * Waits until one agent holds the role of `vm` with a protected pair and another stands by as
+ * its replica; returns where each is. `session` gives a live session to a host by name.
+ */
+export async function waitForProtectedPair(
+  session: (host: string) => Promise<SshSession>,
+  vm: string,
+  hosts: readonly string[],
+  timeoutMs = 120_000,
+): Promise<{ active: string; standby: string }> {
+  let seen = '';
+  return waitFor(
+    'the pair to be protected (one agent active and protected, another standby)',
+    async () => {
+      const statuses = await Promise.all(hosts.map(async (h) => [h, await pairStatusOn(await session(h), vm).catch(() => undefined)] as const));
+      seen = statuses.map(([h, s]) => `${h}: ${s ? `${s.role}/${s.local}/${s.protection}/${s.last}` : 'no status'}`).join('; ');
+      const active = statuses.find(([, s]) => s?.role === 'held' && s.protection === 'protected');
+      const standby = statuses.find(([, s]) => s?.protection === 'standby' && s.peerHost === active?.[0]);
+      return active && standby && active[1]?.peerHost === standby[0] ? { active: active[0], standby: standby[0] } : undefined;
+    },
+    timeoutMs,
+    250,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\nlast seen: ${seen}`);
+  });
+}
+
 /** scripts/lab/exec.ts's waitFor with the probe first (reads better at the call sites here). */
 export function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
   return labWaitFor(what, timeoutMs, async () => probe(), everyMs);

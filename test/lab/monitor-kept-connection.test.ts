@@ -1,0 +1,175 @@
+/**
+ * A client that does not forgive (issue 12, item 8): Debian's redis-server in a COLO pair's
+ * guest, agents installed on every lab host (the witness as spare), and one TCP connection that
+ * increments a counter (`INCR`, one acknowledged at a time) through SIGKILLs of the active QEMU
+ * (the secondary is promoted) and of the standby QEMU (the primary runs on alone), each followed
+ * by the agents' re-protection. Whatever happens, the client keeps its one connection, every
+ * acknowledgement is the previous one plus one (none lost, none applied twice), and the counter
+ * in redis is exactly the number acknowledged. Per kill it prints the time from the kill to the
+ * next acknowledgement and the longest gap until the pair is protected again.
+ * ORBIT_KEPT_CONNECTION_ROUNDS sets the kills of each kind (default 2).
+ */
+import * as net from 'net';
+import { Etcd3 } from 'etcd3';
+import { destroyPair, startProtectedPair } from '../../provider/hosts/colo-pair';
+import { SshSession } from '../../provider/hosts/ssh-session';
+import { LabDescription } from '../../scripts/lab/description';
+import { heal } from '../../scripts/lab/faults';
+import { labUp } from '../../scripts/lab/lab';
+import { labAccelerator } from '../../scripts/lab/lab-accelerator';
+import { connectToLabHost } from '../../scripts/lab/lab-ssh';
+import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
+import { vmTraces } from '../support/guest-vm';
+import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments } from '../support/kept-connection';
+import { readGuestReport } from '../../scripts/guest/guest';
+import { installLabAgent, labEtcd, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../support/lab-monitor';
+
+jest.setTimeout(1_200_000);
+
+const VM = { name: 'kept-redis', ip: '10.89.0.88' };
+const REDIS_PORT = 6379;
+const KEY = 'orbit:acknowledged';
+const HOSTS = ['site-a', 'site-b', 'witness'];
+const ROUNDS = Number(process.env.ORBIT_KEPT_CONNECTION_ROUNDS ?? 2);
+/** A kill must be followed by this many acknowledged increments before the next step. */
+const ACKS_AFTER_KILL = 5;
+
+let lab: LabDescription;
+let etcd: Etcd3;
+const sessions = new Map<string, SshSession>();
+
+async function session(host: string): Promise<SshSession> {
+  const existing = sessions.get(host);
+  if (existing?.isOpen) return existing;
+  const fresh = await connectToLabHost(lab, host, { defaultTimeoutMs: 60_000 });
+  sessions.set(host, fresh);
+  return fresh;
+}
+
+/** One RESP command on a fresh connection (the check at the end, not the client under test). */
+function redisCommand(command: string, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: VM.ip, port: REDIS_PORT });
+    let reply = '';
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`redis did not answer ${command} within ${timeoutMs} ms`))), timeoutMs);
+    socket.on('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (d) => {
+      reply += d.toString('latin1');
+      if (reply.includes('\r\n') && !reply.startsWith('$')) finish();
+      else if (reply.startsWith('$') && reply.split('\r\n').length >= 3) finish();
+    });
+    socket.on('error', (e) => (clearTimeout(timer), reject(e)));
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reply);
+    };
+  });
+}
+
+/** The guest's uptime (its monotonic clock) and when this machine read it, mid-way through the request. */
+async function guestClock(): Promise<{ uptimeMs: number; at: number }> {
+  const sent = Date.now();
+  const report = await waitFor('the guest to report its uptime', () => readGuestReport(VM.ip, 7000, 2000).catch(() => undefined), 30_000, 100);
+  return { uptimeMs: report.uptimeS * 1000, at: (sent + Date.now()) / 2 };
+}
+
+beforeAll(async () => {
+  lab = await labUp();
+  await heal();
+  for (const h of HOSTS) await session(h);
+  etcd = labEtcd(lab);
+  const { accelerator } = await labAccelerator(lab);
+  await removePairFromEtcd(etcd, VM.name);
+  await destroyPair([...sessions.values()], VM.name, { removeDisks: true });
+  for (const h of HOSTS) await installLabAgent(lab, await session(h));
+  await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
+  await startProtectedPair(await session('site-a'), await session('site-b'), coloGuestSpec(lab, { ...VM, accelerator, redisPort: REDIS_PORT }));
+  const pong = await waitFor('redis in the guest to answer PING', () => redisCommand('PING', 2000).catch(() => undefined), 120_000, 500);
+  expect(pong).toBe('+PONG\r\n');
+  console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(await waitForProtectedPair(session, VM.name, HOSTS))}`);
+});
+
+afterAll(async () => {
+  const reachable = (await Promise.all(HOSTS.map((h) => session(h).catch(() => undefined)))).filter((s): s is SshSession => s !== undefined);
+  console.log(`agent logs: ${await saveAgentLogs(reachable, 'orbit-kept-connection-logs')}`);
+  if (etcd) await removePairFromEtcd(etcd, VM.name).catch((e) => console.error(e));
+  await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
+  for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
+  const leftovers: string[] = [];
+  for (const s of reachable) leftovers.push(...(await vmTraces(s, VM.name)).map((t) => `${s.host.name}: ${t}`));
+  etcd?.close();
+  await Promise.all(reachable.map((s) => s.close()));
+  expect(leftovers).toEqual([]);
+});
+
+test(`one TCP connection to redis keeps every acknowledged increment through ${ROUNDS} kills of the active QEMU and ${ROUNDS} of the standby's`, async () => {
+  const client: KeptConnectionClient = await keepIncrementing(VM.ip, REDIS_PORT, KEY);
+  const rounds: Array<Record<string, unknown>> = [];
+  const startedAt = Date.now();
+  let run: Awaited<ReturnType<KeptConnectionClient['stop']>>;
+  let stored: string;
+  try {
+    await client.acknowledged(ACKS_AFTER_KILL, 30_000);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const side of ['active', 'standby'] as const) {
+        const placement = await waitForProtectedPair(session, VM.name, HOSTS, 180_000);
+        await client.acknowledged(ACKS_AFTER_KILL, 30_000);
+        const killed = placement[side];
+        const acksBefore = client.acks.length;
+        const pawsBefore = pawsRejectedSegments();
+        const clockBefore = await guestClock();
+        const killAt = await crashQemuAt(await session(killed), VM.name);
+        // The limit is the test's patience, not an expectation: the figure is printed below.
+        const resumed = await client.acknowledged(ACKS_AFTER_KILL, 60_000).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        // How far the guest's clock moved against this machine's across the failover (its TCP timestamps follow it).
+        const clockAfter = await guestClock();
+        const guestClockSkewMs = Math.round(clockAfter.uptimeMs - clockBefore.uptimeMs - (clockAfter.at - clockBefore.at));
+        const pawsRejected = pawsRejectedSegments() - pawsBefore;
+        if (resumed) throw new Error(`${resumed.message}; after the kill of the ${side} (${killed}): guest clock moved ${guestClockSkewMs} ms against this machine's, ${pawsRejected} segments dropped by PAWS here`);
+        const firstAck = client.acks.slice(acksBefore).find((a) => a.ackAt > killAt);
+        const again = await waitForProtectedPair(session, VM.name, HOSTS, 180_000);
+        const protectedAt = Date.now();
+        const events = (await readPairEvents(etcd, VM.name)).filter((e) => Date.parse(e.at) >= killAt - 50);
+        const result = {
+          round,
+          killed: `${side} (${killed})`,
+          killToNextAckMs: firstAck ? firstAck.ackAt - killAt : undefined,
+          guestClockSkewMs,
+          pawsRejected,
+          longestGapUntilProtectedMs: longestGapMs(client.acks, killAt, protectedAt),
+          protectedAgainAfterMs: protectedAt - killAt,
+          now: again,
+          events: events.map((e) => `${e.kind}@${e.host}`),
+        };
+        rounds.push(result);
+        console.log(JSON.stringify({ keptConnection: 'qemu-kill', ...result }));
+        // One fault, one failover on the survivor, no fence.
+        const survivor = side === 'active' ? placement.standby : placement.active;
+        expect(events.filter((e) => e.kind === 'failover').map((e) => e.host)).toEqual([survivor]);
+        expect(events.filter((e) => e.kind === 'fence')).toEqual([]);
+      }
+    }
+  } finally {
+    run = await client.stop();
+    stored = await redisCommand(`GET ${KEY}`).catch((e: Error) => `error: ${e.message}`);
+    console.log(
+      JSON.stringify({
+        keptConnectionSummary: {
+          acknowledged: run.acks.length,
+          stored,
+          broken: run.broken,
+          kills: rounds.length,
+          killToNextAckMs: rounds.map((r) => r.killToNextAckMs),
+          longestGapMs: longestGapMs(run.acks, startedAt, run.acks.length ? run.acks[run.acks.length - 1].ackAt : startedAt),
+        },
+      }),
+    );
+  }
+  expect(run.broken).toBeUndefined();
+  // Exactly what was acknowledged: nothing lost, nothing applied without an acknowledgement.
+  expect(stored).toBe(`$${String(run.acks.length).length}\r\n${run.acks.length}\r\n`);
+});
