@@ -37,6 +37,12 @@ afterEach(() => {
   setups = [];
 });
 
+/** Complete lines in the start command's record (one per run). */
+function startLines(dir: string): number {
+  const file = path.join(dir, 'started');
+  return fs.existsSync(file) ? (fs.readFileSync(file, 'utf8').match(/\n/g) ?? []).length : 0;
+}
+
 async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -77,7 +83,8 @@ async function start(options: { supervisorComes?: boolean; supervisorStartMs?: n
 test('an agent whose supervisor is killed starts a new one, hands over once it runs, and exits', async () => {
   const s = await start();
   s.supervisor.kill('SIGKILL');
-  await waitFor('the start command', () => fs.existsSync(path.join(s.dir, 'started')));
+  // A whole line: the shell creates the file before it writes the pid into it.
+  await waitFor('the start command', () => startLines(s.dir) >= 1);
   // The start command ran as the agent's child; the agent keeps working until the new supervisor is up.
   expect(Number(fs.readFileSync(path.join(s.dir, 'started'), 'utf8'))).toBe(s.agentPid);
   expect(fs.existsSync(path.join(s.dir, 'handed-over'))).toBe(false);
@@ -91,7 +98,7 @@ test('an agent whose supervisor is killed starts a new one, hands over once it r
 test('an agent whose new supervisor does not come up keeps working and starts one again', async () => {
   const s = await start({ supervisorComes: false, supervisorStartMs: 500 });
   s.supervisor.kill('SIGKILL');
-  await waitFor('a second start', () => fs.existsSync(path.join(s.dir, 'started')) && fs.readFileSync(path.join(s.dir, 'started'), 'utf8').trim().split('\n').length >= 2);
+  await waitFor('a second start', () => startLines(s.dir) >= 2);
   expect(alive(s.agentPid)).toBe(true);
   expect(fs.existsSync(path.join(s.dir, 'handed-over'))).toBe(false);
 });
