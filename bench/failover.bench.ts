@@ -6,6 +6,11 @@
  *   - QEMU death: SIGKILL of the active QEMU (its agent says so in the next heartbeat);
  *   - host death: `lab kill-host` of the active host (the standby waits for the lease to expire).
  *
+ * Two clients see each failure: fresh TCP connections to the guest's report service every 25 ms
+ * (when the service answers again), and one kept connection to redis in the guest (the redis
+ * guest), INCR after INCR (when the next increment is acknowledged; the connection must never
+ * break and every reply must be the previous one plus one).
+ *
  * After each failure the agents re-protect the pair (onto the killed host if only its QEMU died,
  * else onto the spare; a killed host is then healed and its agent boots with it).
  *
@@ -19,13 +24,14 @@
 import { destroyPair, startProtectedPair } from '../provider/hosts/colo-pair';
 import { destroyVm, startVm } from '../provider/hosts/qemu-process';
 import { SshSession } from '../provider/hosts/ssh-session';
-import { readGuestReport, waitForGuestReport } from '../scripts/guest/guest';
+import { GUEST_REDIS_PORT, readGuestReport, waitForGuestReport } from '../scripts/guest/guest';
 import { heal, killHost } from '../scripts/lab/faults';
 import { labUp } from '../scripts/lab/lab';
 import { labAccelerator } from '../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
+import { keepIncrementing, KeptConnectionClient } from '../test/support/kept-connection';
 import { agentStatus, installLabAgent, labEtcd, publishLabPair, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
 
@@ -48,9 +54,10 @@ export async function run(): Promise<BenchResult[]> {
     return fresh;
   };
   const etcd = labEtcd(lab);
-  const spec = coloGuestSpec(lab, { ...VM, accelerator });
+  const spec = coloGuestSpec(lab, { ...VM, accelerator, redisPort: GUEST_REDIS_PORT });
   const results: BenchResult[] = [];
   const all = async () => Promise.all(HOSTS.map(ssh));
+  let client: KeptConnectionClient | undefined;
   try {
     await removePairFromEtcd(etcd, VM.name);
     await destroyPair(await all(), VM.name, { removeDisks: true });
@@ -70,9 +77,14 @@ export async function run(): Promise<BenchResult[]> {
     await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
     await startProtectedPair(await ssh('site-a'), await ssh('site-b'), spec);
     await waitForGuestReport(VM.ip, 7000, 120_000);
+    // Beside the fresh connections of the poller, one kept connection to redis in the guest.
+    client = await waitFor('redis in the guest to accept the kept connection', () => keepIncrementing(VM.ip, GUEST_REDIS_PORT, 'orbit:bench').catch(() => undefined), 60_000, 500);
+    await client.acknowledged(5, 30_000);
 
     const qemu: number[] = [];
     const host: number[] = [];
+    const keptQemu: number[] = [];
+    const keptHost: number[] = [];
     let kept = 0;
     const roundsStarted = Date.now();
     console.error(`  ${ROUNDS * 2} failures (${ROUNDS} QEMU deaths, then ${ROUNDS} host deaths), each followed by the agents' re-protection; the time left is printed after each round`);
@@ -83,6 +95,7 @@ export async function run(): Promise<BenchResult[]> {
         const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
         await poller.answering();
         await sleep(500);
+        const acksBefore = client.acks.length;
         let failedAt: number;
         if (kind === 'qemu') failedAt = await crashQemuAt(await ssh(active), VM.name);
         else {
@@ -96,7 +109,10 @@ export async function run(): Promise<BenchResult[]> {
         const gap = after.doneAt - failedAt;
         (kind === 'qemu' ? qemu : host).push(gap);
         if (before && after.report!.boot === before.report!.boot && after.report!.counter >= before.report!.counter) kept++;
-        console.error(`  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms`);
+        await client.acknowledged(1, 60_000).catch(() => undefined);
+        const nextAck = client.acks.slice(acksBefore).find((a) => a.ackAt > failedAt);
+        if (nextAck) (kind === 'qemu' ? keptQemu : keptHost).push(nextAck.ackAt - failedAt);
+        console.error(`  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms; kept connection: ${nextAck ? `next acknowledgement after ${nextAck.ackAt - failedAt} ms` : `no acknowledgement (${client.broken ?? 'stalled'})`}`);
         await protectedPair(ssh);
         if (kind === 'host') {
           await heal();
@@ -105,7 +121,7 @@ export async function run(): Promise<BenchResult[]> {
       } catch (error) {
         // What was measured so far is printed, and the agents' logs are kept (finally, below).
         console.error(`  round ${round} (${kind} death) failed: ${(error as Error).message}`);
-        console.error(`  measured before it: QEMU death -> answer ${JSON.stringify(qemu)} ms; host death -> answer ${JSON.stringify(host)} ms; state kept ${kept}`);
+        console.error(`  measured before it: QEMU death -> answer ${JSON.stringify(qemu)} ms; host death -> answer ${JSON.stringify(host)} ms; state kept ${kept}; kept connection, next acknowledgement ${JSON.stringify(keptQemu)} / ${JSON.stringify(keptHost)} ms`);
         throw error;
       }
       const perRoundMs = (Date.now() - roundsStarted) / round;
@@ -118,6 +134,12 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: 'host death -> service answers, p50', value: median(host), unit: 'ms', note: 'lease TTL 2 s + etcd expiry loop + failover' });
     results.push({ name: 'host death -> service answers, p99', value: percentile(host, 99), unit: 'ms', note: `max of ${host.length}` });
     results.push({ name: 'state kept (same boot, counter on)', value: kept, unit: '', note: `of ${qemu.length + host.length} failures` });
+    const run = await client.stop();
+    const keptNote = run.broken ? `BROKEN after ${run.acks.length} acknowledgements: ${run.broken}` : `one connection, ${run.acks.length} INCRs acknowledged in order`;
+    results.push({ name: 'QEMU death -> next ack, kept connection, p50', value: median(keptQemu), unit: 'ms', note: keptNote });
+    results.push({ name: 'QEMU death -> next ack, kept connection, p99', value: percentile(keptQemu, 99), unit: 'ms', note: `max of ${keptQemu.length} of ${qemu.length}` });
+    results.push({ name: 'host death -> next ack, kept connection, p50', value: median(keptHost), unit: 'ms' });
+    results.push({ name: 'host death -> next ack, kept connection, p99', value: percentile(keptHost, 99), unit: 'ms', note: `max of ${keptHost.length} of ${host.length}` });
     results.push({ name: 'restart floor: cold boot to first answer, p50', value: median(boots), unit: 'ms', note: 'same guest, other host, detection and fencing not included' });
     results.push({ name: 'ratio restart floor / host death p99', value: median(boots) / percentile(host, 99), unit: 'x' });
     results.push({ name: 'anchor: Proxmox ha-manager documented RTO', value: PROXMOX_DOCUMENTED_MS, unit: 'ms', note: '"about 2 minutes" (ha-manager.adoc)' });
@@ -125,6 +147,7 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: 'anchor: Patroni typical (ttl 30 s + loop 10 s)', value: PATRONI_TYPICAL_MS, unit: 'ms', note: 'leader key TTL + loop_wait defaults' });
     results.push({ name: 'ratio Patroni / host death p99', value: PATRONI_TYPICAL_MS / percentile(host, 99), unit: 'x' });
   } finally {
+    await client?.stop();
     await heal().catch(() => undefined);
     await removePairFromEtcd(etcd, VM.name).catch(() => undefined);
     const open = await Promise.all(HOSTS.map((h) => ssh(h).catch(() => undefined)));

@@ -11,6 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 export const GUEST_REPORT_PORT = 7000;
+/** Where the redis guest's redis-server listens (`orbit.redis=` on its command line). */
+export const GUEST_REDIS_PORT = 6379;
 /** First line the guest's init prints on ttyS0 once it is ready. */
 export const GUEST_UP_MARKER = 'ORBIT-GUEST-UP';
 /** Where user-mode networking (slirp) expects its one guest by default. */

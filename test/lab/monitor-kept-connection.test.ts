@@ -21,13 +21,12 @@ import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { vmTraces } from '../support/guest-vm';
 import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments } from '../support/kept-connection';
-import { readGuestReport } from '../../scripts/guest/guest';
+import { GUEST_REDIS_PORT as REDIS_PORT, readGuestReport } from '../../scripts/guest/guest';
 import { installLabAgent, labEtcd, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
 
 const VM = { name: 'kept-redis', ip: '10.89.0.88' };
-const REDIS_PORT = 6379;
 const KEY = 'orbit:acknowledged';
 const HOSTS = ['site-a', 'site-b', 'witness'];
 const ROUNDS = Number(process.env.ORBIT_KEPT_CONNECTION_ROUNDS ?? 2);
