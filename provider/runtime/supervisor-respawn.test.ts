@@ -37,11 +37,16 @@ afterEach(() => {
   setups = [];
 });
 
-/** Complete lines in the start command's record (one per run). */
-function startLines(dir: string): number {
-  const file = path.join(dir, 'started');
+/**
+ * Complete lines in a file the processes under test write (a pid per line). Existence is not
+ * enough: a writer creates the file before it writes the line.
+ */
+function wholeLines(file: string): number {
   return fs.existsSync(file) ? (fs.readFileSync(file, 'utf8').match(/\n/g) ?? []).length : 0;
 }
+
+/** Runs of the start command so far (it appends its parent's pid). */
+const startLines = (dir: string) => wholeLines(path.join(dir, 'started'));
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,7 +80,7 @@ async function start(options: { supervisorComes?: boolean; supervisorStartMs?: n
   const supervisor = spawn('sh', ['-c', `${agent} & wait`], { stdio: 'ignore' });
   const setup: Setup = { dir, supervisor, agentPid: 0 };
   setups.push(setup);
-  await waitFor('the agent to start', () => fs.existsSync(path.join(dir, 'ready')));
+  await waitFor('the agent to start', () => wholeLines(path.join(dir, 'ready')) >= 1);
   setup.agentPid = Number(fs.readFileSync(path.join(dir, 'ready'), 'utf8'));
   return setup;
 }
@@ -83,13 +88,12 @@ async function start(options: { supervisorComes?: boolean; supervisorStartMs?: n
 test('an agent whose supervisor is killed starts a new one, hands over once it runs, and exits', async () => {
   const s = await start();
   s.supervisor.kill('SIGKILL');
-  // A whole line: the shell creates the file before it writes the pid into it.
   await waitFor('the start command', () => startLines(s.dir) >= 1);
   // The start command ran as the agent's child; the agent keeps working until the new supervisor is up.
   expect(Number(fs.readFileSync(path.join(s.dir, 'started'), 'utf8'))).toBe(s.agentPid);
   expect(fs.existsSync(path.join(s.dir, 'handed-over'))).toBe(false);
   expect(alive(s.agentPid)).toBe(true);
-  await waitFor('the hand-over', () => fs.existsSync(path.join(s.dir, 'handed-over')));
+  await waitFor('the hand-over', () => wholeLines(path.join(s.dir, 'handed-over')) >= 1);
   expect(fs.existsSync(path.join(s.dir, 'supervisor.pid'))).toBe(true);
   expect(Number(fs.readFileSync(path.join(s.dir, 'handed-over'), 'utf8'))).toBe(s.agentPid);
   await waitFor('the old agent to exit', () => !alive(s.agentPid), 5000);
