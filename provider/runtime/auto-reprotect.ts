@@ -87,7 +87,7 @@ export class AutoReprotect {
     for (const host of spec.hosts) {
       if (host.name === this.self || this.inBackoff(spec.vm, host.name, now)) continue;
       const v = view(host.name);
-      if (v.alive && holdsNoCopy(v.state)) return this.chosen(spec.vm, host);
+      if (qualifies(v)) return this.chosen(spec.vm, host);
       waitForAppliedMs = Math.max(waitForAppliedMs, v.alive ? APPLIED_HOST_STUCK_MS : spec.timing.leaseTtlMs + detectionMs(spec.timing));
     }
     const spare = spec.spareHosts.find((host) => host.name !== this.self && !this.inBackoff(spec.vm, host.name, now) && qualifies(view(host.name)));

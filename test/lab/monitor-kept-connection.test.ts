@@ -21,7 +21,7 @@ import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { vmTraces } from '../support/guest-vm';
 import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments } from '../support/kept-connection';
-import { GUEST_REDIS_PORT as REDIS_PORT, readGuestReport } from '../../scripts/guest/guest';
+import { GUEST_REDIS_PORT as REDIS_PORT, GUEST_REPORT_PORT, readGuestReport } from '../../scripts/guest/guest';
 import { installLabAgent, labEtcd, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
@@ -69,7 +69,7 @@ function redisCommand(command: string, timeoutMs = 10_000): Promise<string> {
 /** The guest's uptime (its monotonic clock) and when this machine read it, mid-way through the request. */
 async function guestClock(): Promise<{ uptimeMs: number; at: number }> {
   const sent = Date.now();
-  const report = await waitFor('the guest to report its uptime', () => readGuestReport(VM.ip, 7000, 2000).catch(() => undefined), 30_000, 100);
+  const report = await waitFor('the guest to report its uptime', () => readGuestReport(VM.ip, GUEST_REPORT_PORT, 2000).catch(() => undefined), 30_000, 100);
   return { uptimeMs: report.uptimeS * 1000, at: (sent + Date.now()) / 2 };
 }
 
