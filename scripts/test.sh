@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: type-check, unit tests, lab tests (real sshd/QEMU/etcd in network
-# namespaces), provider tests (real terraform). Ends with the lab torn down and a closing
-# "N passed, N failed" line.
+# namespaces), provider tests (real terraform). Ends with the lab torn down, the failed tests
+# with the start of their messages, and a closing "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1
@@ -32,14 +32,5 @@ done
 echo "== lab down (must leave nothing behind)"
 npx ts-node --transpile-only scripts/lab/cli.ts down || status=1
 
-node -e '
-  const fs = require("fs");
-  let passed = 0, failed = 0;
-  for (const f of fs.readdirSync(process.argv[1])) {
-    const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
-    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
-  }
-  if (process.argv[2] !== "0" && failed === 0) failed = 1;
-  console.log(`orbit: ${passed} passed, ${failed} failed`);
-' "$results" "$status"
+npx ts-node --transpile-only scripts/test-summary.ts "$results" "$status"
 exit $status
