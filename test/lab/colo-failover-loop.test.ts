@@ -115,8 +115,10 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
         sector = await diskCounter(survivor, VM.name).catch(() => undefined);
       }
       if (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0))) problems.push(`the survivor's disk image does not carry the counter on: ${JSON.stringify(sector)}`);
-      const { stdout: errors } = await survivor.exec(`grep ORBIT-GUEST-ERROR ${vmPaths(VM.name).serialLog} || true`);
-      if (errors.trim()) problems.push(`guest errors: ${errors.trim()}`);
+      // With the lines before each error: a secondary's log holds ticks the next checkpoint undid,
+      // so the counters around the error tell which run of the guest it belongs to.
+      const { stdout: errors } = await survivor.exec(`grep -B4 -A1 ORBIT-GUEST-ERROR ${vmPaths(VM.name).serialLog} | tail -n 40 || true`);
+      if (errors.trim()) problems.push(`guest errors (last report before the crash: counter ${m.before.counter}, first after the failover: ${m.after.counter}):\n${errors.trim()}`);
       if (problems.length > 0) throw new Error(problems.join('; '));
       lastSeen = m.after.counter;
 
