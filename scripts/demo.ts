@@ -126,7 +126,7 @@ function describeEvent(event: Record<string, unknown> & { kind: string; host: st
       return `${at} re-protection started on ${event.host}, onto ${String(event.onto)}`;
     case 'reprotect': {
       const phases = event.phasesMs ? Object.entries(event.phasesMs as Record<string, number>).map(([phase, ms]) => `${phase} ${ms} ms`).join(', ') : '';
-      return `${at} re-protected onto ${String(event.onto)} in ${String(event.wallMs)} ms (${phases}); the guest was paused ${String(event.guestStoppedMs)} ms for the first full copy`;
+      return `${at} re-protected onto ${String(event.onto)} in ${String(event.wallMs)} ms (${phases}); the guest was stopped ${String(event.guestStoppedMs)} ms at the switch-over`;
     }
     case 'fence':
       return `${at} fence on ${event.host}: ${String(event.reason)}`;

@@ -20,7 +20,7 @@ import { ColoHostState, checkColoHost, coloHostState, diskSizesOnHost } from './
 import { CheckpointStats } from './colo-checkpoint-trace';
 import { coloPaths, coloPorts, primaryColoArgs, secondaryColoArgs } from './colo-command-line';
 import { ColoError, ColoHostRef, ColoOperation, ColoPairRecord, removePairRecord, writePairRecord } from './colo-pair-record';
-import { coloMigrateSteps, describeStepError, QmpStep, replicationChildSteps, runQmpSteps, secondaryExportUri, secondaryReadySteps, StepLog } from './colo-qmp';
+import { coloMigrateSteps, describeStepError, replicationChildSteps, runQmpSteps, secondaryExportUri, secondaryReadySteps, StepLog } from './colo-qmp';
 import { errorMessage } from './host-errors';
 import { QmpClient } from './qmp-client';
 import { connectQmpOverSsh } from './qmp-over-ssh';
@@ -373,22 +373,31 @@ export async function joinAndMigrate(
   diskCount: number,
   checkpointDelayMs: number,
   deadline: number,
-  options: { beforeMigrate?: QmpStep[]; log?: StepLog[] } = {},
+  options: { log?: StepLog[] } = {},
 ): Promise<void> {
   const ports = coloPorts(vm);
   const log = options.log ?? [];
   await runQmpSteps(qmp, replicationChildSteps(secondaryAddress, ports, diskCount), log);
-  if (options.beforeMigrate) await runQmpSteps(qmp, options.beforeMigrate, log);
   await runQmpSteps(qmp, coloMigrateSteps(secondaryAddress, ports, checkpointDelayMs), log);
-  const until = Math.min(deadline, Date.now() + COLO_WAIT_MS);
+  await waitForColoMigration(qmp, 'colo', deadline);
+}
+
+/**
+ * Polls the COLO migration until it reaches `status` ("pre-switchover": RAM copied, the guest
+ * stopped; "colo": checkpointing); fails as soon as it ended otherwise.
+ */
+export async function waitForColoMigration(qmp: QmpClient, status: 'pre-switchover' | 'colo', deadline: number): Promise<void> {
+  // Reaching pre-switchover copies all of the guest's RAM: that takes what RAM size over
+  // bandwidth takes, bounded by the operation's deadline only.
+  const until = status === 'colo' ? Math.min(deadline, Date.now() + COLO_WAIT_MS) : deadline;
   for (;;) {
     const info = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-    if (info.status === 'colo') return;
+    if (info.status === status) return;
     if (info.status === 'failed' || info.status === 'cancelled' || info.status === 'completed') {
       throw new Error(`the COLO migration ended as ${info.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
     }
-    if (Date.now() > until) throw new Error(`the COLO migration did not reach "colo" within ${COLO_WAIT_MS} ms (status ${info.status ?? 'none'})`);
-    await sleep(100);
+    if (Date.now() > until) throw new Error(`the COLO migration did not reach "${status}" within ${status === 'colo' ? `${COLO_WAIT_MS} ms` : 'the deadline'} (status ${info.status ?? 'none'})`);
+    await sleep(status === 'pre-switchover' ? 20 : 100);
   }
 }
 

@@ -53,9 +53,11 @@ export function replicationChildSteps(secondaryAddress: string, ports: ColoPorts
 }
 
 /** On the primary: start the COLO migration (from here on, both guests run in lock-step). */
-export function coloMigrateSteps(secondaryAddress: string, ports: ColoPorts, checkpointDelayMs: number): QmpStep[] {
+export function coloMigrateSteps(secondaryAddress: string, ports: ColoPorts, checkpointDelayMs: number, options: { pauseBeforeSwitchover?: boolean } = {}): QmpStep[] {
   return [
     colo(true),
+    // Always set, either way: capabilities outlive a migration in the same QEMU.
+    { command: 'migrate-set-capabilities', args: { capabilities: [{ capability: 'pause-before-switchover', state: options.pauseBeforeSwitchover ?? false }] } },
     { command: 'migrate-set-parameters', args: { 'x-checkpoint-delay': checkpointDelayMs } },
     { command: 'migrate', args: { uri: `tcp:${secondaryAddress}:${ports.migration}` } },
   ];

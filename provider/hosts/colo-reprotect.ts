@@ -8,20 +8,27 @@
  *
  *  1. A fresh secondary starts on the new host and exports its (empty) disks over NBD.
  *  2. The active host mirrors its disks into them while the guest runs (drive-mirror).
- *  3. Once in sync: `stop`, the mirrors end, replication children and the filters and
- *     colo-compare are added, `migrate` with `x-colo`; COLO resumes the guest on both sides.
+ *  3. Once in sync, `migrate` with `x-colo` and `pause-before-switchover`: the RAM is copied
+ *     while the guest runs and the mirrors keep the disks in sync.
+ *  4. In `pre-switchover` (QEMU stopped the guest; only the last dirty pages and the device
+ *     state are left) the mirrors end, the replication children, filters and colo-compare are
+ *     added, and `migrate-continue` lets COLO start and resume the guest on both sides.
+ * The documented sequence instead stops the guest before `migrate`, which keeps it stopped for
+ * the whole RAM copy (0.7-0.9 s for 128 MiB under TCG, growing with RAM). 7.2 needs the lab
+ * QEMU's patch 0005 for this (scripts/qemu-colo/README.md): a stock 7.2 ends such a migration
+ * as "completed" instead of entering COLO, which fails the re-protection and undoes it.
  *
  * A failure undoes it: the new secondary is destroyed, whatever was added on the active host
  * is removed, and its guest runs on (resumed if it had been stopped), unprotected as before.
  * Running it again after such a failure, or after a crash half-way, is safe.
  */
 import { checkColoHost, coloHostState, diskSizesOnHost } from './colo-host';
-import { COLO_DEFAULTS, destroySide, joinAndMigrate, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForSecondaryConnected } from './colo-pair';
+import { COLO_DEFAULTS, destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
 import { coloPorts } from './colo-command-line';
 import { ColoError, ColoPairRecord, writePairRecord } from './colo-pair-record';
-import { describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, runQmpSteps } from './colo-qmp';
+import { coloMigrateSteps, describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationChildSteps, runQmpSteps } from './colo-qmp';
 import { errorMessage } from './host-errors';
-import { QmpClient } from './qmp-client';
+import { QmpClient, QmpEvent } from './qmp-client';
 import { connectQmpOverSsh } from './qmp-over-ssh';
 import { vmPaths } from './qemu-command-line';
 import { SshSession } from './ssh-session';
@@ -36,14 +43,14 @@ export interface ReprotectOptions {
   onProgress?: (phase: ReprotectPhase) => void;
 }
 
-export type ReprotectPhase = 'checks' | 'secondary' | 'disk-sync' | 'colo-migrate' | 'protected';
+export type ReprotectPhase = 'checks' | 'secondary' | 'disk-sync' | 'ram-copy' | 'switch-over' | 'protected';
 
 export interface ReprotectResult {
   vm: string;
   primary: string;
   secondary: string;
   alreadyProtected: boolean;
-  /** Wall time, and how long the guest was stopped (from `stop` to the COLO migration running). */
+  /** Wall time, and how long the guest was stopped at the switch-over (QEMU's STOP to RESUME events). */
   wallMs: number;
   guestStoppedMs: number;
   generation: number;
@@ -142,17 +149,26 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     await runQmpSteps(qmp, primaryChardevSteps(primaryRef.address, coloPorts(vm)));
     await waitForSecondaryConnected(qmp, newSecondary.host.name, deadline);
     enter('disk-sync');
-    await syncDisksToSecondary(qmp, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
-      stoppedAt = Date.now();
-      await qmp!.execute('stop');
+    const ports = coloPorts(vm);
+    const live = qmp;
+    // The mirrors end only once the migration has stopped the guest: until then they keep the copies in sync.
+    await syncDisksToSecondary(live, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
+      enter('ram-copy');
+      const stopped = live.waitForEvent('STOP', () => true, Math.max(1, deadline - Date.now()));
+      stopped.catch(() => undefined);
+      await runQmpSteps(live, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs, { pauseBeforeSwitchover: true }));
+      await waitForColoMigration(live, 'pre-switchover', deadline);
+      stoppedAt = eventTime(await stopped);
+      enter('switch-over');
     });
-    if (stoppedAt === undefined) {
-      stoppedAt = Date.now();
-      await qmp.execute('stop');
-    }
-    enter('colo-migrate');
-    await joinAndMigrate(qmp, secondaryRef.address, vm, spec.disks.length, checkpointDelayMs, deadline, { beforeMigrate: primaryFilterSteps(record.startedAs === 'secondary') });
-    resumedAt = Date.now();
+    if (stoppedAt === undefined) throw new Error('the disk copies ended before the COLO migration had stopped the guest');
+    await runQmpSteps(qmp, replicationChildSteps(secondaryRef.address, ports, spec.disks.length));
+    await runQmpSteps(qmp, primaryFilterSteps(record.startedAs === 'secondary'));
+    const resumed = qmp.waitForEvent('RESUME', () => true, Math.max(1, deadline - Date.now()));
+    resumed.catch(() => undefined);
+    await qmp.execute('migrate-continue', { state: 'pre-switchover' });
+    await waitForColoMigration(qmp, 'colo', deadline);
+    resumedAt = eventTime(await resumed);
     // The active side first: until it is the COLO primary again (and so fenced if it loses the
     // role), the new replica must not count as a secondary that could be promoted.
     await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });
@@ -171,6 +187,9 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     await qmp?.close();
   }
 }
+
+/** When QEMU emitted the event (the host's clock, ms). */
+const eventTime = (event: QmpEvent): number => event.timestamp.seconds * 1000 + Math.round(event.timestamp.microseconds / 1000);
 
 /** Back to "running alone": remove what was added on the active host, resume its guest, destroy the new secondary. */
 async function undo(active: SshSession, newSecondary: SshSession, vm: string, qmp: QmpClient | undefined, diskCount: number, record: ColoPairRecord): Promise<string> {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab's COLO-capable QEMU: Debian bookworm's own qemu source package (the same 7.2
 # as the distribution's qemu-system-x86, with Debian's patches), plus Orbit's fixes for COLO bugs
-# of QEMU 7.2: three TCG-only, one in virtio's state loading (scripts/qemu-colo/patches/*.patch,
-# applied in name order).
+# of QEMU 7.2: three TCG-only, one in virtio's state loading, one that lets a migration with
+# pause-before-switchover enter COLO (scripts/qemu-colo/patches/*.patch, applied in name order).
 # Only x86_64-softmmu is built. Output in $ORBIT_CACHE/qemu-colo/ (default <repo>/.cache/qemu-colo/):
 #   install/bin/qemu-system-x86_64   the binary (firmware comes from the system: /usr/share/qemu,
 #                                    /usr/share/seabios, /usr/lib/ipxe/qemu, as for Debian's QEMU)
