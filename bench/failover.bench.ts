@@ -21,23 +21,23 @@
  * anchors (../shared/notes/ha-and-iac-anchors.md): Proxmox "about 2 minutes", Patroni about
  * ttl 30 s + loop 10 s.
  */
-import { destroyPair, startProtectedPair } from '../provider/hosts/colo-pair';
+import { destroyPair } from '../provider/hosts/colo-pair';
 import { destroyVm, startVm } from '../provider/hosts/qemu-process';
 import { SshSession } from '../provider/hosts/ssh-session';
 import { GUEST_REDIS_PORT, readGuestReport, waitForGuestReport } from '../scripts/guest/guest';
 import { heal, killHost } from '../scripts/lab/faults';
 import { labUp } from '../scripts/lab/lab';
 import { labAccelerator } from '../scripts/lab/lab-accelerator';
-import { connectToLabHost } from '../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
 import { keepIncrementing, KeptConnectionClient, longestGapMs } from '../test/support/kept-connection';
-import { agentStatus, installLabAgent, labEtcd, publishLabPair, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
+import { agentStatus, labEtcd, labSessions, monitoredPairHostNames, removeMonitoredLabPair, removePairFromEtcd, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
 
 const VM = { name: 'failover-bench', ip: '10.89.0.72' };
 const ROUNDS = Number(process.env.ORBIT_BENCH_ROUNDS ?? 10);
-const HOSTS = ['site-a', 'site-b', 'witness'];
+const PAIR_HOSTS = { primary: 'site-a', secondary: 'site-b', spares: ['witness'] };
+const HOSTS = monitoredPairHostNames(PAIR_HOSTS);
 const PROXMOX_DOCUMENTED_MS = 120_000;
 const PATRONI_TYPICAL_MS = 40_000;
 
@@ -45,14 +45,8 @@ export async function run(): Promise<BenchResult[]> {
   const lab = await labUp();
   await heal();
   const accelerator = (await labAccelerator(lab)).accelerator;
-  const sessions = new Map<string, SshSession>();
-  const ssh = async (name: string) => {
-    const existing = sessions.get(name);
-    if (existing?.isOpen) return existing;
-    const fresh = await connectToLabHost(lab, name, { defaultTimeoutMs: 60_000 });
-    sessions.set(name, fresh);
-    return fresh;
-  };
+  const sessions = labSessions(lab);
+  const ssh = sessions.session;
   const etcd = labEtcd(lab);
   const spec = coloGuestSpec(lab, { ...VM, accelerator, redisPort: GUEST_REDIS_PORT });
   const results: BenchResult[] = [];
@@ -73,9 +67,7 @@ export async function run(): Promise<BenchResult[]> {
     }
 
     console.error('  agents and a monitored pair ...');
-    for (const h of HOSTS) await installLabAgent(lab, await ssh(h));
-    await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
-    await startProtectedPair(await ssh('site-a'), await ssh('site-b'), spec);
+    await startMonitoredLabPair(lab, etcd, sessions, spec, PAIR_HOSTS);
     await waitForGuestReport(VM.ip, 7000, 120_000);
     // Beside the fresh connections of the poller, one kept connection to redis in the guest.
     client = await waitFor('redis in the guest to accept the kept connection', () => keepIncrementing(VM.ip, GUEST_REDIS_PORT, 'orbit:bench').catch(() => undefined), 60_000, 500);
@@ -154,14 +146,11 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     await client?.stop();
     await heal().catch(() => undefined);
-    await removePairFromEtcd(etcd, VM.name).catch(() => undefined);
-    const open = await Promise.all(HOSTS.map((h) => ssh(h).catch(() => undefined)));
-    const reachable = open.filter((s): s is SshSession => s !== undefined);
-    console.error(`  agent logs kept in ${await saveAgentLogs(reachable, 'orbit-bench-failover-logs').catch((e: Error) => `(not saved: ${e.message})`)}`);
-    await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
-    for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
+    const { logDir, leftovers } = await removeMonitoredLabPair(etcd, sessions, VM.name, HOSTS, 'orbit-bench-failover-logs');
+    console.error(`  agent logs kept in ${logDir}`);
+    if (leftovers.length > 0) console.error(`  left behind: ${leftovers.join('; ')}`);
     etcd.close();
-    for (const s of sessions.values()) await s.close();
+    await sessions.closeAll();
   }
   return results;
 }

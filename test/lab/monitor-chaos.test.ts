@@ -17,40 +17,31 @@
  * ORBIT_CHAOS_ROUNDS sets the rounds per scenario (default 2; QEMU kills: 3).
  */
 import { Etcd3 } from 'etcd3';
-import { destroyPair, startProtectedPair } from '../../provider/hosts/colo-pair';
-import { SshSession } from '../../provider/hosts/ssh-session';
 import { worstCaseRecoveryMs, DEFAULT_TIMING } from '../../provider/runtime/timing';
 import { GuestReport, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { heal, killHost, partition } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
-import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
-import { vmTraces } from '../support/guest-vm';
-import { agentLog, agentPids, agentStatus, installLabAgent, labEtcd, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../support/lab-monitor';
+import { agentLog, agentPids, agentStatus, labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
 
 const VM = { name: 'chaos-web', ip: '10.89.0.86' };
-const HOSTS = ['site-a', 'site-b', 'witness'];
+const PAIR_HOSTS = { primary: 'site-a', secondary: 'site-b', spares: ['witness'] };
+const HOSTS = monitoredPairHostNames(PAIR_HOSTS);
 const ROUNDS = Number(process.env.ORBIT_CHAOS_ROUNDS ?? 2);
 
 let lab: LabDescription;
 let etcd: Etcd3;
-const sessions = new Map<string, SshSession>();
+let ssh: LabSessions;
 let firstBoot: string;
 let lastCounter = 0;
 
 /** A live session to the host (a killed host's session is gone: reconnect). */
-async function session(host: string): Promise<SshSession> {
-  const existing = sessions.get(host);
-  if (existing?.isOpen) return existing;
-  const fresh = await connectToLabHost(lab, host, { defaultTimeoutMs: 60_000 });
-  sessions.set(host, fresh);
-  return fresh;
-}
+const session = (host: string) => ssh.session(host);
 
 /** Waits until one agent holds the role with a protected pair and another stands by. */
 const protectedPair = (timeoutMs = 120_000) => waitForProtectedPair(session, VM.name, HOSTS, timeoutMs);
@@ -135,19 +126,14 @@ async function eventsSince(since: number): Promise<Array<{ kind: string; host: s
 beforeAll(async () => {
   lab = await labUp();
   await heal();
-  for (const h of HOSTS) await session(h);
+  ssh = labSessions(lab);
   etcd = labEtcd(lab);
   const { accelerator } = await labAccelerator(lab);
-  await removePairFromEtcd(etcd, VM.name);
-  await destroyPair([...sessions.values()], VM.name, { removeDisks: true });
-  for (const h of HOSTS) await installLabAgent(lab, await session(h));
-  // The spec first (as apply does): the agents watch the pair from its first moment.
-  await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
-  await startProtectedPair(await session('site-a'), await session('site-b'), coloGuestSpec(lab, { ...VM, accelerator }));
+  const placement = await startMonitoredLabPair(lab, etcd, ssh, coloGuestSpec(lab, { ...VM, accelerator }), PAIR_HOSTS);
   const first = await waitForGuestReport(VM.ip, 7000, 120_000);
   firstBoot = first.boot;
   lastCounter = first.counter;
-  console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(await protectedPair())}`);
+  console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(placement)}`);
 });
 
 // A round that failed half-way (a host killed, a partition, a stopped agent) must not break the
@@ -165,23 +151,11 @@ beforeEach(async () => {
 
 afterAll(async () => {
   await heal().catch((e) => console.error(e));
-  const open: SshSession[] = [];
-  for (const h of HOSTS) open.push(await session(h).catch(() => undefined as unknown as SshSession));
-  const reachable = open.filter(Boolean);
-  // The agents' logs outlive the test (they go with the agents below): where to read what happened.
-  const logDir = await saveAgentLogs(reachable, 'orbit-chaos-logs');
+  // The agents' logs outlive the test (they go with the agents): where to read what happened.
+  const { logDir, leftovers } = await removeMonitoredLabPair(etcd, ssh, VM.name, HOSTS, 'orbit-chaos-logs');
   console.log(`agent logs: ${logDir}`);
-  if (etcd) await removePairFromEtcd(etcd, VM.name).catch((e) => console.error(e));
-  await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
-  for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
-  const leftovers: string[] = [];
-  for (const s of reachable) {
-    leftovers.push(...(await vmTraces(s, VM.name)).map((t) => `${s.host.name}: ${t}`));
-    const pids = await agentPids(s);
-    if (pids.agent.length + pids.supervisor.length + pids.spare.length > 0) leftovers.push(`${s.host.name}: agent processes ${JSON.stringify(pids)}`);
-  }
   etcd?.close();
-  await Promise.all(reachable.map((s) => s.close()));
+  await ssh.closeAll();
   expect(leftovers).toEqual([]);
 });
 

@@ -11,39 +11,29 @@
  */
 import * as net from 'net';
 import { Etcd3 } from 'etcd3';
-import { destroyPair, startProtectedPair } from '../../provider/hosts/colo-pair';
-import { SshSession } from '../../provider/hosts/ssh-session';
 import { LabDescription } from '../../scripts/lab/description';
 import { heal } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
-import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
-import { vmTraces } from '../support/guest-vm';
 import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments } from '../support/kept-connection';
 import { GUEST_REDIS_PORT as REDIS_PORT, GUEST_REPORT_PORT, readGuestReport } from '../../scripts/guest/guest';
-import { installLabAgent, labEtcd, publishLabPair, readPairEvents, removeLabAgent, removePairFromEtcd, saveAgentLogs, waitFor, waitForProtectedPair } from '../support/lab-monitor';
+import { labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
 
 const VM = { name: 'kept-redis', ip: '10.89.0.88' };
 const KEY = 'orbit:acknowledged';
-const HOSTS = ['site-a', 'site-b', 'witness'];
+const PAIR_HOSTS = { primary: 'site-a', secondary: 'site-b', spares: ['witness'] };
+const HOSTS = monitoredPairHostNames(PAIR_HOSTS);
 const ROUNDS = Number(process.env.ORBIT_KEPT_CONNECTION_ROUNDS ?? 2);
 /** A kill must be followed by this many acknowledged increments before the next step. */
 const ACKS_AFTER_KILL = 5;
 
 let lab: LabDescription;
 let etcd: Etcd3;
-const sessions = new Map<string, SshSession>();
-
-async function session(host: string): Promise<SshSession> {
-  const existing = sessions.get(host);
-  if (existing?.isOpen) return existing;
-  const fresh = await connectToLabHost(lab, host, { defaultTimeoutMs: 60_000 });
-  sessions.set(host, fresh);
-  return fresh;
-}
+let ssh: LabSessions;
+const session = (host: string) => ssh.session(host);
 
 /** One RESP command on a fresh connection (the check at the end, not the client under test). */
 function redisCommand(command: string, timeoutMs = 10_000): Promise<string> {
@@ -76,29 +66,21 @@ async function guestClock(): Promise<{ uptimeMs: number; at: number }> {
 beforeAll(async () => {
   lab = await labUp();
   await heal();
-  for (const h of HOSTS) await session(h);
+  ssh = labSessions(lab);
   etcd = labEtcd(lab);
   const { accelerator } = await labAccelerator(lab);
-  await removePairFromEtcd(etcd, VM.name);
-  await destroyPair([...sessions.values()], VM.name, { removeDisks: true });
-  for (const h of HOSTS) await installLabAgent(lab, await session(h));
-  await publishLabPair(lab, etcd, VM.name, ['site-a', 'site-b'], ['witness']);
-  await startProtectedPair(await session('site-a'), await session('site-b'), coloGuestSpec(lab, { ...VM, accelerator, redisPort: REDIS_PORT }));
+  const spec = coloGuestSpec(lab, { ...VM, accelerator, redisPort: REDIS_PORT });
+  const placement = await startMonitoredLabPair(lab, etcd, ssh, spec, PAIR_HOSTS);
   const pong = await waitFor('redis in the guest to answer PING', () => redisCommand('PING', 2000).catch(() => undefined), 120_000, 500);
   expect(pong).toBe('+PONG\r\n');
-  console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(await waitForProtectedPair(session, VM.name, HOSTS))}`);
+  console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(placement)}`);
 });
 
 afterAll(async () => {
-  const reachable = (await Promise.all(HOSTS.map((h) => session(h).catch(() => undefined)))).filter((s): s is SshSession => s !== undefined);
-  console.log(`agent logs: ${await saveAgentLogs(reachable, 'orbit-kept-connection-logs')}`);
-  if (etcd) await removePairFromEtcd(etcd, VM.name).catch((e) => console.error(e));
-  await destroyPair(reachable, VM.name, { removeDisks: true }).catch((e) => console.error(e));
-  for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
-  const leftovers: string[] = [];
-  for (const s of reachable) leftovers.push(...(await vmTraces(s, VM.name)).map((t) => `${s.host.name}: ${t}`));
+  const { logDir, leftovers } = await removeMonitoredLabPair(etcd, ssh, VM.name, HOSTS, 'orbit-kept-connection-logs');
+  console.log(`agent logs: ${logDir}`);
   etcd?.close();
-  await Promise.all(reachable.map((s) => s.close()));
+  await ssh.closeAll();
   expect(leftovers).toEqual([]);
 });
 

@@ -22,7 +22,10 @@ import { PairEvent, publishPairSpec, readPairEvents, removePairFromEtcd, verifyK
 import { DEFAULT_TIMING, FailoverTiming } from '../../provider/runtime/timing';
 import { LabDescription } from '../../scripts/lab/description';
 import { waitFor as labWaitFor } from '../../scripts/lab/exec';
-import { labHost } from '../../scripts/lab/lab-ssh';
+import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
+import { destroyPair, startProtectedPair } from '../../provider/hosts/colo-pair';
+import { VmSpecInput } from '../../provider/hosts/vm-spec';
+import { vmTraces } from './guest-vm';
 
 export const LAB_HEARTBEAT_PORT = 7400;
 export const LAB_METRICS_PORT = 9464;
@@ -165,4 +168,84 @@ export async function saveAgentLogs(sessions: SshSession[], prefix: string): Pro
     execFileSync('tar', ['xf', '-', '-C', path.join(logDir, s.host.name)], { input: Buffer.from(logs.stdout.trim(), 'base64') });
   }
   return logDir;
+}
+
+/** Live SSH sessions to lab hosts by name. */
+export interface LabSessions {
+  /** The host's session, reconnected if it was lost (a killed host, a partition). */
+  session(host: string): Promise<SshSession>;
+  /** Sessions to those of `hosts` that can be reached now. */
+  reachable(hosts: readonly string[]): Promise<SshSession[]>;
+  closeAll(): Promise<void>;
+}
+
+export function labSessions(lab: LabDescription): LabSessions {
+  const open = new Map<string, SshSession>();
+  const session = async (host: string): Promise<SshSession> => {
+    const existing = open.get(host);
+    if (existing?.isOpen) return existing;
+    const fresh = await connectToLabHost(lab, host, { defaultTimeoutMs: 60_000 });
+    open.set(host, fresh);
+    return fresh;
+  };
+  return {
+    session,
+    reachable: async (hosts) => (await Promise.all(hosts.map((h) => session(h).catch(() => undefined)))).filter((s): s is SshSession => s !== undefined),
+    closeAll: async () => {
+      await Promise.all([...open.values()].map((s) => s.close()));
+      open.clear();
+    },
+  };
+}
+
+/** Where a monitored lab pair runs: primary and secondary first, then the spares. */
+export interface MonitoredPairHosts {
+  primary: string;
+  secondary: string;
+  spares: string[];
+}
+
+export const monitoredPairHostNames = (hosts: MonitoredPairHosts): string[] => [hosts.primary, hosts.secondary, ...hosts.spares];
+
+/**
+ * What apply does for an `orbit_ft_vm` with monitoring, step by step: removes what an earlier
+ * run left, installs an agent on every host, publishes the pair (the spec first, so the agents
+ * watch it from its first moment), starts the COLO pair and waits until the agents report it
+ * protected. Returns where the active and the standby run.
+ */
+export async function startMonitoredLabPair(
+  lab: LabDescription,
+  etcd: Etcd3,
+  ssh: LabSessions,
+  spec: VmSpecInput,
+  hosts: MonitoredPairHosts,
+  timeoutMs = 180_000,
+): Promise<{ active: string; standby: string }> {
+  const names = monitoredPairHostNames(hosts);
+  await removePairFromEtcd(etcd, spec.name);
+  await destroyPair(await Promise.all(names.map(ssh.session)), spec.name, { removeDisks: true });
+  for (const h of names) await installLabAgent(lab, await ssh.session(h));
+  await publishLabPair(lab, etcd, spec.name, [hosts.primary, hosts.secondary], hosts.spares);
+  await startProtectedPair(await ssh.session(hosts.primary), await ssh.session(hosts.secondary), spec);
+  return waitForProtectedPair(ssh.session, spec.name, names, timeoutMs);
+}
+
+/**
+ * Undoes startMonitoredLabPair on every host that can be reached: keeps the agents' logs (in
+ * the directory returned), removes the pair from etcd, destroys the VM with its disks and
+ * removes the agents. `leftovers` lists whatever of the VM or the agents is still there.
+ */
+export async function removeMonitoredLabPair(etcd: Etcd3 | undefined, ssh: LabSessions, vm: string, hosts: readonly string[], logPrefix: string): Promise<{ logDir: string; leftovers: string[] }> {
+  const reachable = await ssh.reachable(hosts);
+  const logDir = await saveAgentLogs(reachable, logPrefix).catch((e: Error) => `(not saved: ${e.message})`);
+  if (etcd) await removePairFromEtcd(etcd, vm).catch((e) => console.error(e));
+  await destroyPair(reachable, vm, { removeDisks: true }).catch((e) => console.error(e));
+  for (const s of reachable) await removeLabAgent(s).catch((e) => console.error(e));
+  const leftovers: string[] = [];
+  for (const s of reachable) {
+    leftovers.push(...(await vmTraces(s, vm)).map((t) => `${s.host.name}: ${t}`));
+    const pids = await agentPids(s);
+    if (pids.agent.length + pids.supervisor.length + pids.spare.length > 0) leftovers.push(`${s.host.name}: agent processes ${JSON.stringify(pids)}`);
+  }
+  return { logDir, leftovers };
 }
