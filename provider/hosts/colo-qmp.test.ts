@@ -1,5 +1,5 @@
 import { coloPorts } from './colo-command-line';
-import { primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationChildSteps, runQmpSteps, secondaryFailoverSteps, secondaryReadySteps, ColoStepError } from './colo-qmp';
+import { primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationAttachSteps, replicationChildSteps, replicationOpenSteps, runQmpSteps, secondaryFailoverSteps, secondaryReadySteps, ColoStepError } from './colo-qmp';
 import { QmpClient, QmpError } from './qmp-client';
 
 const ports = coloPorts('db-1');
@@ -39,6 +39,12 @@ test('the secondary exports every parent disk on its address; the primary adds a
   const join = replicationChildSteps('10.0.0.12', ports, 1);
   expect(join[0].args!['command-line']).toBe(`drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=10.0.0.12,file.port=${ports.nbd},file.export=parent0,node-name=replication0`);
   expect(join[1].args).toEqual({ parent: 'colo-disk0', node: 'replication0' });
+  // Re-protection opens the nodes while the guest runs and attaches them while it is stopped: the same steps, split.
+  const open = replicationOpenSteps('10.0.0.12', ports, 2);
+  const attach = replicationAttachSteps(2);
+  expect(open.map((s) => String(s.args!['command-line']).split(' ')[0])).toEqual(['drive_add', 'drive_add']);
+  expect(attach.map((s) => s.args)).toEqual([{ parent: 'colo-disk0', node: 'replication0' }, { parent: 'colo-disk1', node: 'replication1' }]);
+  expect(replicationChildSteps('10.0.0.12', ports, 2)).toEqual([...open, ...attach]);
 });
 
 test('re-protecting a former secondary inserts the filters before its rewriter; a former primary appends them', () => {

@@ -43,13 +43,26 @@ export function secondaryExportUri(secondaryAddress: string, ports: ColoPorts, i
 
 /** On the primary: a replication child per disk towards the secondary's export. */
 export function replicationChildSteps(secondaryAddress: string, ports: ColoPorts, diskCount: number): QmpStep[] {
-  return range(diskCount).flatMap((i) => [
+  return [...replicationOpenSteps(secondaryAddress, ports, diskCount), ...replicationAttachSteps(diskCount)];
+}
+
+/**
+ * The replication node of each disk, connected to the secondary's export but not yet a child
+ * of the disk's quorum: it sees no write until attached. Opening it (an NBD handshake, ~90 ms
+ * here) can so happen while the guest still runs.
+ */
+export function replicationOpenSteps(secondaryAddress: string, ports: ColoPorts, diskCount: number): QmpStep[] {
+  return range(diskCount).map((i) =>
     hmp(
       `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${secondaryAddress},file.port=${ports.nbd},` +
         `file.export=${coloIds.parent(i)},node-name=${coloIds.replication(i)}`,
     ),
-    { command: 'x-blockdev-change', args: { parent: coloIds.quorum(i), node: coloIds.replication(i) } },
-  ]);
+  );
+}
+
+/** Each disk's replication node becomes the second child of its quorum: from here on writes go to both. */
+export function replicationAttachSteps(diskCount: number): QmpStep[] {
+  return range(diskCount).map((i) => ({ command: 'x-blockdev-change', args: { parent: coloIds.quorum(i), node: coloIds.replication(i) } }));
 }
 
 /** On the primary: start the COLO migration (from here on, both guests run in lock-step). */

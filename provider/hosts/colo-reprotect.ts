@@ -8,11 +8,13 @@
  *
  *  1. A fresh secondary starts on the new host and exports its (empty) disks over NBD.
  *  2. The active host mirrors its disks into them while the guest runs (drive-mirror).
- *  3. Once in sync, `migrate` with `x-colo` and `pause-before-switchover`: the RAM is copied
- *     while the guest runs and the mirrors keep the disks in sync.
+ *  3. Once in sync, the replication nodes are opened (not yet attached), then `migrate` with
+ *     `x-colo` and `pause-before-switchover`: the RAM is copied while the guest runs and the
+ *     mirrors keep the disks in sync.
  *  4. In `pre-switchover` (QEMU stopped the guest; only the last dirty pages and the device
- *     state are left) the mirrors end, the replication children, filters and colo-compare are
- *     added, and `migrate-continue` lets COLO start and resume the guest on both sides.
+ *     state are left) the mirrors end, the replication nodes join the quorums, the filters and
+ *     colo-compare are added, and `migrate-continue` lets COLO start and resume the guest on
+ *     both sides.
  * The documented sequence instead stops the guest before `migrate`, which keeps it stopped for
  * the whole RAM copy (0.7-0.9 s for 128 MiB under TCG, growing with RAM). 7.2 needs the lab
  * QEMU's patch 0005 for this (scripts/qemu-colo/README.md): a stock 7.2 ends such a migration
@@ -26,7 +28,7 @@ import { checkColoHost, coloHostState, diskSizesOnHost } from './colo-host';
 import { COLO_DEFAULTS, destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
 import { coloPorts } from './colo-command-line';
 import { ColoError, ColoPairRecord, writePairRecord } from './colo-pair-record';
-import { coloMigrateSteps, describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationChildSteps, runQmpSteps } from './colo-qmp';
+import { coloMigrateSteps, describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationAttachSteps, replicationOpenSteps, runQmpSteps } from './colo-qmp';
 import { errorMessage } from './host-errors';
 import { QmpClient, QmpEvent } from './qmp-client';
 import { connectQmpOverSsh } from './qmp-over-ssh';
@@ -154,6 +156,7 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     // The mirrors end only once the migration has stopped the guest: until then they keep the copies in sync.
     await syncDisksToSecondary(live, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
       enter('ram-copy');
+      await runQmpSteps(live, replicationOpenSteps(secondaryRef.address, ports, spec.disks.length));
       const stopped = live.waitForEvent('STOP', () => true, Math.max(1, deadline - Date.now()));
       stopped.catch(() => undefined);
       await runQmpSteps(live, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs, { pauseBeforeSwitchover: true }));
@@ -162,13 +165,21 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
       enter('switch-over');
     });
     if (stoppedAt === undefined) throw new Error('the disk copies ended before the COLO migration had stopped the guest');
-    await runQmpSteps(qmp, replicationChildSteps(secondaryRef.address, ports, spec.disks.length));
+    // Where the guest's stop goes (ms on this side's clock, from seeing the pause).
+    const mark = (step: string, since: number) => (phasesMs[`switch-over.${step}`] = Date.now() - since);
+    let since = Date.now();
+    mark('end-mirrors', phaseStarted);
+    await runQmpSteps(qmp, replicationAttachSteps(spec.disks.length));
     await runQmpSteps(qmp, primaryFilterSteps(record.startedAs === 'secondary'));
+    mark('join', since);
+    since = Date.now();
     const resumed = qmp.waitForEvent('RESUME', () => true, Math.max(1, deadline - Date.now()));
     resumed.catch(() => undefined);
     await qmp.execute('migrate-continue', { state: 'pre-switchover' });
+    // COLO first: a migration that failed instead resumes the guest too.
     await waitForColoMigration(qmp, 'colo', deadline);
     resumedAt = eventTime(await resumed);
+    mark('last-copy-and-resume', since);
     // The active side first: until it is the COLO primary again (and so fenced if it loses the
     // role), the new replica must not count as a secondary that could be promoted.
     await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });

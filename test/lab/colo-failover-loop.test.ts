@@ -67,6 +67,8 @@ interface Round {
   disk?: string;
   reprotectMs?: number;
   guestStoppedMs?: number;
+  /** The steps while the guest is stopped (re-protection's phasesMs "switch-over.*"). */
+  switchOverMs?: Record<string, number>;
   problem?: string;
 }
 
@@ -126,6 +128,7 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
       const rp = await reprotect(survivor, lost, VM.name);
       entry.reprotectMs = rp.wallMs;
       entry.guestStoppedMs = rp.guestStoppedMs;
+      entry.switchOverMs = Object.fromEntries(Object.entries(rp.phasesMs ?? {}).filter(([phase]) => phase.startsWith('switch-over.')));
       const now = await readGuestReport(VM.ip, 7000, 5000);
       if (now.boot !== first.boot || now.counter < lastSeen) throw new Error(`after re-protection: boot ${now.boot}, counter ${now.counter} (saw ${lastSeen})`);
       lastSeen = now.counter;
@@ -140,10 +143,14 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
   }
 
   const ok = rounds.filter((r) => r.ok);
-  const answers = ok.map((r) => r.failoverToAnswerMs!).sort((a, b) => a - b);
+  const spread = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return `min ${sorted[0]} / median ${sorted[Math.floor(sorted.length / 2)]} / max ${sorted[sorted.length - 1]} ms`;
+  };
   console.log(
     `colo-loop: ${ok.length} of ${LOOPS} failovers kept the guest's state (${rounds.length - ok.length} failed)\n` +
-      `failover call -> first answer: min ${answers[0]} / median ${answers[Math.floor(answers.length / 2)]} / max ${answers[answers.length - 1]} ms\n` +
+      `failover call -> first answer: ${spread(ok.map((r) => r.failoverToAnswerMs!))}\n` +
+      `re-protection: ${spread(ok.map((r) => r.reprotectMs!))}; guest stopped: ${spread(ok.map((r) => r.guestStoppedMs!))}\n` +
       rounds.map((r) => JSON.stringify(r)).join('\n'),
   );
   expect(rounds.filter((r) => !r.ok)).toEqual([]);
