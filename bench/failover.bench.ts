@@ -31,7 +31,7 @@ import { labAccelerator } from '../scripts/lab/lab-accelerator';
 import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
 import { keepIncrementing, KeptConnectionClient, longestGapMs } from '../test/support/kept-connection';
-import { agentStatus, labEtcd, labSessions, monitoredPairHostNames, removeMonitoredLabPair, removePairFromEtcd, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
+import { agentStatus, labEtcd, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, removePairFromEtcd, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
 
 const VM = { name: 'failover-bench', ip: '10.89.0.72' };
@@ -137,6 +137,16 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: 'QEMU death: kept connection stall, p99', value: percentile(keptQemu, 99), unit: 'ms', note: `max of ${keptQemu.length} of ${qemu.length}` });
     results.push({ name: 'host death: kept connection stall, p50', value: median(keptHost), unit: 'ms' });
     results.push({ name: 'host death: kept connection stall, p99', value: percentile(keptHost, 99), unit: 'ms', note: `max of ${keptHost.length} of ${host.length}` });
+    // The agents' own record of each re-protection (wall time, and the guest's stop from QEMU's STOP to RESUME events).
+    const reprotections = (await readPairEvents(etcd, VM.name)).filter((e) => e.kind === 'reprotect');
+    const reprotectWall = reprotections.map((e) => Number(e.wallMs)).filter(Number.isFinite);
+    const reprotectStop = reprotections.map((e) => Number(e.guestStoppedMs)).filter(Number.isFinite);
+    if (reprotectWall.length > 0) {
+      results.push({ name: 're-protection by the agents, p50', value: median(reprotectWall), unit: 'ms', note: `${reprotections.length} re-protections (onto the lost host, or the spare after a host death)` });
+      results.push({ name: 're-protection by the agents, p99', value: percentile(reprotectWall, 99), unit: 'ms', note: `max of ${reprotectWall.length}` });
+      results.push({ name: 're-protection: guest stopped, p50', value: median(reprotectStop), unit: 'ms', note: "QEMU's STOP to RESUME at the switch-over" });
+      results.push({ name: 're-protection: guest stopped, p99', value: percentile(reprotectStop, 99), unit: 'ms', note: `max of ${reprotectStop.length}` });
+    }
     results.push({ name: 'restart floor: cold boot to first answer, p50', value: median(boots), unit: 'ms', note: 'same guest, other host, detection and fencing not included' });
     results.push({ name: 'ratio restart floor / host death p99', value: median(boots) / percentile(host, 99), unit: 'x' });
     results.push({ name: 'anchor: Proxmox ha-manager documented RTO', value: PROXMOX_DOCUMENTED_MS, unit: 'ms', note: '"about 2 minutes" (ha-manager.adoc)' });
