@@ -12,11 +12,27 @@ import { SshSession } from './ssh-session';
 import { VmSpec } from './vm-spec';
 
 /**
- * Stock QEMU 7.2 cannot run COLO under TCG (the primary deadlocks at the first checkpoint and
- * the secondary's memory goes stale; shared/notes/colo-on-our-machines.md §5, §11). Builds
- * with the fixes (scripts/qemu-colo/) say so in their `-version` line.
+ * Builds with Orbit's COLO patches (scripts/qemu-colo/) say so in their `-version` line. Stock
+ * QEMU 7.2 cannot run COLO under TCG (the primary deadlocks at the first checkpoint and the
+ * secondary's memory goes stale; shared/notes/colo-on-our-machines.md §5, §11), and cannot
+ * enter COLO from a migration paused before the switch-over (patch 0005).
  */
-export const TCG_COLO_FIXES_MARKER = 'Orbit COLO';
+export const ORBIT_COLO_BUILD_MARKER = 'Orbit COLO';
+
+/**
+ * How re-protection copies the guest's RAM to the new secondary:
+ * - `while-running`: `migrate` with `pause-before-switchover`; the guest stops only for the last
+ *   dirty pages and the device state. Needs patch 0005 (a stock 7.2 ends such a migration as
+ *   "completed" instead of entering COLO).
+ * - `guest-stopped`: the sequence of QEMU's docs/COLO-FT.txt, `stop` and then `migrate`; the guest
+ *   stays stopped for the whole copy (its RAM size over the link's bandwidth). Works on any 7.2.
+ */
+export type RamCopyMode = 'while-running' | 'guest-stopped';
+
+/** The fastest RAM copy the QEMU of this `-version` line supports. */
+export function ramCopyModeFor(qemuVersion: string): RamCopyMode {
+  return qemuVersion.includes(ORBIT_COLO_BUILD_MARKER) ? 'while-running' : 'guest-stopped';
+}
 
 /** Where a host remembers QEMU binaries that passed checkColoHost (one file per binary identity). */
 const COLO_CHECK_CACHE_DIR = '/var/lib/orbit/cache/colo-host-check';
@@ -57,10 +73,10 @@ export async function checkColoHost(session: SshSession, spec: VmSpec, operation
   const problems = lines.filter((l) => l.startsWith('problem ')).map((l) => l.slice(8));
   const version = lines.find((l) => l.startsWith('version '))?.slice(8).trim() ?? '';
   if (version && !/QEMU emulator version/.test(version)) problems.push(`qemuBinary: ${spec.qemuBinary} -version does not look like QEMU: ${version}`);
-  if (problems.length === 0 && spec.accelerator === 'tcg' && !version.includes(TCG_COLO_FIXES_MARKER)) {
+  if (problems.length === 0 && spec.accelerator === 'tcg' && !version.includes(ORBIT_COLO_BUILD_MARKER)) {
     problems.push(
       `accelerator: tcg with ${version}, a QEMU without the TCG COLO fixes: its primary deadlocks at the first checkpoint. ` +
-        `Use accelerator "kvm" on hosts with real KVM, or a QEMU built by scripts/qemu-colo/build.sh ("${TCG_COLO_FIXES_MARKER}" in -version)`,
+        `Use accelerator "kvm" on hosts with real KVM, or a QEMU built by scripts/qemu-colo/build.sh ("${ORBIT_COLO_BUILD_MARKER}" in -version)`,
     );
   }
   if (problems.length > 0) {

@@ -15,16 +15,16 @@
  *     state are left) the mirrors end, the replication nodes join the quorums, the filters and
  *     colo-compare are added, and `migrate-continue` lets COLO start and resume the guest on
  *     both sides.
- * The documented sequence instead stops the guest before `migrate`, which keeps it stopped for
- * the whole RAM copy (0.7-0.9 s for 128 MiB under TCG, growing with RAM). 7.2 needs the lab
- * QEMU's patch 0005 for this (scripts/qemu-colo/README.md): a stock 7.2 ends such a migration
- * as "completed" instead of entering COLO, which fails the re-protection and undoes it.
+ * Steps 3-4 need the lab QEMU's patch 0005 (RamCopyMode "while-running"). On a QEMU without it
+ * (stock 7.2, e.g. Debian's on a KVM host) the documented sequence runs instead ("guest-stopped"):
+ * `stop`, the mirrors end, the nodes join, the filters are added, `migrate`; the guest stays
+ * stopped for the whole RAM copy (0.7-0.9 s for 128 MiB under TCG, growing with RAM).
  *
  * A failure undoes it: the new secondary is destroyed, whatever was added on the active host
  * is removed, and its guest runs on (resumed if it had been stopped), unprotected as before.
  * Running it again after such a failure, or after a crash half-way, is safe.
  */
-import { checkColoHost, coloHostState, diskSizesOnHost } from './colo-host';
+import { checkColoHost, coloHostState, diskSizesOnHost, ORBIT_COLO_BUILD_MARKER, RamCopyMode, ramCopyModeFor } from './colo-host';
 import { COLO_DEFAULTS, destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
 import { coloPorts } from './colo-command-line';
 import { ColoError, ColoPairRecord, writePairRecord } from './colo-pair-record';
@@ -42,6 +42,8 @@ export interface ReprotectOptions {
   checkpointDelayMs?: number;
   /** The whole re-protection. Default 3 minutes. */
   timeoutMs?: number;
+  /** Default: the fastest the hosts' QEMU supports (ramCopyModeFor). "while-running" on a QEMU without it is refused. */
+  ramCopy?: RamCopyMode;
   onProgress?: (phase: ReprotectPhase) => void;
 }
 
@@ -55,6 +57,8 @@ export interface ReprotectResult {
   /** Wall time, and how long the guest was stopped at the switch-over (QEMU's STOP to RESUME events). */
   wallMs: number;
   guestStoppedMs: number;
+  /** Whether the RAM was copied while the guest ran (absent when it was already protected). */
+  ramCopy?: RamCopyMode;
   generation: number;
   /** How long each phase took (ms), the checks split into their steps: where a re-protection's time goes. */
   phasesMs?: Record<string, number>;
@@ -112,6 +116,13 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
   if (activeVersion !== secondaryVersion) {
     throw fail(`the hosts run different QEMUs: ${active.host.name} "${activeVersion}", ${newSecondary.host.name} "${secondaryVersion}"`, 'install the same QEMU build on both hosts');
   }
+  const ramCopy = options.ramCopy ?? ramCopyModeFor(activeVersion);
+  if (ramCopy === 'while-running' && ramCopyModeFor(activeVersion) !== 'while-running') {
+    throw fail(
+      `ramCopy: "while-running" needs a QEMU that enters COLO after a pause before the switch-over; ${activeVersion} lacks the patch ("${ORBIT_COLO_BUILD_MARKER}" in -version)`,
+      'leave ramCopy unset (the guest is then stopped for the RAM copy), or install a QEMU built by scripts/qemu-colo/build.sh',
+    );
+  }
   const sizes = (await diskSizesOnHost(active, spec)).map((size, i) => {
     if (size === undefined) throw fail(`disks[${i}] ${spec.disks[i].path} is missing on ${active.host.name}`, 'the running guest uses it: check the host');
     return size;
@@ -155,12 +166,16 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     const live = qmp;
     // The mirrors end only once the migration has stopped the guest: until then they keep the copies in sync.
     await syncDisksToSecondary(live, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
-      enter('ram-copy');
+      if (ramCopy === 'while-running') enter('ram-copy');
       await runQmpSteps(live, replicationOpenSteps(secondaryRef.address, ports, spec.disks.length));
       const stopped = live.waitForEvent('STOP', () => true, Math.max(1, deadline - Date.now()));
       stopped.catch(() => undefined);
-      await runQmpSteps(live, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs, { pauseBeforeSwitchover: true }));
-      await waitForColoMigration(live, 'pre-switchover', deadline);
+      if (ramCopy === 'while-running') {
+        await runQmpSteps(live, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs, { pauseBeforeSwitchover: true }));
+        await waitForColoMigration(live, 'pre-switchover', deadline);
+      } else {
+        await live.execute('stop');
+      }
       stoppedAt = eventTime(await stopped);
       enter('switch-over');
     });
@@ -175,17 +190,21 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     since = Date.now();
     const resumed = qmp.waitForEvent('RESUME', () => true, Math.max(1, deadline - Date.now()));
     resumed.catch(() => undefined);
-    await qmp.execute('migrate-continue', { state: 'pre-switchover' });
+    if (ramCopy === 'while-running') {
+      await qmp.execute('migrate-continue', { state: 'pre-switchover' });
+    } else {
+      await runQmpSteps(qmp, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs));
+    }
     // COLO first: a migration that failed instead resumes the guest too.
     await waitForColoMigration(qmp, 'colo', deadline);
     resumedAt = eventTime(await resumed);
-    mark('last-copy-and-resume', since);
+    mark(ramCopy === 'while-running' ? 'last-copy-and-resume' : 'copy-and-resume', since);
     // The active side first: until it is the COLO primary again (and so fenced if it loses the
     // role), the new replica must not count as a secondary that could be promoted.
     await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });
     await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' });
     enter('protected');
-    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, generation, phasesMs };
+    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, ramCopy, generation, phasesMs };
   } catch (error) {
     const undone = await undo(active, newSecondary, vm, qmp, spec.disks.length, record);
     qmp = undefined;

@@ -280,8 +280,8 @@ export function parseGuestReport(line: string): GuestReport {
   return { counter, uptimeS: Number(uptime), boot, disk: count('disk', true), prev: count('prev', true), memMiB: mem, cpu };
 }
 
-/** Connects, reads the one line the guest sends, and parses it. */
-export function readGuestReport(host: string, port: number, timeoutMs: number): Promise<GuestReport> {
+/** Connects, reads the one line the guest sends, and parses it. An abort closes the connection and rejects. */
+export function readGuestReport(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<GuestReport> {
   const where = `${host}:${port}`;
   return new Promise((resolve, reject) => {
     let data = '';
@@ -298,6 +298,7 @@ export function readGuestReport(host: string, port: number, timeoutMs: number): 
       () => finish(() => reject(new Error(`The guest report at ${where} did not arrive within ${timeoutMs} ms (received ${JSON.stringify(data)}).`))),
       timeoutMs,
     );
+    signal?.addEventListener('abort', () => finish(() => reject(new Error(`Stopped waiting for the guest report at ${where} (received ${JSON.stringify(data)}).`))), { once: true });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (data += chunk));
     socket.on('error', (e) => finish(() => reject(new Error(`Cannot read the guest report at ${where}: ${e.message}. Is the guest up, and its port ${port} reachable?`))));

@@ -5,13 +5,14 @@
  * (boot, counter, disk) carried on.
  */
 import { execFile } from 'child_process';
+import { checkpointTraceCommand, CheckpointStats, parseCheckpointTraceOutput } from '../../provider/hosts/colo-checkpoint-trace';
 import { coloPaths } from '../../provider/hosts/colo-command-line';
 import { failover, FailoverResult } from '../../provider/hosts/colo-failover';
 import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
 import { connectQmpOverSsh } from '../../provider/hosts/qmp-over-ssh';
 import { SshSession } from '../../provider/hosts/ssh-session';
 import { VmSpecInput } from '../../provider/hosts/vm-spec';
-import { GuestReport } from '../../scripts/guest/guest';
+import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labHost } from '../../scripts/lab/lab-ssh';
 import { HOST_VM_BRIDGE, VM_BRIDGE } from '../../scripts/lab/topology';
@@ -170,4 +171,50 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?:
     parts.push(`QMP: ${(error as Error).message}`);
   }
   return parts.join('\n');
+}
+
+/** colo-compare holds at most the SYN-ACK, the report and the FIN of a report exchange, each until a checkpoint at the latest. */
+const CHECKPOINTS_PER_EXCHANGE = 3;
+
+async function checkpointsOn(primary: SshSession, vm: string): Promise<CheckpointStats> {
+  const { stdout } = await primary.exec(checkpointTraceCommand(coloPaths(vm).traceLog));
+  return parseCheckpointTraceOutput(stdout) ?? { checkpoints: 0 };
+}
+
+/**
+ * Reads the guest's report over one connection through a protected pair's colo-compare, for as
+ * long as the pair makes checkpoints: each checkpoint releases what colo-compare held, so the
+ * exchange waits for at most three of them, however long they take on this machine. Fails once
+ * more completed without an answer (the guest or the network is stuck, not slow), and then with
+ * the pauses measured. `limitMs` only bounds a pair that stopped checkpointing altogether.
+ */
+export async function readGuestReportThroughCheckpoints(primary: SshSession, vm: string, ip: string, port: number, limitMs = 120_000): Promise<{ report: GuestReport; waitedMs: number; checkpoints: number }> {
+  const before = await checkpointsOn(primary, vm);
+  const started = Date.now();
+  const abort = new AbortController();
+  let outcome: { report: GuestReport } | { error: unknown } | undefined;
+  const reading = readGuestReport(ip, port, limitMs, abort.signal).then(
+    (report) => (outcome = { report }),
+    (error) => (outcome = { error }),
+  );
+  try {
+    for (;;) {
+      await Promise.race([reading, new Promise((r) => setTimeout(r, 250))]);
+      const waitedMs = Date.now() - started;
+      const now = await checkpointsOn(primary, vm);
+      // The count includes a checkpoint that may have begun before the request: one more.
+      const passed = now.checkpoints - before.checkpoints;
+      if (outcome && 'report' in outcome) return { report: outcome.report, waitedMs, checkpoints: passed };
+      if (outcome) throw outcome.error;
+      if (passed > CHECKPOINTS_PER_EXCHANGE + 1) {
+        throw new Error(
+          `The guest at ${ip}:${port} did not answer through ${passed} checkpoints (${Date.now() - started} ms; checkpoint pauses: last ${now.lastPauseMs} ms, ` +
+            `median ${now.pauseMedianMs} ms, max ${now.pauseMaxMs} ms): each releases what colo-compare held, so the guest or its network is stuck`,
+        );
+      }
+    }
+  } finally {
+    abort.abort();
+    await reading;
+  }
 }
