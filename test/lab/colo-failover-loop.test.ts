@@ -4,12 +4,12 @@ import { destroyPair, inspectPair, startProtectedPair } from '../../provider/hos
 import { reprotect } from '../../provider/hosts/colo-reprotect';
 import { vmPaths } from '../../provider/hosts/qemu-command-line';
 import { SshSession } from '../../provider/hosts/ssh-session';
-import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
+import { waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
-import { coloGuestSpec, crashAndFailover, diskCounter } from '../support/colo-guest';
+import { coloGuestSpec, crashAndFailover, diskCounter, readGuestReportThroughCheckpoints } from '../support/colo-guest';
 import { vmTraces } from '../support/guest-vm';
 
 /**
@@ -67,6 +67,8 @@ interface Round {
   disk?: string;
   reprotectMs?: number;
   guestStoppedMs?: number;
+  /** The first answer through the new pair's colo-compare. */
+  firstAnswerAfterReprotect?: string;
   /** The steps while the guest is stopped (re-protection's phasesMs "switch-over.*"). */
   switchOverMs?: Record<string, number>;
   problem?: string;
@@ -129,7 +131,9 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
       entry.reprotectMs = rp.wallMs;
       entry.guestStoppedMs = rp.guestStoppedMs;
       entry.switchOverMs = Object.fromEntries(Object.entries(rp.phasesMs ?? {}).filter(([phase]) => phase.startsWith('switch-over.')));
-      const now = await readGuestReport(VM.ip, 7000, 5000);
+      if (rp.ramCopy !== 'while-running') throw new Error(`the lab QEMU re-protected with ramCopy ${rp.ramCopy}, not while-running: is it the lab build?`);
+      const { report: now, waitedMs, checkpoints } = await readGuestReportThroughCheckpoints(survivor, VM.name, VM.ip, 7000);
+      entry.firstAnswerAfterReprotect = `${waitedMs} ms, ${checkpoints} checkpoints`;
       if (now.boot !== first.boot || now.counter < lastSeen) throw new Error(`after re-protection: boot ${now.boot}, counter ${now.counter} (saw ${lastSeen})`);
       lastSeen = now.counter;
       entry.ok = true;
