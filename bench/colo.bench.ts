@@ -17,12 +17,12 @@
  * On this machine both QEMUs of the pair share two cores with each other (and with the
  * client), so the slowdown includes CPU contention that separate hosts would not have.
  */
-import { checkpointPauses } from '../provider/hosts/colo-checkpoint-trace';
-import { coloPaths } from '../provider/hosts/colo-command-line';
-import { destroyPair, startProtectedPair } from '../provider/hosts/colo-pair';
-import { reprotect } from '../provider/hosts/colo-reprotect';
-import { destroyVm, startVm } from '../provider/hosts/qemu-process';
-import { SshSession } from '../provider/hosts/ssh-session';
+import { checkpointPauses } from '../provider/colo/colo-checkpoint-trace';
+import { coloPaths } from '../provider/colo/colo-command-line';
+import { destroyPair, startProtectedPair } from '../provider/colo/colo-pair';
+import { reprotect } from '../provider/colo/colo-reprotect';
+import { destroyVm, startVm } from '../provider/qemu/qemu-process';
+import { SshSession } from '../provider/ssh/ssh-session';
 import { readGuestReport, waitForGuestReport } from '../scripts/guest/guest';
 import { labUp } from '../scripts/lab/lab';
 import { labAccelerator } from '../scripts/lab/lab-accelerator';

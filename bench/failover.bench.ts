@@ -21,9 +21,9 @@
  * anchors (../shared/notes/ha-and-iac-anchors.md): Proxmox "about 2 minutes", Patroni about
  * ttl 30 s + loop 10 s.
  */
-import { destroyPair } from '../provider/hosts/colo-pair';
-import { destroyVm, startVm } from '../provider/hosts/qemu-process';
-import { SshSession } from '../provider/hosts/ssh-session';
+import { destroyPair } from '../provider/colo/colo-pair';
+import { destroyVm, startVm } from '../provider/qemu/qemu-process';
+import { SshSession } from '../provider/ssh/ssh-session';
 import { GUEST_REDIS_PORT, readGuestReport, waitForGuestReport } from '../scripts/guest/guest';
 import { heal, killHost } from '../scripts/lab/faults';
 import { labUp } from '../scripts/lab/lab';

@@ -11,9 +11,9 @@
  * bytes it sent in vain are reported) and with auto-converge (guest CPU throttling).
  * Leaves the lab up and removes its VM.
  */
-import { MigrationOptions, MigrationStats, migrateVm } from '../provider/hosts/live-migration';
-import { destroyVm, startVm } from '../provider/hosts/qemu-process';
-import { SshSession } from '../provider/hosts/ssh-session';
+import { MigrationOptions, MigrationStats, migrateVm } from '../provider/qemu/live-migration';
+import { destroyVm, startVm } from '../provider/qemu/qemu-process';
+import { SshSession } from '../provider/ssh/ssh-session';
 import { waitForGuestReport } from '../scripts/guest/guest';
 import { labUp } from '../scripts/lab/lab';
 import { labAccelerator } from '../scripts/lab/lab-accelerator';

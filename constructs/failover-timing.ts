@@ -21,11 +21,11 @@
  *   It leaves out the promotion itself (COLO failover on the secondary: milliseconds) and the
  *   guest's own recovery (TCP retransmits, application timeouts).
  *
- * The arithmetic is the runtime's own (provider/runtime/timing.ts), so synth, the provider's plan
+ * The arithmetic is the runtime's own (provider/monitor/timing.ts), so synth, the provider's plan
  * and the agents agree. The values are passed to orbit_ft_vm; the agents that act on them are
  * not built yet (issue 6).
  */
-import * as runtime from '../provider/runtime/timing';
+import * as runtime from '../provider/monitor/timing';
 
 export interface FailoverTimingProps {
   /**

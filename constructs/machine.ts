@@ -99,7 +99,7 @@ export interface MachineProps {
   readonly accelerator?: Accelerator;
 }
 
-/** The provider's limits (provider/hosts/vm-spec.ts VM_LIMITS), checked early here. */
+/** The provider's limits (provider/qemu/vm-spec.ts VM_LIMITS), checked early here. */
 export const LIMITS = { maxVcpus: 255, minMemoryMib: 64, maxMemoryMib: 1024 * 1024, maxDiskSizeMib: 64 * 1024 * 1024 } as const;
 
 const VM_NAME = /^[a-z][a-z0-9-]{0,39}$/;

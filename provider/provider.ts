@@ -26,14 +26,14 @@ import { defineProvider } from './framework/provider-definition';
 import { createProviderContext, EtcdConfig, HostConfig, HostKeyPin, MonitorConfig, PrivateKeySource } from './framework/provider-context';
 import { block, nested, optional, required, schema } from './framework/schema-builder';
 import { between, integer, matches, oneOf } from './framework/validators';
-import { sharedHostConnector } from './hosts/host-connections';
-import { VM_SPEC_DEFAULTS } from './hosts/vm-spec';
-import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './hosts/known-hosts';
+import { sharedHostConnector } from './ssh/host-connections';
+import { VM_SPEC_DEFAULTS } from './qemu/vm-spec';
+import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './ssh/known-hosts';
 import { diskResource } from './resources/disk-resource';
 import { hostDataSource } from './resources/host-data-source';
 import { vmResource } from './resources/vm-resource';
 import { ftVmResource } from './resources/ft-vm-resource';
-import { loadSigningKey } from './runtime/pair-spec';
+import { loadSigningKey } from './monitor/pair-spec';
 
 const DEFAULT_QEMU_BINARY = VM_SPEC_DEFAULTS.qemuBinary;
 const HOST_KEY_PATTERN = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}(\s.*)?$/;

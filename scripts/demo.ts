@@ -1,11 +1,11 @@
 import { spawn } from 'child_process';
 import * as path from 'path';
 import * as fs from 'fs';
-import { inspectPair } from '../provider/hosts/colo-pair';
-import { SshSession } from '../provider/hosts/ssh-session';
-import { readAgentStatusOn } from '../provider/runtime/agent-install';
-import { connectEtcd } from '../provider/runtime/etcd-connection';
-import { readPairEvents } from '../provider/runtime/spec-publisher';
+import { inspectPair } from '../provider/colo/colo-pair';
+import { SshSession } from '../provider/ssh/ssh-session';
+import { readAgentStatusOn } from '../provider/monitor/agent-install';
+import { connectEtcd } from '../provider/monitor/etcd-connection';
+import { readPairEvents } from '../provider/monitor/spec-publisher';
 import { GuestReport, readGuestReport, waitForGuestReport } from './guest/guest';
 import { labUp } from './lab/lab';
 import { labAccelerator } from './lab/lab-accelerator';

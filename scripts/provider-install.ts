@@ -32,7 +32,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { buildAgentBundle } from '../provider/runtime/agent-bundle';
+import { buildAgentBundle } from '../provider/monitor/agent-bundle';
 
 const REPO = path.resolve(__dirname, '..');
 const PROVIDER_HOST = 'registry.terraform.io';

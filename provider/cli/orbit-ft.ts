@@ -19,16 +19,16 @@
  */
 import { Command } from 'commander';
 import * as fs from 'fs';
-import { fence, failover } from '../hosts/colo-failover';
-import { inspectPair } from '../hosts/colo-pair';
-import { reprotect } from '../hosts/colo-reprotect';
-import { errorMessage, HostAddress } from '../hosts/host-errors';
-import { HostKeyPolicy } from '../hosts/known-hosts';
-import { SshSession } from '../hosts/ssh-session';
+import { fence, failover } from '../colo/colo-failover';
+import { inspectPair } from '../colo/colo-pair';
+import { reprotect } from '../colo/colo-reprotect';
+import { errorMessage, HostAddress } from '../ssh/host-errors';
+import { HostKeyPolicy } from '../ssh/known-hosts';
+import { SshSession } from '../ssh/ssh-session';
 import { Etcd3 } from 'etcd3';
-import { readAgentStatusOn } from '../runtime/agent-install';
-import { connectEtcd } from '../runtime/etcd-connection';
-import { readPairEvents } from '../runtime/spec-publisher';
+import { readAgentStatusOn } from '../monitor/agent-install';
+import { connectEtcd } from '../monitor/etcd-connection';
+import { readPairEvents } from '../monitor/spec-publisher';
 
 export interface FtHost extends HostAddress {
   user: string;

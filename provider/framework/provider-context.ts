@@ -2,9 +2,9 @@
  * What every resource receives from the configured provider: the hosts it may reach (with
  * how to authenticate and which host key to trust) and the etcd cluster. Parsed and
  * validated from the `provider "orbit"` block by provider/provider.ts; the SSH layer
- * (provider/hosts) builds sessions from these descriptions.
+ * (provider/ssh/host-connections.ts) builds sessions from these descriptions.
  */
-import type { HostConnector, RemoteHost, RemoteHostOptions } from '../hosts/host-connections';
+import type { HostConnector, RemoteHost, RemoteHostOptions } from '../ssh/host-connections';
 import { AttributePath } from '../protocol/attribute-path';
 import { OrbitError } from './errors';
 

@@ -16,8 +16,8 @@ import { ModelOf, resolvePlanned } from '../framework/model';
 import { defineResource } from '../framework/resource';
 import { computed, optional, required, schema } from '../framework/schema-builder';
 import { between, integer, lengthBetween, matches, oneOf } from '../framework/validators';
-import { RemoteHost } from '../hosts/host-connections';
-import { shellQuote } from '../hosts/remote-exec';
+import { RemoteHost } from '../ssh/host-connections';
+import { shellQuote } from '../ssh/remote-exec';
 
 export const DISK_DIR = '/var/lib/orbit/disks';
 const FORMATS = ['qcow2', 'raw'] as const;

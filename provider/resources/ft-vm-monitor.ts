@@ -10,15 +10,15 @@ import { createPrivateKey } from 'crypto';
 import { OrbitError } from '../framework/errors';
 import { EtcdConfig, HostConfig, MonitorConfig, ProviderContext } from '../framework/provider-context';
 import { AttributePath } from '../protocol/attribute-path';
-import { errorMessage } from '../hosts/host-errors';
-import { KnownHosts } from '../hosts/known-hosts';
-import { SshSession } from '../hosts/ssh-session';
-import { AgentBundle, locateAgentBundle } from '../runtime/agent-bundle';
-import { AgentHostSetup, ensureAgent, EnsureResult, readAgentStatusOn, removeAgent } from '../runtime/agent-install';
-import { connectEtcd } from '../runtime/etcd-connection';
-import { PairHost } from '../runtime/pair-spec';
-import { PairEvent, pairsNaming, publishPairSpec, PublishResult, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../runtime/spec-publisher';
-import { FailoverTiming } from '../runtime/timing';
+import { errorMessage } from '../ssh/host-errors';
+import { KnownHosts } from '../ssh/known-hosts';
+import { SshSession } from '../ssh/ssh-session';
+import { AgentBundle, locateAgentBundle } from '../monitor/agent-bundle';
+import { AgentHostSetup, ensureAgent, EnsureResult, readAgentStatusOn, removeAgent } from '../monitor/agent-install';
+import { connectEtcd } from '../monitor/etcd-connection';
+import { PairHost } from '../monitor/pair-spec';
+import { PairEvent, pairsNaming, publishPairSpec, PublishResult, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../monitor/spec-publisher';
+import { FailoverTiming } from '../monitor/timing';
 
 export interface MonitoredPair {
   readonly vm: string;

@@ -1,5 +1,5 @@
 /**
- * `resource "orbit_ft_vm"`: a fault-tolerant VM, a QEMU COLO pair (provider/hosts/colo.md). The
+ * `resource "orbit_ft_vm"`: a fault-tolerant VM, a QEMU COLO pair (provider/colo/colo.md). The
  * primary runs the guest, the secondary runs a lock-stepped replica that takes over with the
  * guest's memory, disk and TCP sessions intact when the primary is lost.
  *
@@ -28,14 +28,14 @@ import { ProviderContext } from '../framework/provider-context';
 import { defineResource } from '../framework/resource';
 import { computed, nested, optional, required, schema } from '../framework/schema-builder';
 import { between, integer, oneOf } from '../framework/validators';
-import { RemoteHost } from '../hosts/host-connections';
-import { ColoPairInspection, COLO_DEFAULTS, destroyPair, inspectPair, startProtectedPair } from '../hosts/colo-pair';
-import { readPairRecord, writePairRecord } from '../hosts/colo-pair-record';
-import { withQmp } from '../hosts/qemu-process';
-import { SshSession } from '../hosts/ssh-session';
-import { VM_LIMITS } from '../hosts/vm-spec';
-import { locateAgentBundle } from '../runtime/agent-bundle';
-import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, timingProblems, worstCaseRecoveryMs } from '../runtime/timing';
+import { RemoteHost } from '../ssh/host-connections';
+import { ColoPairInspection, COLO_DEFAULTS, destroyPair, inspectPair, startProtectedPair } from '../colo/colo-pair';
+import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
+import { withQmp } from '../qemu/qemu-process';
+import { SshSession } from '../ssh/ssh-session';
+import { VM_LIMITS } from '../qemu/vm-spec';
+import { locateAgentBundle } from '../monitor/agent-bundle';
+import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
 import { allHosts, checkMonitorHosts, installAgents, MonitoredPair, observeMonitor, publishSpec, removePairFromEtcd, removeUnneededAgents, requireMonitor, waitMonitored, waitUnwatched, withEtcd } from './ft-vm-monitor';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 

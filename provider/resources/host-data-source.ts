@@ -3,7 +3,7 @@
  * CPUs, memory, kernel), its QEMU (version, whether it has what COLO needs) and the
  * accelerator guests really run with there.
  *
- * The accelerator is decided by booting the test guest (provider/hosts/accelerator.ts), never
+ * The accelerator is decided by booting the test guest (provider/qemu/accelerator.ts), never
  * from /dev/kvm alone. The guest's kernel and initramfs are uploaded once to PROBE_DIR under
  * their sha256, and the probe's answer is cached on the host under a hash of the QEMU binary,
  * its version and the guest, so only the first read of a host pays for a boot (~14 s under TCG
@@ -17,9 +17,9 @@ import { defineDataSource } from '../framework/data-source';
 import { OrbitError } from '../framework/errors';
 import { ModelOf } from '../framework/model';
 import { computed, optionalComputed, required, schema } from '../framework/schema-builder';
-import { AcceleratorProbeError, AcceleratorProbeResult, acceleratorProbeScript, parseAcceleratorProbe } from '../hosts/accelerator';
-import { RemoteHost } from '../hosts/host-connections';
-import { shellQuote } from '../hosts/remote-exec';
+import { AcceleratorProbeError, AcceleratorProbeResult, acceleratorProbeScript, parseAcceleratorProbe } from '../qemu/accelerator';
+import { RemoteHost } from '../ssh/host-connections';
+import { shellQuote } from '../ssh/remote-exec';
 import { guestArtifacts } from '../../scripts/guest/guest';
 
 export const PROBE_DIR = '/var/lib/orbit/probe';

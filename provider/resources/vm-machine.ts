@@ -11,9 +11,9 @@ import { OrbitError } from '../framework/errors';
 import { ProviderContext } from '../framework/provider-context';
 import { block, computed, optional, optionalComputed, required } from '../framework/schema-builder';
 import { between, integer, matches, oneOf } from '../framework/validators';
-import { RemoteHost } from '../hosts/host-connections';
-import { vmPaths } from '../hosts/qemu-command-line';
-import { Accelerator, validateVmSpec, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec, VmSpecError, VmSpecInput } from '../hosts/vm-spec';
+import { RemoteHost } from '../ssh/host-connections';
+import { vmPaths } from '../qemu/qemu-command-line';
+import { Accelerator, validateVmSpec, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec, VmSpecError, VmSpecInput } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 
 export const VM_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;

@@ -1,9 +1,9 @@
 /**
  * `resource "orbit_vm"`: a QEMU VM on one host, started and watched over SSH and QMP
- * (provider/hosts/qemu-process.ts), with its disks in /var/lib/orbit/<name>/.
+ * (provider/qemu/qemu-process.ts), with its disks in /var/lib/orbit/<name>/.
  *
  * What applies without a restart is applied in place, on the running guest:
- *   - `host`: a live migration, post-copy (provider/hosts/live-migration.ts); disks move too;
+ *   - `host`: a live migration, post-copy (provider/qemu/live-migration.ts); disks move too;
  *   - `memory_mib`, up to `max_memory_mib` (the size QEMU starts with): the memory balloon;
  *   - a disk's `size_mib`, growing only: `block_resize`.
  * Everything else (vCPUs, maximum memory, machine, boot, disks added or removed, NICs) needs a
@@ -22,12 +22,12 @@ import { ProviderContext } from '../framework/provider-context';
 import { defineResource } from '../framework/resource';
 import { computed, nested, optional, optionalComputed, required, schema } from '../framework/schema-builder';
 import { between, integer } from '../framework/validators';
-import { RemoteHost } from '../hosts/host-connections';
-import { migrateVm, MIGRATION_DEFAULTS } from '../hosts/live-migration';
-import { destroyVm, inspectVm, startVm, STOP_DEFAULTS, VmInspection } from '../hosts/qemu-process';
-import { vmPaths } from '../hosts/qemu-command-line';
-import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../hosts/vm-live';
-import { VM_LIMITS, VmSpec } from '../hosts/vm-spec';
+import { RemoteHost } from '../ssh/host-connections';
+import { migrateVm, MIGRATION_DEFAULTS } from '../qemu/live-migration';
+import { destroyVm, inspectVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
+import { vmPaths } from '../qemu/qemu-command-line';
+import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
+import { VM_LIMITS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
   diskBlock,

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { GUEST_UP_MARKER as PROBE_MARKER } from '../../provider/hosts/accelerator';
+import { GUEST_UP_MARKER as PROBE_MARKER } from '../../provider/qemu/accelerator';
 import {
   GUEST_UP_MARKER,
   USER_NET_GUEST_ADDRESS,

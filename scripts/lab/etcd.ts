@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
-import { MONITOR_NICE } from '../../provider/runtime/supervisor';
+import { MONITOR_NICE } from '../../provider/monitor/supervisor';
 import * as https from 'https';
 import * as path from 'path';
 import { DEFAULT_STATE_DIR } from './description';

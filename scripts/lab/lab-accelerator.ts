@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AcceleratorProbeResult, detectAcceleratorLocally } from '../../provider/hosts/accelerator';
+import { AcceleratorProbeResult, detectAcceleratorLocally } from '../../provider/qemu/accelerator';
 import { guestArtifacts } from '../guest/guest';
 import { LabDescription } from './description';
 

@@ -1,5 +1,5 @@
-import { shellQuote } from '../../provider/hosts/remote-exec';
-import { SshSession } from '../../provider/hosts/ssh-session';
+import { shellQuote } from '../../provider/ssh/remote-exec';
+import { SshSession } from '../../provider/ssh/ssh-session';
 import { guestArtifacts, guestQemuArgs } from '../guest/guest';
 import { LabHost } from './description';
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
-import { HostKeyPolicy } from '../../provider/hosts/known-hosts';
-import { SshSession, SshTuning } from '../../provider/hosts/ssh-session';
+import { HostKeyPolicy } from '../../provider/ssh/known-hosts';
+import { SshSession, SshTuning } from '../../provider/ssh/ssh-session';
 import { LabDescription, LabHost } from './description';
 
 /** Looks up a lab host by name, with an error that lists the hosts there are. */

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { fence } from '../../provider/hosts/colo-failover';
-import { destroyPair, inspectPair, startProtectedPair } from '../../provider/hosts/colo-pair';
-import { reprotect } from '../../provider/hosts/colo-reprotect';
-import { vmPaths } from '../../provider/hosts/qemu-command-line';
-import { SshSession } from '../../provider/hosts/ssh-session';
+import { fence } from '../../provider/colo/colo-failover';
+import { destroyPair, inspectPair, startProtectedPair } from '../../provider/colo/colo-pair';
+import { reprotect } from '../../provider/colo/colo-reprotect';
+import { vmPaths } from '../../provider/qemu/qemu-command-line';
+import { SshSession } from '../../provider/ssh/ssh-session';
 import { waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';

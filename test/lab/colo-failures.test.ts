@@ -1,8 +1,8 @@
-import { ColoError } from '../../provider/hosts/colo-pair-record';
-import { destroyPair, inspectPair, startProtectedPair } from '../../provider/hosts/colo-pair';
-import { failover } from '../../provider/hosts/colo-failover';
-import { reprotect } from '../../provider/hosts/colo-reprotect';
-import { SshSession } from '../../provider/hosts/ssh-session';
+import { ColoError } from '../../provider/colo/colo-pair-record';
+import { destroyPair, inspectPair, startProtectedPair } from '../../provider/colo/colo-pair';
+import { failover } from '../../provider/colo/colo-failover';
+import { reprotect } from '../../provider/colo/colo-reprotect';
+import { SshSession } from '../../provider/ssh/ssh-session';
 import { LabDescription } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';

@@ -1,10 +1,10 @@
-import { failover, fence } from '../../provider/hosts/colo-failover';
-import { destroyPair, inspectPair, startProtectedPair } from '../../provider/hosts/colo-pair';
-import { reprotect } from '../../provider/hosts/colo-reprotect';
-import { vmPaths } from '../../provider/hosts/qemu-command-line';
-import { QmpClient } from '../../provider/hosts/qmp-client';
-import { connectQmpOverSsh } from '../../provider/hosts/qmp-over-ssh';
-import { SshSession } from '../../provider/hosts/ssh-session';
+import { failover, fence } from '../../provider/colo/colo-failover';
+import { destroyPair, inspectPair, startProtectedPair } from '../../provider/colo/colo-pair';
+import { reprotect } from '../../provider/colo/colo-reprotect';
+import { vmPaths } from '../../provider/qemu/qemu-command-line';
+import { QmpClient } from '../../provider/qemu/qmp-client';
+import { connectQmpOverSsh } from '../../provider/qemu/qmp-over-ssh';
+import { SshSession } from '../../provider/ssh/ssh-session';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';

@@ -1,5 +1,5 @@
-import { HostKeyMismatchError, HostUnreachableError } from '../../provider/hosts/host-errors';
-import { SshSession } from '../../provider/hosts/ssh-session';
+import { HostKeyMismatchError, HostUnreachableError } from '../../provider/ssh/host-errors';
+import { SshSession } from '../../provider/ssh/ssh-session';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { heal, isolateHost, killHost, partition } from '../../scripts/lab/faults';

@@ -1,7 +1,7 @@
-import { MigrationError, MigrationProgress, migrateVm } from '../../provider/hosts/live-migration';
-import { vmPaths } from '../../provider/hosts/qemu-command-line';
-import { destroyVm, inspectVm, startVm } from '../../provider/hosts/qemu-process';
-import { SshSession } from '../../provider/hosts/ssh-session';
+import { MigrationError, MigrationProgress, migrateVm } from '../../provider/qemu/live-migration';
+import { vmPaths } from '../../provider/qemu/qemu-command-line';
+import { destroyVm, inspectVm, startVm } from '../../provider/qemu/qemu-process';
+import { SshSession } from '../../provider/ssh/ssh-session';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';

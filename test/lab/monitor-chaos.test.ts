@@ -17,7 +17,7 @@
  * ORBIT_CHAOS_ROUNDS sets the rounds per scenario (default 2; QEMU kills: 3).
  */
 import { Etcd3 } from 'etcd3';
-import { worstCaseRecoveryMs, DEFAULT_TIMING } from '../../provider/runtime/timing';
+import { worstCaseRecoveryMs, DEFAULT_TIMING } from '../../provider/monitor/timing';
 import { GuestReport, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { heal, killHost, partition } from '../../scripts/lab/faults';

@@ -1,7 +1,7 @@
-import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
-import { destroyVm, inspectVm, startVm, stopVm, VmError } from '../../provider/hosts/qemu-process';
-import { SshSession } from '../../provider/hosts/ssh-session';
-import { VmSpecError, VmSpecInput } from '../../provider/hosts/vm-spec';
+import { tapName, vmPaths } from '../../provider/qemu/qemu-command-line';
+import { destroyVm, inspectVm, startVm, stopVm, VmError } from '../../provider/qemu/qemu-process';
+import { SshSession } from '../../provider/ssh/ssh-session';
+import { VmSpecError, VmSpecInput } from '../../provider/qemu/vm-spec';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription, LabHost } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';

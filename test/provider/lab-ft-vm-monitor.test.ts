@@ -11,9 +11,9 @@
 import { execFileSync } from 'child_process';
 import * as http from 'http';
 import { Etcd3 } from 'etcd3';
-import { SshSession } from '../../provider/hosts/ssh-session';
-import { pairKeys } from '../../provider/runtime/pair-spec';
-import { pairsNaming } from '../../provider/runtime/spec-publisher';
+import { SshSession } from '../../provider/ssh/ssh-session';
+import { pairKeys } from '../../provider/monitor/pair-spec';
+import { pairsNaming } from '../../provider/monitor/spec-publisher';
 import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';

@@ -7,7 +7,7 @@
  * Bad input (one host twice, a QEMU without COLO fixes, an unreachable secondary) fails with a
  * clear error and leaves nothing half-built.
  */
-import { failover } from '../../provider/hosts/colo-failover';
+import { failover } from '../../provider/colo/colo-failover';
 import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';

@@ -5,13 +5,13 @@
  * (boot, counter, disk) carried on.
  */
 import { execFile } from 'child_process';
-import { checkpointTraceCommand, CheckpointStats, parseCheckpointTraceOutput } from '../../provider/hosts/colo-checkpoint-trace';
-import { coloPaths } from '../../provider/hosts/colo-command-line';
-import { failover, FailoverResult } from '../../provider/hosts/colo-failover';
-import { tapName, vmPaths } from '../../provider/hosts/qemu-command-line';
-import { connectQmpOverSsh } from '../../provider/hosts/qmp-over-ssh';
-import { SshSession } from '../../provider/hosts/ssh-session';
-import { VmSpecInput } from '../../provider/hosts/vm-spec';
+import { checkpointTraceCommand, CheckpointStats, parseCheckpointTraceOutput } from '../../provider/colo/colo-checkpoint-trace';
+import { coloPaths } from '../../provider/colo/colo-command-line';
+import { failover, FailoverResult } from '../../provider/colo/colo-failover';
+import { tapName, vmPaths } from '../../provider/qemu/qemu-command-line';
+import { connectQmpOverSsh } from '../../provider/qemu/qmp-over-ssh';
+import { SshSession } from '../../provider/ssh/ssh-session';
+import { VmSpecInput } from '../../provider/qemu/vm-spec';
 import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { labHost } from '../../scripts/lab/lab-ssh';

@@ -5,9 +5,9 @@
  * Lab hosts share this machine's filesystem (except /var/lib/orbit and /run/orbit), so the
  * guest kernel built here is at the same path on every host.
  */
-import { tapPrefix, vmPaths } from '../../provider/hosts/qemu-command-line';
-import { SshSession } from '../../provider/hosts/ssh-session';
-import { VmSpecInput } from '../../provider/hosts/vm-spec';
+import { tapPrefix, vmPaths } from '../../provider/qemu/qemu-command-line';
+import { SshSession } from '../../provider/ssh/ssh-session';
+import { VmSpecInput } from '../../provider/qemu/vm-spec';
 import { guestArtifacts, guestKernelArgs } from '../../scripts/guest/guest';
 import { LabHost } from '../../scripts/lab/description';
 import { labGuestMac } from '../../scripts/lab/lab-guest';

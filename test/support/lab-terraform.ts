@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ExecResult } from '../../provider/hosts/remote-exec';
+import { ExecResult } from '../../provider/ssh/remote-exec';
 import { installProvider, InstallResult } from '../../scripts/provider-install';
 import { LabDescription, LabHost } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';

@@ -6,9 +6,9 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { createProviderContext, HostConfig, ProviderContext } from '../../provider/framework/provider-context';
-import { HostConnector, hostErrorToOrbitError, RemoteHost, RemoteHostOptions } from '../../provider/hosts/host-connections';
-import { RemoteCommandError } from '../../provider/hosts/host-errors';
-import { ExecOptions, ExecResult } from '../../provider/hosts/remote-exec';
+import { HostConnector, hostErrorToOrbitError, RemoteHost, RemoteHostOptions } from '../../provider/ssh/host-connections';
+import { RemoteCommandError } from '../../provider/ssh/host-errors';
+import { ExecOptions, ExecResult } from '../../provider/ssh/remote-exec';
 
 export interface LocalCall {
   host: string;
