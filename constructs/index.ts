@@ -12,7 +12,6 @@ export * from './failover-timing';
 export * from './highly-available-vm';
 export * from './host';
 export * from './host-key';
-export * from './lab-topology';
 export * from './logical-id';
 export * from './machine';
 export * from './placement';

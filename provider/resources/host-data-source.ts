@@ -20,7 +20,7 @@ import { computed, optionalComputed, required, schema } from '../framework/schem
 import { AcceleratorProbeError, AcceleratorProbeResult, acceleratorProbeScript, parseAcceleratorProbe } from '../qemu/accelerator';
 import { RemoteHost } from '../ssh/host-connections';
 import { shellQuote } from '../ssh/remote-exec';
-import { guestArtifacts } from '../../scripts/guest/guest';
+import { ProbeGuest, probeGuest } from '../qemu/probe-guest';
 
 export const PROBE_DIR = '/var/lib/orbit/probe';
 /** KVM 10 s + TCG 30 s (the probe's own limits) and room for QEMU to start and stop. */
@@ -48,12 +48,6 @@ export const hostDataSchema = schema({
 
 export type HostData = ModelOf<typeof hostDataSchema.block>;
 
-/** The guest the probe boots, as files on the machine the provider runs on. */
-export interface ProbeGuest {
-  kernelPath: string;
-  initrdPath: string;
-}
-
 export interface HostDataSourceOptions {
   /** Where on the host the guest files and cached answers live. Default PROBE_DIR. */
   probeDir?: string;
@@ -77,7 +71,7 @@ interface HostFacts {
 
 export function defineHostDataSource(options: HostDataSourceOptions = {}) {
   const probeDir = options.probeDir ?? PROBE_DIR;
-  const findGuest = options.guest ?? guestArtifacts;
+  const findGuest = options.guest ?? probeGuest;
 
   return defineDataSource({
     typeName: 'orbit_host',
@@ -238,7 +232,7 @@ function parseCachedProbe(cached: string, hostName: string): AcceleratorProbeRes
  */
 export async function acceleratorOnHost(host: RemoteHost, qemu: string, attribute: AttributePath, options: HostDataSourceOptions = {}): Promise<AcceleratorProbeResult> {
   const probeDir = options.probeDir ?? PROBE_DIR;
-  const guest = remoteGuest(localGuest(options.guest ?? guestArtifacts, attribute), probeDir);
+  const guest = remoteGuest(localGuest(options.guest ?? probeGuest, attribute), probeDir);
   const facts = await readFacts(host, qemu, probeDir, guest);
   return (facts.cached !== undefined && parseCachedProbe(facts.cached, host.name)) || probeAccelerator(host, qemu, probeDir, guest, facts, attribute);
 }

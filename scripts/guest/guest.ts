@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { guestCacheDir } from '../../provider/qemu/probe-guest';
 
 export const GUEST_REPORT_PORT = 7000;
 /** Where the redis guest's redis-server listens (`orbit.redis=` on its command line). */
@@ -37,20 +38,6 @@ export interface GuestArtifacts {
   redisInitrdPath: string;
   manifestPath: string;
   manifest: GuestManifest;
-}
-
-function repoRoot(): string {
-  // Works from scripts/guest/ (ts-node, jest) and from dist/scripts/guest/ (compiled).
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`Cannot find the Orbit repository (no package.json above ${__dirname}); set ORBIT_CACHE.`);
-  }
-}
-
-/** `$ORBIT_CACHE/guest`, or `<repo>/.cache/guest` (the same rule as build.sh). */
-export function guestCacheDir(): string {
-  const cacheRoot = process.env.ORBIT_CACHE || path.join(repoRoot(), '.cache');
-  return path.join(cacheRoot, 'guest');
 }
 
 export function guestArtifacts(): GuestArtifacts {

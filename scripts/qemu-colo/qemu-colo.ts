@@ -6,18 +6,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-
-function repoRoot(): string {
-  // Works from scripts/qemu-colo/ (ts-node, jest) and from dist/scripts/qemu-colo/ (compiled).
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`Cannot find the Orbit repository (no package.json above ${__dirname}); set ORBIT_CACHE.`);
-  }
-}
+import { orbitCacheDir } from '../../provider/qemu/probe-guest';
 
 export function qemuColoBinaryPath(): string {
-  const cacheRoot = process.env.ORBIT_CACHE || path.join(repoRoot(), '.cache');
-  return path.join(cacheRoot, 'qemu-colo', 'install', 'bin', 'qemu-system-x86_64');
+  return path.join(orbitCacheDir(), 'qemu-colo', 'install', 'bin', 'qemu-system-x86_64');
 }
 
 /** The built binary, or undefined when build.sh has not (successfully) run. */

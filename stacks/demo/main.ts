@@ -6,10 +6,11 @@
  */
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Boot, HighlyAvailableVm, labTopology, Placement } from '../../constructs';
+import { Boot, HighlyAvailableVm, Placement } from '../../constructs';
 import { guestArtifacts, guestKernelArgs } from '../../scripts/guest/guest';
 import { readLabDescription } from '../../scripts/lab/description';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
+import { labTopology } from '../../scripts/lab/lab-topology';
 
 export const DEMO_GUEST_IP = '10.89.0.60';
 

@@ -18,7 +18,7 @@ describe('provider resource docs', () => {
     expect(ftVm).toContain('### Read-Only');
   });
 
-  test('the committed docs are fresh (regenerate: npx ts-node --transpile-only constructs/tools/resource-docs.ts)', () => {
+  test('the committed docs are fresh (regenerate: npx ts-node --transpile-only scripts/resource-docs.ts)', () => {
     const stale = [...pages].filter(([rel, content]) => {
       const file = path.join(DOCS_DIR, rel);
       return !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== content;

@@ -6,11 +6,11 @@
  *   new HighlyAvailableVm(stack, 'web', { primaryHost: topology.host('site-a'), ... });
  */
 import { Construct } from 'constructs';
-import type { LabDescription } from '../scripts/lab/description';
-import { ServiceManager } from './failover-monitor';
-import { HostKey } from './host-key';
-import { SshKey } from './ssh-key';
-import { Topology, TopologyProps } from './topology';
+import type { LabDescription } from './description';
+import { ServiceManager } from '../../constructs/failover-monitor';
+import { HostKey } from '../../constructs/host-key';
+import { SshKey } from '../../constructs/ssh-key';
+import { Topology, TopologyProps } from '../../constructs/topology';
 
 export interface LabTopologyOptions extends Omit<TopologyProps, 'etcd' | 'monitor'> {
   /**

@@ -1,8 +1,8 @@
 import { Testing } from 'cdktf';
-import { HighlyAvailableVm } from './highly-available-vm';
+import { HighlyAvailableVm } from '../../constructs/highly-available-vm';
 import { labTopology, LabTopologyDescription } from './lab-topology';
-import { Placement } from './placement';
-import { synthObject, TEST_HOST_KEY, testStack } from './test-fixtures';
+import { Placement } from '../../constructs/placement';
+import { synthObject, TEST_HOST_KEY, testStack } from '../../constructs/test-fixtures';
 
 /** Something to boot from (a VM needs a disk or a kernel). */
 const disks = [{ sizeMib: 16 }];
