@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Diagnostics } from './protocol/diagnostics';
 import { createLogger } from './protocol/logger';
 import { completeBlockValue } from './protocol/schema';
-import { ProviderContext } from './framework/provider-context';
+import { ProviderContext } from './config/provider-context';
 import { orbitProvider, orbitProviderSchema, sshFingerprint } from './provider';
 
 const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';

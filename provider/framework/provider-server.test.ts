@@ -3,7 +3,7 @@ import { createLogger } from '../protocol/logger';
 import { decodeMsgpack, encodeMsgpack } from '../protocol/msgpack-codec';
 import { blockValueType, completeBlockValue } from '../protocol/schema';
 import { ProtoDynamicValue } from '../protocol/tfplugin6';
-import { createProviderContext } from './provider-context';
+import { createProviderContext } from '../config/provider-context';
 import { defineProvider } from './provider-definition';
 import { ProviderServer } from './provider-server';
 import { defineResource } from './resource';

@@ -1,7 +1,7 @@
 /**
  * Implements the tfplugin6 Provider service for a provider definition: decodes requests
  * into typed models, runs validation, planning and the resource's operations, and encodes
- * the answers. Every handler is stateless apart from the configured ProviderContext, so
+ * the answers. Every handler is stateless apart from the provider's configured data, so
  * terraform's concurrent calls (up to 10 by default) are safe.
  */
 import { AttributePath, formatPath, pathToProto } from '../protocol/attribute-path';
@@ -20,7 +20,6 @@ import { AnyDataSource } from './data-source';
 import { errorToDiagnostic, OrbitError } from './errors';
 import { checkPlanAgainstConfig, planChange } from './planning';
 import { AnyProvider } from './provider-definition';
-import { ProviderContext } from './provider-context';
 import { AnyResource, OperationContext } from './resource';
 import { BlockValue, clearWriteOnly, firstUnknownPath, unknownsToNull, visitAttributes } from './schema-walk';
 import { upgradeStoredState } from './state-upgrade';
@@ -31,7 +30,8 @@ export class ProviderServer implements wire.ProviderHandlers {
   private readonly resources: Map<string, AnyResource>;
   private readonly dataSources: Map<string, AnyDataSource>;
   private readonly cancellation = new Cancellation();
-  private context: ProviderContext | undefined;
+  /** What the provider's `configure` returned, once it succeeded. */
+  private configured: { data: unknown } | undefined;
   private schemaResponse: wire.GetProviderSchemaResponse | undefined;
 
   constructor(
@@ -75,7 +75,7 @@ export class ProviderServer implements wire.ProviderHandlers {
         diagnostics,
         logger: this.logger,
       });
-      if (!diagnostics.hasErrors()) this.context = context;
+      if (!diagnostics.hasErrors()) this.configured = { data: context };
     });
     return { diagnostics: toProto(diagnostics) };
   }
@@ -255,8 +255,8 @@ export class ProviderServer implements wire.ProviderHandlers {
   }
 
   private operation(diagnostics: Diagnostics): OperationContext {
-    if (!this.context) throw new Error('the provider was used before terraform configured it (ConfigureProvider)');
-    return { provider: this.context, signal: this.cancellation.signal, diagnostics, logger: this.logger };
+    if (!this.configured) throw new Error('the provider was used before terraform configured it (ConfigureProvider)');
+    return { provider: this.configured.data, signal: this.cancellation.signal, diagnostics, logger: this.logger };
   }
 
   /** Completes a state returned by resource code and makes sure it is wholly known. */

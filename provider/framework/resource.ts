@@ -14,11 +14,13 @@ import { Diagnostics } from '../protocol/diagnostics';
 import { Logger } from '../protocol/logger';
 import { BlockSchema, Schema } from '../protocol/schema';
 import { ModelOf, Unknowable } from './model';
-import { ProviderContext } from './provider-context';
 
-/** What every request carries. `signal` aborts when terraform calls StopProvider (interrupt). */
-export interface OperationContext {
-  readonly provider: ProviderContext;
+/**
+ * What every request carries. `provider` is what the provider's `configure` returned (P, as
+ * terraform-plugin-framework's ProviderData); `signal` aborts when terraform calls StopProvider.
+ */
+export interface OperationContext<P = unknown> {
+  readonly provider: P;
   readonly signal: AbortSignal;
   /** For warnings (and errors that should not stop the operation). Thrown errors become errors here too. */
   readonly diagnostics: Diagnostics;
@@ -31,7 +33,7 @@ export interface ValidateRequest<M> {
   readonly diagnostics: Diagnostics;
 }
 
-export interface PlanRequest<M> extends OperationContext {
+export interface PlanRequest<M, P = unknown> extends OperationContext<P> {
   readonly config: Unknowable<M>;
   /** null when the object is being created. */
   readonly prior: M | null;
@@ -41,50 +43,50 @@ export interface PlanRequest<M> extends OperationContext {
   requireReplace(path: AttributePath | string): void;
 }
 
-export interface CreateRequest<M> extends OperationContext {
+export interface CreateRequest<M, P = unknown> extends OperationContext<P> {
   /** Planned values; computed attributes decided now are `undefined`. */
   readonly planned: Unknowable<M>;
   /** The configuration, including write-only attributes (which are never in planned or state). */
   readonly config: M;
 }
 
-export interface UpdateRequest<M> extends CreateRequest<M> {
+export interface UpdateRequest<M, P = unknown> extends CreateRequest<M, P> {
   readonly prior: M;
 }
 
-export interface ReadRequest<M> extends OperationContext {
+export interface ReadRequest<M, P = unknown> extends OperationContext<P> {
   readonly state: M;
 }
 
-export interface DeleteRequest<M> extends OperationContext {
+export interface DeleteRequest<M, P = unknown> extends OperationContext<P> {
   readonly state: M;
 }
 
-export interface ImportRequest extends OperationContext {
+export interface ImportRequest<P = unknown> extends OperationContext<P> {
   /** What the user passed to `terraform import` or `import { id = ... }`. */
   readonly id: string;
 }
 
-export interface ResourceDefinition<K extends BlockSchema = BlockSchema, M = ModelOf<K>> {
+export interface ResourceDefinition<K extends BlockSchema = BlockSchema, M = ModelOf<K>, P = unknown> {
   /** `orbit_<name>`. */
   readonly typeName: string;
   readonly schema: Schema<K>;
   /** Checks across attributes (single attributes use validators in the schema). Throw OrbitError or add diagnostics. */
   validate?(request: ValidateRequest<M>): void | Promise<void>;
   /** Adjusts the plan: compute values known at plan time, mark others unknown, require replacement. */
-  modifyPlan?(request: PlanRequest<M>): void | Promise<void>;
+  modifyPlan?(request: PlanRequest<M, P>): void | Promise<void>;
   /** Creates the object and returns its complete state. Clean up partial work before throwing. */
-  create(request: CreateRequest<M>): Promise<M>;
+  create(request: CreateRequest<M, P>): Promise<M>;
   /** Returns the object as it is now, or null when it no longer exists. */
-  read(request: ReadRequest<M>): Promise<M | null>;
+  read(request: ReadRequest<M, P>): Promise<M | null>;
   /** Changes the object in place; leave out when every configurable attribute requires replacement. */
-  update?(request: UpdateRequest<M>): Promise<M>;
-  delete(request: DeleteRequest<M>): Promise<void>;
+  update?(request: UpdateRequest<M, P>): Promise<M>;
+  delete(request: DeleteRequest<M, P>): Promise<void>;
   /**
    * Turns an import id into enough state for `read` to find the object. Without it, import
    * works when the schema has an `id` attribute: the id is taken as is.
    */
-  importState?(request: ImportRequest): Promise<Partial<M>>;
+  importState?(request: ImportRequest<P>): Promise<Partial<M>>;
   /**
    * Converts state stored by an older schema version (`fromVersion`, as parsed JSON) to the
    * current version's JSON layout. Called only when `fromVersion < schema.version`.
@@ -92,9 +94,9 @@ export interface ResourceDefinition<K extends BlockSchema = BlockSchema, M = Mod
   upgradeState?(fromVersion: number, state: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
-export type AnyResource = ResourceDefinition<any, any>;
+export type AnyResource = ResourceDefinition<any, any, any>;
 
-export function defineResource<K extends BlockSchema>(definition: ResourceDefinition<K>): ResourceDefinition<K> {
+export function defineResource<K extends BlockSchema, P = unknown>(definition: ResourceDefinition<K, ModelOf<K>, P>): ResourceDefinition<K, ModelOf<K>, P> {
   if (!/^[a-z][a-z0-9]*_[a-z0-9_]+$/.test(definition.typeName)) {
     throw new Error(`"${definition.typeName}" is not a valid resource type name (allowed: <provider>_<name> in lower_snake_case)`);
   }

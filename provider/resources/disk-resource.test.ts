@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Diagnostics } from '../protocol/diagnostics';
 import { createLogger } from '../protocol/logger';
 import { Unknowable } from '../framework/model';
-import { ProviderContext } from '../framework/provider-context';
+import { ProviderContext } from '../config/provider-context';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { defineDiskResource, Disk } from './disk-resource';
 import { orbitErrorOf } from '../../test/support/rejections';

@@ -13,11 +13,11 @@
 import { t } from '../protocol/cty-type';
 import { OrbitError } from '../framework/errors';
 import { ModelOf, resolvePlanned } from '../framework/model';
-import { defineResource } from '../framework/resource';
 import { computed, optional, required, schema } from '../framework/schema-builder';
 import { between, integer, lengthBetween, matches, oneOf } from '../framework/validators';
-import { RemoteHost } from '../ssh/host-connections';
+import { RemoteHost } from '../config/host-connections';
 import { shellQuote } from '../ssh/remote-exec';
+import { defineResource } from '../config/provider-context';
 
 export const DISK_DIR = '/var/lib/orbit/disks';
 const FORMATS = ['qcow2', 'raw'] as const;

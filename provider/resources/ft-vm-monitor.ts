@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import { Etcd3 } from 'etcd3';
 import { createPrivateKey } from 'crypto';
 import { OrbitError } from '../framework/errors';
-import { EtcdConfig, HostConfig, MonitorConfig, ProviderContext } from '../framework/provider-context';
+import { EtcdConfig, HostConfig, MonitorConfig, ProviderContext } from '../config/provider-context';
 import { AttributePath } from '../protocol/attribute-path';
 import { errorMessage } from '../ssh/host-errors';
 import { KnownHosts } from '../ssh/known-hosts';
@@ -150,8 +150,7 @@ function serialized<T>(host: string, work: () => Promise<T>): Promise<T> {
   return next;
 }
 
-const sessionOf = (provider: ProviderContext, name: string, attribute: AttributePath, signal: AbortSignal): Promise<SshSession> =>
-  provider.remote(name, { attribute, signal }).withSession(async (session) => session);
+const sessionOf = (provider: ProviderContext, name: string, attribute: AttributePath, signal: AbortSignal): Promise<SshSession> => provider.remote(name, { attribute, signal }).session();
 
 /** Installs (or upgrades) the agent on every host, in parallel; the bundle's release. */
 export async function installAgents(provider: ProviderContext, hosts: readonly string[], attribute: AttributePath, signal: AbortSignal): Promise<{ bundle: AgentBundle; results: EnsureResult[] }> {

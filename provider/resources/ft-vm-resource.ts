@@ -24,15 +24,13 @@
 import { t } from '../protocol/cty-type';
 import { OrbitError } from '../framework/errors';
 import { ModelOf, resolvePlanned, Unknowable } from '../framework/model';
-import { ProviderContext } from '../framework/provider-context';
-import { defineResource } from '../framework/resource';
+import { defineResource, ProviderContext } from '../config/provider-context';
 import { computed, nested, optional, required, schema } from '../framework/schema-builder';
 import { between, integer, oneOf } from '../framework/validators';
-import { RemoteHost } from '../ssh/host-connections';
+import { reachableSessions } from '../config/host-connections';
 import { ColoPairInspection, COLO_DEFAULTS, destroyPair, inspectPair, startProtectedPair } from '../colo/colo-pair';
 import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
 import { withQmp } from '../qemu/qemu-process';
-import { SshSession } from '../ssh/ssh-session';
 import { VM_LIMITS } from '../qemu/vm-spec';
 import { locateAgentBundle } from '../monitor/agent-bundle';
 import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
@@ -201,7 +199,7 @@ export const ftVmResource = defineResource({
       });
     }
     const spec = specFrom(config, { memoryMiB: config.memory_mib ?? DEFAULT_MEMORY_MIB, accelerator, qemuBinary });
-    const [primarySession, secondarySession] = await Promise.all([sessionOf(primary), sessionOf(secondary)]);
+    const [primarySession, secondarySession] = await Promise.all([primary.session(), secondary.session()]);
     const pair = monitoredPair(config);
     const automatic = config.failover !== 'manual';
     // The spec first, then the agents: they watch the pair from its first moment, and a
@@ -292,7 +290,7 @@ export const ftVmResource = defineResource({
       if (state.failover === 'manual') await removing.catch(() => undefined);
       else await removing;
     }
-    const { sessions, unreachable } = await reachableSessions(provider, signal);
+    const { sessions, unreachable } = await configuredSessions(provider, signal);
     await sessions[0]?.remote.withSession(() => destroyPair(sessions.map((s) => s.session), state.name, { removeDisks: true }));
     if (monitored) {
       const removing = withEtcd(provider, ['failover'], (etcd) => removeUnneededAgents(provider, etcd, allHosts(monitoredPair(state)), ['failover'], signal));
@@ -334,7 +332,7 @@ function guestStatus(qmpStatus: string | undefined, protection: string): string 
 
 async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: FtVm | Unknowable<FtVm>): Promise<FtVm | null> {
   const name = state.name!;
-  const { sessions } = await reachableSessions(provider, signal);
+  const { sessions } = await configuredSessions(provider, signal);
   if (sessions.length === 0) {
     throw new OrbitError(`No configured host can be reached to read the pair of VM "${name}"`, { attribute: 'primary_host', fix: 'check the hosts and the network between terraform and them' });
   }
@@ -392,7 +390,7 @@ function timingAttributes(state: FtVm | Unknowable<FtVm>): Pick<FtVm, 'heartbeat
 
 /** Sets x-checkpoint-delay on the running primary and in every host's pair record (re-protection reads it there). */
 async function setCheckpointDelay(provider: ProviderContext, signal: AbortSignal, vm: string, delayMs: number): Promise<void> {
-  const { sessions } = await reachableSessions(provider, signal);
+  const { sessions } = await configuredSessions(provider, signal);
   const pair: ColoPairInspection = await sessions[0].remote.withSession(() => inspectPair(sessions.map((s) => s.session), vm));
   for (const { remote, session } of sessions) {
     await remote.withSession(async () => {
@@ -405,31 +403,9 @@ async function setCheckpointDelay(provider: ProviderContext, signal: AbortSignal
   }
 }
 
-interface ReachableSession {
-  remote: RemoteHost;
-  session: SshSession;
-}
-
-async function reachableSessions(provider: ProviderContext, signal: AbortSignal): Promise<{ sessions: ReachableSession[]; unreachable: Array<{ name: string; problem: string }> }> {
-  const names = [...provider.hosts.keys()];
-  const results = await Promise.allSettled(
-    names.map(async (name) => {
-      const remote = provider.remote(name, { signal });
-      return { remote, session: await sessionOf(remote) };
-    }),
-  );
-  const sessions: ReachableSession[] = [];
-  const unreachable: Array<{ name: string; problem: string }> = [];
-  results.forEach((result, i) => {
-    if (result.status === 'fulfilled') sessions.push(result.value);
-    else unreachable.push({ name: names[i], problem: result.reason instanceof Error ? result.reason.message : String(result.reason) });
-  });
-  return { sessions, unreachable };
-}
-
-/** The pooled SSH session of a host (connection errors become OrbitErrors naming the host). */
-function sessionOf(remote: RemoteHost): Promise<SshSession> {
-  return remote.withSession(async (session) => session);
+/** Every configured host that answers, with its pooled session. */
+function configuredSessions(provider: ProviderContext, signal: AbortSignal) {
+  return reachableSessions([...provider.hosts.keys()].map((name) => provider.remote(name, { signal })));
 }
 
 /** COLO needs the same QEMU on both hosts; the host layer checks the versions, this checks the configured binaries. */

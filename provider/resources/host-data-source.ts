@@ -13,14 +13,14 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { AttributePath } from '../protocol/attribute-path';
 import { t } from '../protocol/cty-type';
-import { defineDataSource } from '../framework/data-source';
 import { OrbitError } from '../framework/errors';
 import { ModelOf } from '../framework/model';
 import { computed, optionalComputed, required, schema } from '../framework/schema-builder';
 import { AcceleratorProbeError, AcceleratorProbeResult, acceleratorProbeScript, parseAcceleratorProbe } from '../qemu/accelerator';
-import { RemoteHost } from '../ssh/host-connections';
+import { RemoteHost } from '../config/host-connections';
 import { shellQuote } from '../ssh/remote-exec';
 import { ProbeGuest, probeGuest } from '../qemu/probe-guest';
+import { defineDataSource } from '../config/provider-context';
 
 export const PROBE_DIR = '/var/lib/orbit/probe';
 /** KVM 10 s + TCG 30 s (the probe's own limits) and room for QEMU to start and stop. */

@@ -5,8 +5,8 @@
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
-import { createProviderContext, HostConfig, ProviderContext } from '../../provider/framework/provider-context';
-import { HostConnector, hostErrorToOrbitError, RemoteHost, RemoteHostOptions } from '../../provider/ssh/host-connections';
+import { createProviderContext, HostConfig, ProviderContext } from '../../provider/config/provider-context';
+import { HostConnector, hostErrorToOrbitError, RemoteHost, RemoteHostOptions } from '../../provider/config/host-connections';
 import { RemoteCommandError } from '../../provider/ssh/host-errors';
 import { ExecOptions, ExecResult } from '../../provider/ssh/remote-exec';
 
@@ -45,6 +45,7 @@ export class LocalHostConnector implements HostConnector {
         fs.renameSync(`${file}.tmp`, file);
       },
       withSession: () => Promise.reject(new Error('LocalHostConnector has no SSH session; drive QEMU through a lab host instead')),
+      session: () => Promise.reject(new Error('LocalHostConnector has no SSH session; drive QEMU through a lab host instead')),
     };
   }
 

@@ -11,13 +11,13 @@
 import * as fs from 'fs';
 import { AttributePath } from '../protocol/attribute-path';
 import { OrbitError } from '../framework/errors';
-import type { HostConfig } from '../framework/provider-context';
-import { describeHost, HostAddress, HostError, RemoteCommandError } from './host-errors';
-import { HostKeyPolicy, KnownHostsFormatError } from './known-hosts';
-import { ExecOptions, ExecResult } from './remote-exec';
-import { CallOptions, SshSession, SshTarget, SshTuning } from './ssh-session';
-import { SshPool } from './ssh-pool';
-import { WriteFileOptions } from './file-transfer';
+import type { HostConfig } from './provider-context';
+import { describeHost, HostAddress, HostError, RemoteCommandError } from '../ssh/host-errors';
+import { HostKeyPolicy, KnownHostsFormatError } from '../ssh/known-hosts';
+import { ExecOptions, ExecResult } from '../ssh/remote-exec';
+import { CallOptions, SshSession, SshTarget, SshTuning } from '../ssh/ssh-session';
+import { SshPool } from '../ssh/ssh-pool';
+import { WriteFileOptions } from '../ssh/file-transfer';
 
 /** One configured host, as resources use it. Every failure is an OrbitError naming the resource's host attribute. */
 export interface RemoteHost {
@@ -33,6 +33,11 @@ export interface RemoteHost {
    * migration); their errors become OrbitErrors like every other failure here.
    */
   withSession<T>(work: (session: SshSession) => Promise<T>): Promise<T>;
+  /**
+   * The host's pooled SSH session, for drivers that work on several hosts at once (a COLO pair);
+   * a failure to connect is an OrbitError. The pool owns the session: do not close it.
+   */
+  session(): Promise<SshSession>;
 }
 
 export interface RemoteHostOptions {
@@ -78,6 +83,7 @@ export class SshHostConnector implements HostConnector {
       readFile: (file, o) => guarded(async (target) => (await this.pool.session(target, withSignal(o))).readFile(file, withSignal(o))),
       writeFile: (file, data, o) => guarded(async (target) => (await this.pool.session(target, withSignal(o))).writeFile(file, data, withSignal(o))),
       withSession: (work) => guarded(async (target) => work(await this.pool.session(target, { signal: options.signal }))),
+      session: () => guarded((target) => this.pool.session(target, { signal: options.signal })),
     };
   }
 
@@ -143,6 +149,18 @@ export function sharedHostConnector(): SshHostConnector {
  * names the host) and fix, shown at the resource attribute that chose the host. OrbitErrors
  * get that attribute if they have none; anything else passes through unchanged.
  */
+/** The pooled sessions of every host that answers, and why the others did not. */
+export async function reachableSessions(remotes: readonly RemoteHost[]): Promise<{ sessions: Array<{ remote: RemoteHost; session: SshSession }>; unreachable: Array<{ name: string; problem: string }> }> {
+  const results = await Promise.allSettled(remotes.map(async (remote) => ({ remote, session: await remote.session() })));
+  const sessions: Array<{ remote: RemoteHost; session: SshSession }> = [];
+  const unreachable: Array<{ name: string; problem: string }> = [];
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') sessions.push(result.value);
+    else unreachable.push({ name: remotes[i].name, problem: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+  });
+  return { sessions, unreachable };
+}
+
 export function hostErrorToOrbitError(error: unknown, hostName: string, attribute?: AttributePath): unknown {
   if (error instanceof OrbitError) {
     if (error.attribute || !attribute) return error;

@@ -6,12 +6,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OrbitError } from '../framework/errors';
-import { HostConfig } from '../framework/provider-context';
+import { HostConfig } from './provider-context';
 import { freePort, generateKeyPair, LoopbackSshd, startLoopbackSshd } from '../../test/support/loopback-sshd';
 import { hostErrorToOrbitError, SshHostConnector } from './host-connections';
-import { HostTimeoutError } from './host-errors';
-import { sha256Fingerprint } from './known-hosts';
-import { SshPool } from './ssh-pool';
+import { HostTimeoutError } from '../ssh/host-errors';
+import { sha256Fingerprint } from '../ssh/known-hosts';
+import { SshPool } from '../ssh/ssh-pool';
 import { orbitErrorOf } from '../../test/support/rejections';
 
 jest.setTimeout(30_000);

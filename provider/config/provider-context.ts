@@ -1,12 +1,13 @@
 /**
- * What every resource receives from the configured provider: the hosts it may reach (with
- * how to authenticate and which host key to trust) and the etcd cluster. Parsed and
- * validated from the `provider "orbit"` block by provider/provider.ts; the SSH layer
- * (provider/ssh/host-connections.ts) builds sessions from these descriptions.
+ * What every Orbit resource receives from the configured provider (the framework's provider
+ * data): the hosts it may reach (with how to authenticate and which host key to trust), the
+ * monitor and the etcd cluster. Parsed and validated from the `provider "orbit"` block by
+ * provider/provider.ts; host-connections.ts builds sessions from these descriptions.
  */
-import type { HostConnector, RemoteHost, RemoteHostOptions } from '../ssh/host-connections';
+import type { HostConnector, RemoteHost, RemoteHostOptions } from './host-connections';
 import { AttributePath } from '../protocol/attribute-path';
-import { OrbitError } from './errors';
+import { OrbitError } from '../framework/errors';
+import { definitionsFor } from '../framework/provider-data';
 
 /** Where the SSH client key comes from. The key material itself is read when connecting. */
 export type PrivateKeySource =
@@ -111,3 +112,6 @@ export function createProviderContext(options: {
     },
   };
 }
+
+/** Orbit's resources and data sources: every request's `provider` is the ProviderContext. */
+export const { defineResource, defineDataSource } = definitionsFor<ProviderContext>();
