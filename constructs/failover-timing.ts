@@ -21,9 +21,9 @@
  *   It leaves out the promotion itself (COLO failover on the secondary: milliseconds) and the
  *   guest's own recovery (TCP retransmits, application timeouts).
  *
- * The arithmetic is the runtime's own (provider/monitor/timing.ts), so synth, the provider's plan
- * and the agents agree. The values are passed to orbit_ft_vm; the agents that act on them are
- * not built yet (issue 6).
+ * The defaults, ranges and arithmetic are the runtime's own (provider/monitor/timing.ts), so
+ * synth, the provider's plan and the agents agree. The values are passed to orbit_ft_vm, whose
+ * failover monitor agents act on them.
  */
 import * as runtime from '../provider/monitor/timing';
 
@@ -51,15 +51,13 @@ export interface FailoverTimingProps {
   readonly leaseTtlMs?: number;
 }
 
-/** The defaults: detection 600 ms + fencing 800 ms = 1400 ms < 2000 ms lease (600 ms margin); worst case 2200 ms. */
-export const FAILOVER_TIMING_DEFAULTS = {
-  heartbeatIntervalMs: 200,
-  heartbeatMisses: 3,
-  fencingDeadlineMs: 800,
-  leaseTtlMs: 2000,
-} as const;
+/** The defaults: detection 600 ms + fencing 800 ms = 1400 ms < 2000 ms lease (600 ms margin); worst case 2700 ms. */
+export const FAILOVER_TIMING_DEFAULTS = runtime.DEFAULT_TIMING;
 
-export type FailoverTiming = { readonly [K in keyof typeof FAILOVER_TIMING_DEFAULTS]: number };
+/** What each value may be on its own (whole numbers); the invariant comes on top. */
+export const FAILOVER_TIMING_RANGES = runtime.TIMING_RANGES;
+
+export type FailoverTiming = runtime.FailoverTiming;
 
 /** The props with defaults applied. */
 export function failoverTiming(props: FailoverTimingProps): FailoverTiming {
@@ -73,7 +71,7 @@ export function failoverTiming(props: FailoverTimingProps): FailoverTiming {
 
 /** Time from losing the active half until it is surely fenced: interval x misses + fencing deadline. */
 export function fencedWithinMs(timing: FailoverTiming): number {
-  return timing.heartbeatIntervalMs * timing.heartbeatMisses + timing.fencingDeadlineMs;
+  return runtime.fencedWithinMs(timing);
 }
 
 /** Whether the old active half is always fenced before its lease expires (and the lease is one etcd can grant). */

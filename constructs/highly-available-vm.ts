@@ -17,7 +17,8 @@ import { Construct } from 'constructs';
 import { FtVm } from '../provider/bindings/providers/orbit/ft-vm';
 import { CrossSiteFailover } from './cross-site-failover';
 import { OrbitValidationError } from './errors';
-import { FailoverTiming, FailoverTimingProps, failoverTiming, worstCaseRecoveryMs } from './failover-timing';
+import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS } from '../provider/colo/colo-limits';
+import { FAILOVER_TIMING_DEFAULTS, FAILOVER_TIMING_RANGES, FailoverTiming, FailoverTimingProps, failoverTiming, worstCaseRecoveryMs } from './failover-timing';
 import type { Host } from './host';
 import { useStableLogicalId } from './logical-id';
 import { MACHINE_DEFAULTS, MachineProps, NetworkProps, checkMachineProps, checkNetwork, countable, machineConfig, machineName } from './machine';
@@ -94,11 +95,10 @@ export class HighlyAvailableVm extends Construct {
     this.vmName = machineName(this, props);
     checkMachineProps(this, props);
     checkNetwork(this, 'network', props.network);
-    checkWholeNumber(this, 'checkpointDelayMs', props.checkpointDelayMs, { min: 100, max: 3_600_000, fix: 'use 2000 (the default) or leave it unset' });
-    checkWholeNumber(this, 'heartbeatIntervalMs', props.heartbeatIntervalMs, { min: 10, max: 60_000, fix: 'use 200 (the default) or leave it unset' });
-    checkWholeNumber(this, 'heartbeatMisses', props.heartbeatMisses, { min: 1, max: 100, fix: 'use 3 (the default) or leave it unset' });
-    checkWholeNumber(this, 'fencingDeadlineMs', props.fencingDeadlineMs, { min: 1, max: 600_000, fix: 'use 800 (the default) or leave it unset' });
-    checkWholeNumber(this, 'leaseTtlMs', props.leaseTtlMs, { min: 1, max: 600_000, fix: 'use 2000 (the default) or leave it unset' });
+    checkWholeNumber(this, 'checkpointDelayMs', props.checkpointDelayMs, { ...CHECKPOINT_DELAY_RANGE_MS, fix: `use ${COLO_DEFAULTS.checkpointDelayMs} (the default) or leave it unset` });
+    for (const name of Object.keys(FAILOVER_TIMING_RANGES) as Array<keyof FailoverTiming>) {
+      checkWholeNumber(this, name, props[name], { ...FAILOVER_TIMING_RANGES[name], fix: `use ${FAILOVER_TIMING_DEFAULTS[name]} (the default) or leave it unset` });
+    }
     topology._registerVmName(this.vmName, this);
 
     this.placement = props.placement ?? Placement.separateHosts();

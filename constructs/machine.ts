@@ -4,12 +4,13 @@
  */
 import { Token } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../provider/qemu/vm-spec';
 import { Boot } from './boot';
 import { OrbitValidationError } from './errors';
 import { checkPattern, checkWholeNumber } from './validation';
 
 /** Provider defaults the constructs count with (capacity) and document. */
-export const MACHINE_DEFAULTS = { memoryMib: 512, vcpus: 1 } as const;
+export const MACHINE_DEFAULTS = { memoryMib: VM_SPEC_DEFAULTS.memoryMiB, vcpus: VM_SPEC_DEFAULTS.vcpus } as const;
 
 export enum Accelerator {
   /** What a test boot on the host found to work (KVM when available, else TCG). */
@@ -99,16 +100,16 @@ export interface MachineProps {
   readonly accelerator?: Accelerator;
 }
 
-/** The provider's limits (provider/qemu/vm-spec.ts VM_LIMITS), checked early here. */
-export const LIMITS = { maxVcpus: 255, minMemoryMib: 64, maxMemoryMib: 1024 * 1024, maxDiskSizeMib: 64 * 1024 * 1024 } as const;
+/** The provider's limits, checked early here. */
+export const LIMITS = { maxVcpus: VM_LIMITS.maxVcpus, minMemoryMib: VM_LIMITS.minMemoryMiB, maxMemoryMib: VM_LIMITS.maxMemoryMiB, maxDiskSizeMib: VM_LIMITS.maxDiskSizeMiB } as const;
 
-const VM_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const VM_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${VM_LIMITS.nameMaxLength - 1}}$`);
 
 /** The VM name: props.name, or one derived from the construct id. Throws when it is not a valid name. */
 export function machineName(scope: IConstruct, props: MachineProps): string {
   const name = props.name ?? scope.node.id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
   checkPattern(scope, props.name === undefined ? 'name (from the construct id)' : 'name', name, VM_NAME, {
-    allowed: '1-40 of a-z, 0-9 and "-", starting with a letter',
+    allowed: `1-${VM_LIMITS.nameMaxLength} of a-z, 0-9 and "-", starting with a letter`,
     fix: props.name === undefined ? 'set name explicitly, e.g. name: "web-1"' : 'use a name like "web-1"',
   });
   return name;

@@ -15,7 +15,7 @@ import { ColoError, readPairRecord, writePairRecord } from './colo-pair-record';
 import { errorMessage } from '../ssh/host-errors';
 import { QmpClient } from '../qemu/qmp-client';
 import { describeStepError, primaryFailoverSteps, runQmpSteps, secondaryFailoverSteps, StepLog } from './colo-qmp';
-import { connectQmpOverSsh } from '../qemu/qmp-over-ssh';
+import { connectQmpOverSsh, QMP_TIMEOUT_MS } from '../qemu/qmp-over-ssh';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { inspectVm, killVm } from '../qemu/qemu-process';
 import { SshSession } from '../ssh/ssh-session';
@@ -42,7 +42,6 @@ export interface FailoverResult {
   generation: number;
 }
 
-const QMP_TIMEOUT_MS = 10_000;
 /** How long cutting the lost side's sockets may take (it is best effort). */
 const CUT_TIMEOUT_MS = 5000;
 

@@ -19,6 +19,7 @@
 import { ColoHostState, checkColoHost, coloHostState, diskSizesOnHost } from './colo-host';
 import { CheckpointStats } from './colo-checkpoint-trace';
 import { coloPaths, coloPorts, primaryColoArgs, secondaryColoArgs } from './colo-command-line';
+import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS, COLO_SETUP_QMP_TIMEOUT_MS } from './colo-limits';
 import { ColoError, ColoHostRef, ColoOperation, ColoPairRecord, removePairRecord, writePairRecord } from './colo-pair-record';
 import { coloMigrateSteps, describeStepError, replicationChildSteps, runQmpSteps, secondaryExportUri, secondaryReadySteps, StepLog } from './colo-qmp';
 import { errorMessage } from '../ssh/host-errors';
@@ -57,8 +58,6 @@ export interface ColoPairStarted {
   secondaryPid?: number;
 }
 
-export const COLO_DEFAULTS = { checkpointDelayMs: 2000, timeoutMs: 180_000 } as const;
-const QMP_TIMEOUT_MS = 20_000;
 const PEER_CONNECT_MS = 20_000;
 const COLO_WAIT_MS = 60_000;
 // IPv4 addresses and host names: the chardev, NBD and migration URIs here do not bracket IPv6 addresses.
@@ -87,8 +86,8 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
   const primaryAddress = options.primaryAddress ?? primary.host.address;
   const secondaryAddress = options.secondaryAddress ?? secondary.host.address;
   const fail = (summary: string, fix: string, cause?: unknown) => new ColoError(primary.host, vm, operation, summary, fix, cause !== undefined ? { cause } : undefined);
-  if (!Number.isInteger(checkpointDelayMs) || checkpointDelayMs < 100 || checkpointDelayMs > 3_600_000) {
-    throw fail(`checkpointDelayMs ${checkpointDelayMs} is not a whole number from 100 to 3600000`, 'give the longest time between checkpoints in ms, e.g. 2000');
+  if (!Number.isInteger(checkpointDelayMs) || checkpointDelayMs < CHECKPOINT_DELAY_RANGE_MS.min || checkpointDelayMs > CHECKPOINT_DELAY_RANGE_MS.max) {
+    throw fail(`checkpointDelayMs ${checkpointDelayMs} is not a whole number from ${CHECKPOINT_DELAY_RANGE_MS.min} to ${CHECKPOINT_DELAY_RANGE_MS.max}`, 'give the longest time between checkpoints in ms, e.g. 2000');
   }
   for (const address of [primaryAddress, secondaryAddress]) {
     const problem = replicationAddressProblem(address);
@@ -169,7 +168,7 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
     enter('primary');
     const primaryArgs = primaryColoArgs(spec, primaryAddress);
     primaryVm = await startVmWithCommandLine(primary, spec, { commandLine: primaryArgs, operation: 'Starting the COLO primary of', logFile: coloPaths(vm).traceLog });
-    qmp = await connectQmpOverSsh(primary, vmPaths(vm).qmpSocket, { label: `VM ${vm} (COLO primary)`, timeoutMs: QMP_TIMEOUT_MS });
+    qmp = await connectQmpOverSsh(primary, vmPaths(vm).qmpSocket, { label: `VM ${vm} (COLO primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
     await waitForSecondaryConnected(qmp, secondary.host.name, deadline);
     enter('disk-sync');
     await syncDisksToSecondary(qmp, secondaryAddress, vm, spec.disks.length, deadline);
@@ -287,7 +286,7 @@ export async function startSecondary(session: SshSession, spec: VmSpec, primary:
     operation: 'Starting the COLO secondary of',
     logFile: coloPaths(spec.name).traceLog,
   });
-  const qmp = await connectQmpOverSsh(session, vmPaths(spec.name).qmpSocket, { label: `VM ${spec.name} (COLO secondary)`, timeoutMs: QMP_TIMEOUT_MS });
+  const qmp = await connectQmpOverSsh(session, vmPaths(spec.name).qmpSocket, { label: `VM ${spec.name} (COLO secondary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
   try {
     await runQmpSteps(qmp, secondaryReadySteps(secondaryAddress, coloPorts(spec.name), spec.disks.length));
   } catch (error) {

@@ -25,8 +25,9 @@
  * Running it again after such a failure, or after a crash half-way, is safe.
  */
 import { checkColoHost, coloHostState, diskSizesOnHost, ORBIT_COLO_BUILD_MARKER, RamCopyMode, ramCopyModeFor } from './colo-host';
-import { COLO_DEFAULTS, destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
+import { destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
 import { coloPorts } from './colo-command-line';
+import { COLO_DEFAULTS, COLO_SETUP_QMP_TIMEOUT_MS } from './colo-limits';
 import { ColoError, ColoPairRecord, writePairRecord } from './colo-pair-record';
 import { coloMigrateSteps, describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationAttachSteps, replicationOpenSteps, runQmpSteps } from './colo-qmp';
 import { errorMessage } from '../ssh/host-errors';
@@ -63,8 +64,6 @@ export interface ReprotectResult {
   /** How long each phase took (ms), the checks split into their steps: where a re-protection's time goes. */
   phasesMs?: Record<string, number>;
 }
-
-const QMP_TIMEOUT_MS = 20_000;
 
 export async function reprotect(active: SshSession, newSecondary: SshSession, vm: string, options: ReprotectOptions = {}): Promise<ReprotectResult> {
   const started = Date.now();
@@ -157,7 +156,7 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary', pending: 'reprotecting' });
     await startSecondary(newSecondary, spec, primaryRef, secondaryRef.address, sizes, operation);
 
-    qmp = await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm} (re-protecting primary)`, timeoutMs: QMP_TIMEOUT_MS });
+    qmp = await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm} (re-protecting primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
     // A former secondary lacks the primary's sockets; a former primary still has them.
     await runQmpSteps(qmp, primaryChardevSteps(primaryRef.address, coloPorts(vm)));
     await waitForSecondaryConnected(qmp, newSecondary.host.name, deadline);
@@ -235,7 +234,7 @@ async function undo(active: SshSession, newSecondary: SshSession, vm: string, qm
 
 /** Removes from the active host what a re-protection adds (migration, disk copies, replication children, filters) and resumes its guest. */
 async function cleanActive(active: SshSession, vm: string, qmp: QmpClient | undefined, diskCount: number): Promise<void> {
-  const client = qmp?.isOpen ? qmp : await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm}`, timeoutMs: QMP_TIMEOUT_MS });
+  const client = qmp?.isOpen ? qmp : await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm}`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
   try {
     await client.execute('migrate_cancel').catch(() => undefined);
     const jobs = await client.execute<Array<{ device: string }>>('query-block-jobs');

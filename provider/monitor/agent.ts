@@ -40,6 +40,7 @@ import { QEMU_WATCH_DEFAULTS, QemuWatch } from './qemu-watch';
 import { probeReplicationPath } from './replication-path';
 import { removeServingDeadline, writeOnlyCopyMarker, writeServingDeadline } from './serving-deadline';
 import { DEFAULT_TIMING, fencedWithinMs } from './timing';
+import { COLO_DEFAULTS } from '../colo/colo-limits';
 
 export interface AgentConfig {
   /** This host's name, as in the pair specs. */
@@ -399,7 +400,7 @@ export class Agent {
     // stalls its primary. A primary blocked in a checkpoint by a lost secondary is not hung: it
     // is failed over (decision rule 2) before this threshold, which is kept above the time
     // that takes.
-    const checkpointDelayMs = pair.guest.record?.checkpointDelayMs ?? 2000;
+    const checkpointDelayMs = pair.guest.record?.checkpointDelayMs ?? COLO_DEFAULTS.checkpointDelayMs;
     const health = pair.qemu.health(Date.now(), Math.max(this.config.qemuHungAfterMs ?? QEMU_WATCH_DEFAULTS.hungAfterMs, checkpointDelayMs + COLO_SLACK_MS + 3000));
     if (health.hung && this.watching(pair) && (pair.guest.state === 'colo-primary' || pair.guest.state === 'colo-secondary' || pair.guest.state === 'serving-alone')) {
       this.log.error({ vm, silentForMs: health.silentForMs, lastStatus: health.status }, "this host's QEMU stopped answering QMP: fencing it");
@@ -476,7 +477,7 @@ export class Agent {
   private async replicationEvidence(pair: Pair, peerAlive: boolean): Promise<string | undefined> {
     const overdueSince = pair.trace.lastPeerMessageAt;
     const now = Date.now();
-    const relevant = pair.guest.state === 'colo-primary' && peerAlive && overdueSince !== undefined && now - overdueSince > (pair.guest.record?.checkpointDelayMs ?? 2000);
+    const relevant = pair.guest.state === 'colo-primary' && peerAlive && overdueSince !== undefined && now - overdueSince > (pair.guest.record?.checkpointDelayMs ?? COLO_DEFAULTS.checkpointDelayMs);
     if (!relevant) {
       pair.replicationCheck = undefined;
       return undefined;

@@ -55,9 +55,9 @@ describe('failover timing (runtime)', () => {
   it('rejects non-numbers and out-of-range values, all at once', () => {
     const problems = timingProblems({ heartbeatIntervalMs: 0, heartbeatMisses: 1.5, fencingDeadlineMs: '800' as unknown as number, leaseTtlMs: 2000 });
     expect(problems).toEqual([
-      'heartbeatIntervalMs must be a whole number >= 10, got 0',
-      'heartbeatMisses must be a whole number >= 1, got 1.5',
-      'fencingDeadlineMs must be a whole number >= 1, got "800"',
+      'heartbeatIntervalMs must be a whole number from 10 to 60000, got 0',
+      'heartbeatMisses must be a whole number from 1 to 100, got 1.5',
+      'fencingDeadlineMs must be a whole number from 1 to 600000, got "800"',
     ]);
   });
 });

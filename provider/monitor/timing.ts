@@ -1,10 +1,10 @@
 /**
  * The monitor's timing budget as a checked invariant (Patroni style), on the runtime side.
  *
- * Same four values and the same invariant as the construct side (constructs/failover-timing.ts,
- * checked at synth time); restated here because the agent is shipped with the provider, not with
- * the constructs, and must re-check what it reads from etcd (a spec written by hand, or by an
- * older provider, never reaches the decision core unchecked):
+ * The one home of the four values, their defaults, ranges and invariant: the constructs check
+ * them at synth time with this code (constructs/failover-timing.ts), the resource at plan time,
+ * and the agent re-checks what it reads from etcd (a spec written by hand, or by an older
+ * provider, never reaches the decision core unchecked):
  *
  *     heartbeatIntervalMs x heartbeatMisses + fencingDeadlineMs < leaseTtlMs      (the invariant)
  *
@@ -13,7 +13,7 @@
  * expiry is at least that moment + TTL); it then has fencingDeadlineMs to stop its guest. So
  * its guest is stopped before the lease can expire and before the standby can take the role.
  *
- * Two runtime facts the construct side does not model (differences, both deliberate):
+ * Two facts of etcd in it:
  * - etcd leases are whole seconds: leaseTtlMs must be a multiple of 1000 here (and at least
  *   ETCD_MIN_LEASE_TTL_MS: etcd raises shorter TTLs to 1.5 election timeouts, 2 s by default,
  *   which would silently break the arithmetic).
@@ -22,9 +22,8 @@
  *
  *     worstCaseRecoveryMs = leaseTtlMs + ETCD_EXPIRY_CHECK_MS + heartbeatIntervalMs
  *
- *   (the construct side's leaseTtlMs + heartbeatIntervalMs, plus that 500 ms). The last term is
- *   the standby's reaction: it watches the key and also polls it every interval.
- *   Like the construct side, it leaves out the COLO failover itself (tens of ms) and the
+ *   The last term is the standby's reaction: it watches the key and also polls it every interval.
+ *   It leaves out the COLO failover itself (tens of ms) and the
  *   guest's own recovery.
  */
 
@@ -35,12 +34,21 @@ export interface FailoverTiming {
   readonly leaseTtlMs: number;
 }
 
-/** Same defaults as constructs/failover-timing.ts (a test keeps them equal). */
+/** The defaults, for the agents, the resource's schema and the constructs alike. */
 export const DEFAULT_TIMING: FailoverTiming = {
   heartbeatIntervalMs: 200,
   heartbeatMisses: 3,
   fencingDeadlineMs: 800,
   leaseTtlMs: 2000,
+};
+
+/** The values each setting may take on its own (the invariant and the lease rules come on top). */
+export const TIMING_RANGES: { readonly [K in keyof FailoverTiming]: { readonly min: number; readonly max: number } } = {
+  heartbeatIntervalMs: { min: 10, max: 60_000 },
+  heartbeatMisses: { min: 1, max: 100 },
+  fencingDeadlineMs: { min: 1, max: 600_000 },
+  // Whole seconds and at least ETCD_MIN_LEASE_TTL_MS: checked on their own, with their own messages.
+  leaseTtlMs: { min: 1, max: 600_000 },
 };
 
 /** etcd 3.4's lessor checks for expired leases every 500 ms. */
@@ -87,15 +95,16 @@ export function leaseTtlSeconds(timing: FailoverTiming): number {
 /** Every problem at once; an empty list means the timing is safe. */
 export function timingProblems(timing: FailoverTiming): string[] {
   const problems: string[] = [];
-  const wholeMs = (name: keyof FailoverTiming, min: number) => {
+  const inRange = (name: keyof FailoverTiming) => {
     const value = timing[name];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      problems.push(`${name} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+    const { min, max } = TIMING_RANGES[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
       return false;
     }
     return true;
   };
-  const ok = [wholeMs('heartbeatIntervalMs', 10), wholeMs('heartbeatMisses', 1), wholeMs('fencingDeadlineMs', 1), wholeMs('leaseTtlMs', 1000)].every(Boolean);
+  const ok = (Object.keys(TIMING_RANGES) as Array<keyof FailoverTiming>).map(inRange).every(Boolean);
   if (!ok) return problems;
 
   if (timing.leaseTtlMs % 1000 !== 0) {

@@ -27,7 +27,7 @@
 import { createHash } from 'crypto';
 import { describeHost, errorMessage, HostAddress, HostError } from '../ssh/host-errors';
 import { QmpClient, QmpEvent } from './qmp-client';
-import { connectQmpOverSsh } from './qmp-over-ssh';
+import { connectQmpOverSsh, QMP_TIMEOUT_MS } from './qmp-over-ssh';
 import { vmIds, vmPaths } from './qemu-command-line';
 import { destroyVm, inspectVm, startIncomingVm, VmInspection } from './qemu-process';
 import { shellQuote } from '../ssh/remote-exec';
@@ -159,7 +159,6 @@ export const MIGRATION_DEFAULTS = {
   timeoutMs: 10 * 60_000,
 } as const;
 
-const QMP_TIMEOUT_MS = 10_000;
 const POLL_MS = 100;
 const PORT_TRIES = 20;
 const CANCEL_WAIT_MS = 15_000;

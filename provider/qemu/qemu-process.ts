@@ -13,7 +13,7 @@
  */
 import { describeHost, errorMessage, HostAddress, HostError, HostTimeoutError, RemoteCommandError } from '../ssh/host-errors';
 import { QmpClient } from './qmp-client';
-import { connectQmpOverSsh } from './qmp-over-ssh';
+import { connectQmpOverSsh, QMP_TIMEOUT_MS } from './qmp-over-ssh';
 import { QemuArgsOptions, qemuArgs, tapName, tapPrefix, vmPaths } from './qemu-command-line';
 import { shellQuote } from '../ssh/remote-exec';
 import { SshSession } from '../ssh/ssh-session';
@@ -108,7 +108,6 @@ export interface CustomCommandLineOptions {
 }
 
 export const STOP_DEFAULTS = { graceMs: 30_000, quitWaitMs: 10_000, killWaitMs: 10_000 } as const;
-const QMP_TIMEOUT_MS = 10_000;
 const PREPARE_TIMEOUT_MS = 30_000;
 const LAUNCH_TIMEOUT_MS = 90_000;
 const CLEANUP_TIMEOUT_MS = 30_000;

@@ -7,6 +7,10 @@ import { describeHost } from '../ssh/host-errors';
 import { QmpClient } from './qmp-client';
 import { SshSession } from '../ssh/ssh-session';
 
+
+/** Connecting to a QEMU's QMP socket, and each command on it, unless a caller says otherwise. */
+export const QMP_TIMEOUT_MS = 10_000;
+
 export interface QmpOverSshOptions {
   /** Limit for opening the channel, and for the greeting and negotiation; default for commands. Default 10 s. */
   timeoutMs?: number;
@@ -16,7 +20,7 @@ export interface QmpOverSshOptions {
 }
 
 export async function connectQmpOverSsh(session: SshSession, socketPath: string, options: QmpOverSshOptions = {}): Promise<QmpClient> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? QMP_TIMEOUT_MS;
   const stream = await session.openStreamLocal(socketPath, { timeoutMs, signal: options.signal });
   const where = `${options.label ? `${options.label} on ` : ''}host ${describeHost(session.host)}, ${socketPath}`;
   const onAbort = () => stream.destroy();

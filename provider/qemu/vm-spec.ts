@@ -63,6 +63,8 @@ export interface VmSpecInput {
 }
 
 export const VM_SPEC_DEFAULTS = {
+  /** What the resources (and the constructs) give a VM whose configuration names no memory. */
+  memoryMiB: 512,
   vcpus: 1,
   qemuBinary: 'qemu-system-x86_64',
   machine: 'pc',

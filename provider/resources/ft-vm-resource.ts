@@ -28,16 +28,16 @@ import { defineResource, ProviderContext } from '../config/provider-context';
 import { computed, nested, optional, required, schema } from '../framework/schema-builder';
 import { between, integer, oneOf } from '../framework/validators';
 import { reachableSessions } from '../config/host-connections';
-import { ColoPairInspection, COLO_DEFAULTS, destroyPair, inspectPair, startProtectedPair } from '../colo/colo-pair';
+import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS } from '../colo/colo-limits';
+import { ColoPairInspection, destroyPair, inspectPair, startProtectedPair } from '../colo/colo-pair';
 import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
 import { withQmp } from '../qemu/qemu-process';
-import { VM_LIMITS } from '../qemu/vm-spec';
+import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../qemu/vm-spec';
 import { locateAgentBundle } from '../monitor/agent-bundle';
-import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
+import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, TIMING_RANGES, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
 import { allHosts, checkMonitorHosts, installAgents, MonitoredPair, observeMonitor, publishSpec, removePairFromEtcd, removeUnneededAgents, requireMonitor, waitMonitored, waitUnwatched, withEtcd } from './ft-vm-monitor';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 
-const DEFAULT_MEMORY_MIB = 512;
 
 export const ftVmSchema = schema({
   description: 'A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary\'s QEMU or host dies.',
@@ -52,35 +52,35 @@ export const ftVmSchema = schema({
       description: 'The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site).',
     }),
     memory_mib: optional(t.number, {
-      default: DEFAULT_MEMORY_MIB,
+      default: VM_SPEC_DEFAULTS.memoryMiB,
       requiresReplace: true,
-      description: `Guest memory in MiB. Default ${DEFAULT_MEMORY_MIB}. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it replaces the pair.`,
+      description: `Guest memory in MiB. Default ${VM_SPEC_DEFAULTS.memoryMiB}. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it replaces the pair.`,
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
     }),
     checkpoint_delay_ms: optional(t.number, {
       default: COLO_DEFAULTS.checkpointDelayMs,
       description: `Longest time between checkpoints while the two guests' outputs agree (QEMU x-checkpoint-delay), in ms. Default ${COLO_DEFAULTS.checkpointDelayMs}. A differing output forces a checkpoint at once. Changes apply to the running pair.`,
-      validators: [integer(), between(100, 3_600_000)],
+      validators: [integer(), between(CHECKPOINT_DELAY_RANGE_MS.min, CHECKPOINT_DELAY_RANGE_MS.max)],
     }),
     heartbeat_interval_ms: optional(t.number, {
       default: DEFAULT_TIMING.heartbeatIntervalMs,
       description: `Failover monitor: how often the active side renews its lease and the sides heartbeat each other, in ms. Default ${DEFAULT_TIMING.heartbeatIntervalMs}.`,
-      validators: [integer(), between(10, 60_000)],
+      validators: [integer(), between(TIMING_RANGES.heartbeatIntervalMs.min, TIMING_RANGES.heartbeatIntervalMs.max)],
     }),
     heartbeat_misses: optional(t.number, {
       default: DEFAULT_TIMING.heartbeatMisses,
       description: `Failover monitor: heartbeats (or lease renewals) missed in a row before a side acts. Default ${DEFAULT_TIMING.heartbeatMisses}.`,
-      validators: [integer(), between(1, 100)],
+      validators: [integer(), between(TIMING_RANGES.heartbeatMisses.min, TIMING_RANGES.heartbeatMisses.max)],
     }),
     fencing_deadline_ms: optional(t.number, {
       default: DEFAULT_TIMING.fencingDeadlineMs,
       description: `Failover monitor: how long a side that lost its lease has to stop its guest, in ms. Default ${DEFAULT_TIMING.fencingDeadlineMs}.`,
-      validators: [integer(), between(1, 600_000)],
+      validators: [integer(), between(TIMING_RANGES.fencingDeadlineMs.min, TIMING_RANGES.fencingDeadlineMs.max)],
     }),
     lease_ttl_ms: optional(t.number, {
       default: DEFAULT_TIMING.leaseTtlMs,
       description: `Failover monitor: lifetime of the active side's lease in etcd, in ms (whole seconds, at least 2000). Must exceed heartbeat_interval_ms x heartbeat_misses + fencing_deadline_ms, so a side cut off from etcd has stopped its guest before the other may take over. Default ${DEFAULT_TIMING.leaseTtlMs}.`,
-      validators: [integer(), between(1000, 3_600_000)],
+      validators: [integer(), between(TIMING_RANGES.leaseTtlMs.min, TIMING_RANGES.leaseTtlMs.max)],
     }),
     failover: optional(t.string, {
       default: 'automatic',
@@ -198,7 +198,7 @@ export const ftVmResource = defineResource({
         fix: `choose hosts with the same accelerator, or set accelerator = "${secondaryAccelerator === 'tcg' ? 'tcg' : accelerator}" if both hosts can run it`,
       });
     }
-    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? DEFAULT_MEMORY_MIB, accelerator, qemuBinary });
+    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary });
     const [primarySession, secondarySession] = await Promise.all([primary.session(), secondary.session()]);
     const pair = monitoredPair(config);
     const automatic = config.failover !== 'manual';

@@ -26,7 +26,7 @@ import { migrateVm, MIGRATION_DEFAULTS } from '../qemu/live-migration';
 import { destroyVm, inspectVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
-import { VM_LIMITS, VmSpec } from '../qemu/vm-spec';
+import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
   diskBlock,
@@ -43,7 +43,6 @@ import {
 } from './vm-machine';
 
 const MIB = 1024 * 1024;
-const DEFAULT_MEMORY_MIB = 512;
 
 export const vmSchema = schema({
   description: 'A QEMU VM on a host. Changing host live-migrates it (post-copy); memory and disk growth apply to the running guest.',
@@ -53,8 +52,8 @@ export const vmSchema = schema({
       description: 'The host the VM runs on (a name from the provider\'s hosts blocks). Changing it live-migrates the running VM (post-copy), disks included; it is never re-created for it.',
     }),
     memory_mib: optional(t.number, {
-      default: DEFAULT_MEMORY_MIB,
-      description: `Memory the guest has, in MiB. Default ${DEFAULT_MEMORY_MIB}. Changes up to max_memory_mib apply to the running guest through its balloon (the guest needs its virtio balloon driver); beyond it, the VM is replaced.`,
+      default: VM_SPEC_DEFAULTS.memoryMiB,
+      description: `Memory the guest has, in MiB. Default ${VM_SPEC_DEFAULTS.memoryMiB}. Changes up to max_memory_mib apply to the running guest through its balloon (the guest needs its virtio balloon driver); beyond it, the VM is replaced.`,
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
     }),
     max_memory_mib: optionalComputed(t.number, {
@@ -123,7 +122,7 @@ export const vmResource = defineResource({
   async create({ planned, config, provider, signal }) {
     const remote = provider.remote(config.host, { attribute: ['host'], signal });
     const accelerator = await resolveAccelerator(provider, remote, config.accelerator);
-    const memory = config.memory_mib ?? DEFAULT_MEMORY_MIB;
+    const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
     const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
     await remote.withSession(async (session) => {
       const running = await startVm(session, spec);
@@ -160,7 +159,7 @@ export const vmResource = defineResource({
       for (const [i, disk] of config.disk.entries()) {
         if (disk.size_mib > (prior.disk[i]?.size_mib ?? disk.size_mib)) await growVmDisk(session, config.name, i, disk.size_mib * MIB);
       }
-      const memory = config.memory_mib ?? DEFAULT_MEMORY_MIB;
+      const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
       if (memory !== prior.memory_mib) await setVmMemory(session, config.name, memory);
     });
     const state = await readVm(remote, { ...prior, host: config.host });
