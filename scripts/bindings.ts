@@ -53,7 +53,7 @@ export async function generateBindings(schema: ProviderSchemaJson, outDir: strin
   const saved = { TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE, CHECKPOINT_DISABLE: process.env.CHECKPOINT_DISABLE };
   Object.assign(process.env, { TF_CLI_CONFIG_FILE: cliConfigPath, CHECKPOINT_DISABLE: '1' });
   try {
-    const generator = require('@cdktf/provider-generator') as { generateProviderBindingsFromSchema(dir: string, schema: unknown): Promise<void> };
+    const generator = (await import('@cdktf/provider-generator')) as { generateProviderBindingsFromSchema(dir: string, schema: unknown): Promise<void> };
     await generator.generateProviderBindingsFromSchema(outDir, schema);
   } finally {
     for (const [name, value] of Object.entries(saved)) {

@@ -580,7 +580,10 @@ describe('decision core: random fault sequences', () => {
           else if (pick === 3 && isServing(s.a.local)) s.a.local = 'dead';
           else if (pick === 4 && isServing(s.b.local)) s.b.local = 'dead';
           else if (pick === 5) s.a.agentUp = s.a.local === 'dead' ? false : s.a.agentUp;
-          else if (pick === 6) ((s.a.etcdReachable = false), (s.link = false));
+          else if (pick === 6) {
+            s.a.etcdReachable = false;
+            s.link = false;
+          }
         });
       }
       while (sim.now < 20_000) {

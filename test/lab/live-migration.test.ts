@@ -59,6 +59,7 @@ test('post-copy migration site-a -> site-b of a running, memory-dirtying guest w
   expect(before.disk).not.toBeNull(); // the guest has written its counter to the disk
 
   const poller = pollGuest(MIG.ip);
+  let samples: Awaited<ReturnType<typeof poller.stop>>;
   const phases: string[] = [];
   let migrationStart = 0;
   let migrationEnd = 0;
@@ -77,7 +78,7 @@ test('post-copy migration site-a -> site-b of a running, memory-dirtying guest w
     migrationEnd = Date.now();
     await new Promise((r) => setTimeout(r, 1500));
   } finally {
-    var samples = await poller.stop();
+    samples = await poller.stop();
   }
   console.log(`drv-mig migrated: phases ${phases.join(' > ')}\n${JSON.stringify(result, null, 2)}`);
 

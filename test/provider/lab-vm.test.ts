@@ -177,10 +177,11 @@ describe('orbit_vm on lab hosts', () => {
     const before = await report(WEB.ip);
     const poller = pollGuest(WEB.ip);
     let apply: RunResult;
+    let samples: Awaited<ReturnType<typeof poller.stop>>;
     try {
       apply = await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 });
     } finally {
-      var samples = await poller.stop();
+      samples = await poller.stop();
     }
     ok(apply);
     const after = await report(WEB.ip);

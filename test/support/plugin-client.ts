@@ -91,9 +91,12 @@ export async function startPlugin(
   return { child, handshake: parseHandshake(line), startMs, stderr: () => stderr, exited };
 }
 
+/** A method of a client grpc-js made from a .proto at run time: its types are not known here. */
+type GrpcMethod = (...args: any[]) => any;
+
 export interface PluginClients {
-  provider: grpc.Client & Record<string, Function>;
-  controller: grpc.Client & Record<string, Function>;
+  provider: grpc.Client & Record<string, GrpcMethod>;
+  controller: grpc.Client & Record<string, GrpcMethod>;
   close(): void;
 }
 

@@ -1,7 +1,6 @@
 import { OrbitError } from '../../provider/framework/errors';
 
 /** The reason `promise` rejects with; fails the test when it resolves. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const rejection = (promise: Promise<unknown>): Promise<any> =>
   promise.then(
     () => {
