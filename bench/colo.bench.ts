@@ -82,7 +82,9 @@ export async function run(): Promise<BenchResult[]> {
       const m = await crashAndFailover(ssh(primary), ssh(secondary), VM.name, VM.ip);
       failovers.push(m.failoverToAnswerMs);
       keptState.push(m.after.boot === m.before.boot && m.after.counter >= m.before.counter);
-      console.error(`  failover ${round + 1}: ${primary} killed, ${secondary} answered ${m.failoverToAnswerMs} ms after the failover call (call ${m.failoverCallMs} ms), counter ${m.before.counter} -> ${m.after.counter}`);
+      console.error(
+        `  failover ${round + 1}: ${primary} killed, ${secondary} answered ${m.failoverToAnswerMs} ms after the failover call (call ${m.failoverCallMs} ms), counter ${m.before.counter} -> ${m.after.counter}`,
+      );
       [primary, secondary] = [secondary, primary];
       await reprotect(ssh(primary), ssh(secondary), VM.name);
       await sleep(2000);
@@ -103,7 +105,12 @@ export async function run(): Promise<BenchResult[]> {
     results.push({ name: 'COLO: checkpoint pause p50', value: percentile(pauseMs, 50), unit: 'ms', note: `${pauseMs.length} checkpoints` });
     results.push({ name: 'COLO: checkpoint pause p99', value: percentile(pauseMs, 99), unit: 'ms', note: `${pauseMs.length} checkpoints` });
     results.push({ name: 'COLO: pair setup', value: started.setupMs, unit: 'ms', note: 'checks, both QEMUs, disk sync, COLO migration' });
-    results.push({ name: 'failover call -> service answers, p50', value: median(failovers), unit: 'ms', note: `${ROUNDS} kills of the primary QEMU; state kept ${keptState.filter(Boolean).length}/${ROUNDS}` });
+    results.push({
+      name: 'failover call -> service answers, p50',
+      value: median(failovers),
+      unit: 'ms',
+      note: `${ROUNDS} kills of the primary QEMU; state kept ${keptState.filter(Boolean).length}/${ROUNDS}`,
+    });
     results.push({ name: 'failover call -> service answers, max', value: Math.max(...failovers), unit: 'ms', note: `${ROUNDS} kills` });
   } finally {
     await destroyPair(all(), VM.name, { removeDisks: true }).catch((e) => console.error(e));

@@ -31,7 +31,18 @@ import { labAccelerator } from '../scripts/lab/lab-accelerator';
 import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
 import { keepIncrementing, KeptConnectionClient, longestGapMs } from '../test/support/kept-connection';
-import { agentStatus, labEtcd, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, removePairFromEtcd, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../test/support/lab-monitor';
+import {
+  agentStatus,
+  labEtcd,
+  labSessions,
+  monitoredPairHostNames,
+  readPairEvents,
+  removeMonitoredLabPair,
+  removePairFromEtcd,
+  startMonitoredLabPair,
+  waitFor,
+  waitForProtectedPair,
+} from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
 
 const VM = { name: 'failover-bench', ip: '10.89.0.72' };
@@ -94,7 +105,16 @@ export async function run(): Promise<BenchResult[]> {
           failedAt = Date.now();
           await killHost(active);
         }
-        await waitFor('the guest to answer again', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 60_000, 100);
+        await waitFor(
+          'the guest to answer again',
+          () =>
+            readGuestReport(VM.ip, 7000, 2000).then(
+              () => true,
+              () => undefined,
+            ),
+          60_000,
+          100,
+        );
         const samples = await poller.stop();
         const before = last(samples.filter((s) => s.report && s.doneAt < failedAt));
         const after = samples.filter((s) => s.report && s.at >= failedAt).sort((a, b) => a.doneAt - b.doneAt)[0];
@@ -105,11 +125,16 @@ export async function run(): Promise<BenchResult[]> {
         // from the last one before it to the first that came after the service answered again.
         const answeredAt = after.doneAt;
         await waitFor('an acknowledgement after the service answered again', () => (client!.acks.some((a) => a.ackAt > answeredAt) ? true : undefined), 60_000, 20).catch(() => undefined);
-        const lastBefore = client.acks.slice(0, acksBefore + 1).filter((a) => a.ackAt <= failedAt).pop();
+        const lastBefore = client.acks
+          .slice(0, acksBefore + 1)
+          .filter((a) => a.ackAt <= failedAt)
+          .pop();
         const firstAfterAnswer = client.acks.find((a) => a.ackAt > answeredAt);
         const stall = lastBefore && firstAfterAnswer ? longestGapMs(client.acks, lastBefore.ackAt, firstAfterAnswer.ackAt) : undefined;
         if (stall !== undefined) (kind === 'qemu' ? keptQemu : keptHost).push(stall);
-        console.error(`  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms; kept connection: ${stall !== undefined ? `longest wait for an acknowledgement ${stall} ms` : `no acknowledgement (${client.broken ?? 'stalled'})`}`);
+        console.error(
+          `  ${kind} death ${round}: ${active} lost, guest answering again after ${gap} ms; kept connection: ${stall !== undefined ? `longest wait for an acknowledgement ${stall} ms` : `no acknowledgement (${client.broken ?? 'stalled'})`}`,
+        );
         await protectedPair(ssh);
         if (kind === 'host') {
           await heal();
@@ -118,7 +143,9 @@ export async function run(): Promise<BenchResult[]> {
       } catch (error) {
         // What was measured so far is printed, and the agents' logs are kept (finally, below).
         console.error(`  round ${round} (${kind} death) failed: ${(error as Error).message}`);
-        console.error(`  measured before it: QEMU death -> answer ${JSON.stringify(qemu)} ms; host death -> answer ${JSON.stringify(host)} ms; state kept ${kept}; kept connection stalls ${JSON.stringify(keptQemu)} / ${JSON.stringify(keptHost)} ms`);
+        console.error(
+          `  measured before it: QEMU death -> answer ${JSON.stringify(qemu)} ms; host death -> answer ${JSON.stringify(host)} ms; state kept ${kept}; kept connection stalls ${JSON.stringify(keptQemu)} / ${JSON.stringify(keptHost)} ms`,
+        );
         throw error;
       }
       const perRoundMs = (Date.now() - roundsStarted) / round;
@@ -142,7 +169,12 @@ export async function run(): Promise<BenchResult[]> {
     const reprotectWall = reprotections.map((e) => Number(e.wallMs)).filter(Number.isFinite);
     const reprotectStop = reprotections.map((e) => Number(e.guestStoppedMs)).filter(Number.isFinite);
     if (reprotectWall.length > 0) {
-      results.push({ name: 're-protection by the agents, p50', value: median(reprotectWall), unit: 'ms', note: `${reprotections.length} re-protections (onto the lost host, or the spare after a host death)` });
+      results.push({
+        name: 're-protection by the agents, p50',
+        value: median(reprotectWall),
+        unit: 'ms',
+        note: `${reprotections.length} re-protections (onto the lost host, or the spare after a host death)`,
+      });
       results.push({ name: 're-protection by the agents, p99', value: percentile(reprotectWall, 99), unit: 'ms', note: `max of ${reprotectWall.length}` });
       results.push({ name: 're-protection: guest stopped, p50', value: median(reprotectStop), unit: 'ms', note: "QEMU's STOP to RESUME at the switch-over" });
       results.push({ name: 're-protection: guest stopped, p99', value: percentile(reprotectStop, 99), unit: 'ms', note: `max of ${reprotectStop.length}` });

@@ -94,7 +94,9 @@ export async function run(): Promise<BenchResult[]> {
         const started = Date.now();
         let outcome: Run;
         try {
-          const result = await migrateVm(ssh(here), ssh(there), VM, { ...mode.options, onProgress: (p) => {
+          const result = await migrateVm(ssh(here), ssh(there), VM, {
+            ...mode.options,
+            onProgress: (p) => {
               bytes = p.ram?.transferredBytes ?? bytes;
               dirty = Math.max(dirty, p.ram?.dirtyBytesPerSecond ?? 0);
             },
@@ -102,7 +104,16 @@ export async function run(): Promise<BenchResult[]> {
           await new Promise((r) => setTimeout(r, 1000));
           const samples = await poller.stop();
           here = there;
-          outcome = { mode: mode.label, converged: true, usedMode: result.mode, dirtyBytesPerSecond: dirty, stats: result.stats, bytes: result.stats!.ramBytes.total, guestSilenceMs: longestSilenceMs(samples, started), baselineSilenceMs };
+          outcome = {
+            mode: mode.label,
+            converged: true,
+            usedMode: result.mode,
+            dirtyBytesPerSecond: dirty,
+            stats: result.stats,
+            bytes: result.stats!.ramBytes.total,
+            guestSilenceMs: longestSilenceMs(samples, started),
+            baselineSilenceMs,
+          };
         } catch (error) {
           const samples = await poller.stop();
           console.error(`  ${mode.label}: ${(error as Error).message.split('\n')[0]}`);

@@ -20,7 +20,6 @@ import { BenchResult, median } from './bench-result';
 
 export { BenchResult };
 
-
 const START_RUNS = 10;
 const PLAN_RUNS = 5;
 const RESOURCES = 50;

@@ -31,9 +31,14 @@ export class Boot {
 
   /** Direct kernel boot. */
   public static kernel(props: KernelBootProps): Boot {
-    for (const [name, value] of [['kernelPath', props.kernelPath], ['initrdPath', props.initrdPath]] as const) {
+    for (const [name, value] of [
+      ['kernelPath', props.kernelPath],
+      ['initrdPath', props.initrdPath],
+    ] as const) {
       if (value !== undefined && !Token.isUnresolved(value) && !/^\/\S+$/.test(value)) {
-        throw new Error(`Boot.kernel: ${name} = ${JSON.stringify(value)} is not valid. Allowed: an absolute path without spaces. Fix: give the path on the hosts, e.g. "/var/lib/orbit/images/vmlinuz".`);
+        throw new Error(
+          `Boot.kernel: ${name} = ${JSON.stringify(value)} is not valid. Allowed: an absolute path without spaces. Fix: give the path on the hosts, e.g. "/var/lib/orbit/images/vmlinuz".`,
+        );
       }
     }
     return new Boot({ kernelPath: props.kernelPath, initrdPath: props.initrdPath, kernelCmdline: props.cmdline });

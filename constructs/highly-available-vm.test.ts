@@ -63,7 +63,9 @@ describe('HighlyAvailableVm', () => {
       '[test/x] spareHosts[0] is "a2", which is the secondary host. Got spareHosts[0] = "a2". Fix: list other hosts, each once',
     );
     expect(() => new HighlyAvailableVm(stack, 'y', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [b1, b1] })).toThrow('spareHosts[1] is "b1", which is listed twice');
-    expect(() => new HighlyAvailableVm(stack, 'z', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [witness!] })).toThrow('spareHosts[0] "w1" is in the witness site "witness", which runs no VMs');
+    expect(() => new HighlyAvailableVm(stack, 'z', { disks, network, primaryHost: a1, secondaryHost: a2, spareHosts: [witness!] })).toThrow(
+      'spareHosts[0] "w1" is in the witness site "witness", which runs no VMs',
+    );
   });
 
   test('the default timing is safe with margin', () => {

@@ -114,9 +114,7 @@ export class HighlyAvailableVm extends Construct {
     const apart = (a: Host, b: Host) => a !== b && (this.placement.separation !== FailureDomain.SITE || a.site !== b.site);
     const hasPartner = (h: Host) => topology.hosts.some((o) => !o.isWitness && apart(h, o));
 
-    const primary =
-      props.primaryHost ??
-      pickHost(topology, this.vmName, primaryLoad, (h) => (props.secondaryHost ? apart(h, props.secondaryHost) : hasPartner(h)));
+    const primary = props.primaryHost ?? pickHost(topology, this.vmName, primaryLoad, (h) => (props.secondaryHost ? apart(h, props.secondaryHost) : hasPartner(h)));
     const secondary = props.secondaryHost ?? (primary && pickHost(topology, this.vmName, secondaryLoad, (h) => apart(primary, h)));
     if (!primary || !secondary) {
       const domain = this.placement.separation === FailureDomain.SITE ? 'sites' : 'hosts';

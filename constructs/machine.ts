@@ -107,7 +107,12 @@ const VM_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${VM_LIMITS.nameMaxLength - 1}}$`)
 
 /** The VM name: props.name, or one derived from the construct id. Throws when it is not a valid name. */
 export function machineName(scope: IConstruct, props: MachineProps): string {
-  const name = props.name ?? scope.node.id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const name =
+    props.name ??
+    scope.node.id
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
   checkPattern(scope, props.name === undefined ? 'name (from the construct id)' : 'name', name, VM_NAME, {
     allowed: `1-${VM_LIMITS.nameMaxLength} of a-z, 0-9 and "-", starting with a letter`,
     fix: props.name === undefined ? 'set name explicitly, e.g. name: "web-1"' : 'use a name like "web-1"',
@@ -127,9 +132,7 @@ export function checkMachineProps(scope: IConstruct, props: MachineProps): void 
   }
   checkWholeNumber(scope, 'vcpus', props.vcpus, { min: 1, max: LIMITS.maxVcpus, fix: 'give the number of virtual CPUs, e.g. 2' });
   checkWholeNumber(scope, 'memoryMib', props.memoryMib, { min: LIMITS.minMemoryMib, max: LIMITS.maxMemoryMib, fix: 'give the guest memory in MiB, e.g. 512' });
-  (props.disks ?? []).forEach((disk, i) =>
-    checkWholeNumber(scope, `disks[${i}].sizeMib`, disk.sizeMib, { min: 1, max: LIMITS.maxDiskSizeMib, fix: 'give the disk size in MiB, e.g. 1024' }),
-  );
+  (props.disks ?? []).forEach((disk, i) => checkWholeNumber(scope, `disks[${i}].sizeMib`, disk.sizeMib, { min: 1, max: LIMITS.maxDiskSizeMib, fix: 'give the disk size in MiB, e.g. 1024' }));
 }
 
 /** Checks one NIC. */

@@ -44,7 +44,7 @@ export function checkVmHost(scope: IConstruct, topology: Topology, prop: string,
       what: `${prop} is a host of another stack's topology (${host.node.path})`,
       prop,
       value: host.hostName,
-      fix: 'use a host declared in this stack\'s Topology',
+      fix: "use a host declared in this stack's Topology",
     });
   }
   if (host.isWitness) {
@@ -52,7 +52,11 @@ export function checkVmHost(scope: IConstruct, topology: Topology, prop: string,
       what: `${prop} "${host.hostName}" is in the witness site "${host.site.siteName}", which runs no VMs`,
       prop,
       value: host.hostName,
-      allowed: topology.hosts.filter((h) => !h.isWitness).map((h) => `"${h.hostName}"`).join(', ') || 'none declared',
+      allowed:
+        topology.hosts
+          .filter((h) => !h.isWitness)
+          .map((h) => `"${h.hostName}"`)
+          .join(', ') || 'none declared',
       fix: `pick a host in another site, or leave ${prop} unset for automatic placement`,
     });
   }

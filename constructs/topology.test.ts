@@ -73,9 +73,7 @@ describe('Topology', () => {
   test('throws if a host name or port is invalid, naming the prop and the value', () => {
     const { topology } = twoSites();
     expect(() => topology.sites[0].addHost('bad name', hostProps('10.0.9.9'))).toThrow(/Got name = "bad name"/);
-    expect(() => topology.sites[0].addHost('p', hostProps('10.0.9.9', { sshPort: 70000 }))).toThrow(
-      /sshPort must be a whole number from 1 to 65535\. Got sshPort = 70000/,
-    );
+    expect(() => topology.sites[0].addHost('p', hostProps('10.0.9.9', { sshPort: 70000 }))).toThrow(/sshPort must be a whole number from 1 to 65535\. Got sshPort = 70000/);
   });
 
   test('throws if a host key is not a key or fingerprint', () => {

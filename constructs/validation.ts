@@ -7,12 +7,7 @@ import { IConstruct } from 'constructs';
 import { OrbitValidationError } from './errors';
 
 /** Throws unless `value` is undefined, a token, or a whole number in [min, max]. */
-export function checkWholeNumber(
-  scope: IConstruct,
-  prop: string,
-  value: number | undefined,
-  range: { min: number; max?: number; fix: string },
-): void {
+export function checkWholeNumber(scope: IConstruct, prop: string, value: number | undefined, range: { min: number; max?: number; fix: string }): void {
   if (value === undefined || Token.isUnresolved(value)) return;
   const max = range.max ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isInteger(value) || value < range.min || value > max) {
@@ -22,13 +17,7 @@ export function checkWholeNumber(
 }
 
 /** Throws unless `value` is undefined, a token, or matches `pattern`. */
-export function checkPattern(
-  scope: IConstruct,
-  prop: string,
-  value: string | undefined,
-  pattern: RegExp,
-  rule: { allowed: string; fix: string },
-): void {
+export function checkPattern(scope: IConstruct, prop: string, value: string | undefined, pattern: RegExp, rule: { allowed: string; fix: string }): void {
   if (value === undefined || Token.isUnresolved(value)) return;
   if (!pattern.test(value)) {
     throw new OrbitValidationError(scope, { what: `${prop} is not valid`, prop, value, allowed: rule.allowed, fix: rule.fix });

@@ -95,9 +95,7 @@ describe('Vm', () => {
 
   test('throws if the VM has nothing to boot', () => {
     const { stack } = twoSites();
-    expect(() => new Vm(stack, 'empty')).toThrow(
-      /\[test\/empty\] The VM has nothing to boot: it boots from its first disk \(the default boot\) but has no disks\. Got disks = \[\]\. Fix: add a disk/,
-    );
+    expect(() => new Vm(stack, 'empty')).toThrow(/\[test\/empty\] The VM has nothing to boot: it boots from its first disk \(the default boot\) but has no disks\. Got disks = \[\]\. Fix: add a disk/);
     expect(() => new Vm(stack, 'kernel', { boot: Boot.kernel({ kernelPath: '/boot/vmlinuz' }) })).not.toThrow();
   });
 

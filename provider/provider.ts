@@ -79,7 +79,8 @@ const hostBlock = block({
       validators: [matches(/^[A-Za-z0-9.:-]+$/, 'an IP address or DNS name', '10.99.0.11')],
     }),
     agent_cert_path: optional(t.string, {
-      description: "TLS client certificate (PEM) of this host's failover monitor agent for etcd, when etcd requires client certificates (it should). Installed on the host with the agent. Needs agent_key_path.",
+      description:
+        "TLS client certificate (PEM) of this host's failover monitor agent for etcd, when etcd requires client certificates (it should). Installed on the host with the agent. Needs agent_key_path.",
     }),
     agent_key_path: optional(t.string, {
       description: 'The private key (PEM) of agent_cert_path. Read by the provider and written to the host (mode 0600) over SSH; never stored in state.',
@@ -92,15 +93,21 @@ const monitorBlock = block({
     'The failover monitor: one agent per host, installed by apply on the hosts of every orbit_ft_vm with failover = "automatic". Agents hold the active role of each pair in etcd, heartbeat each other, fail over, fence and re-protect.',
   attributes: {
     signing_key_path: required(t.string, {
-      description: 'Ed25519 private key (PEM, PKCS#8) that signs the pair specs the provider writes to etcd; agents get only its public half and act only on specs it signed. Make one with `openssl genpkey -algorithm ed25519 -out signing.key`; keep it where terraform runs, never on the hosts.',
+      description:
+        'Ed25519 private key (PEM, PKCS#8) that signs the pair specs the provider writes to etcd; agents get only its public half and act only on specs it signed. Make one with `openssl genpkey -algorithm ed25519 -out signing.key`; keep it where terraform runs, never on the hosts.',
     }),
     heartbeat_key_path: required(t.string, {
-      description: 'A secret of at least 32 bytes (a file) that authenticates the agents\' heartbeats to each other. Make one with `openssl rand 32 > heartbeat.key`.',
+      description: "A secret of at least 32 bytes (a file) that authenticates the agents' heartbeats to each other. Make one with `openssl rand 32 > heartbeat.key`.",
     }),
     agent_ssh_key_path: optional(t.string, {
-      description: "SSH private key the agents use to re-protect a pair onto another host (installed on every agent host, mode 0600). Its public key must be authorized on the hosts. Without it, agents never re-protect: a pair stays degraded after a failover until an operator runs `orbit-ft reprotect`.",
+      description:
+        'SSH private key the agents use to re-protect a pair onto another host (installed on every agent host, mode 0600). Its public key must be authorized on the hosts. Without it, agents never re-protect: a pair stays degraded after a failover until an operator runs `orbit-ft reprotect`.',
     }),
-    heartbeat_port: optional(t.number, { default: 7400, description: 'UDP port the agents heartbeat each other on (on each host\'s address). Default 7400.', validators: [integer(), between(1, 65535)] }),
+    heartbeat_port: optional(t.number, {
+      default: 7400,
+      description: "UDP port the agents heartbeat each other on (on each host's address). Default 7400.",
+      validators: [integer(), between(1, 65535)],
+    }),
     metrics_port: optional(t.number, {
       default: 9464,
       description: "TCP port of each agent's Prometheus metrics (http://<host address>:<port>/metrics, bound to the host's address only). 0 turns metrics off. Default 9464.",
@@ -113,7 +120,8 @@ const monitorBlock = block({
     }),
     service_manager: optional(t.string, {
       default: 'auto',
-      description: 'How agents are kept running: "systemd" (a unit with Restart=always, enabled at boot), "daemon" (a self-daemonizing supervisor; the host\'s boot must run /var/lib/orbit/agent/start), or "auto" (systemd where it is PID 1). Default "auto".',
+      description:
+        'How agents are kept running: "systemd" (a unit with Restart=always, enabled at boot), "daemon" (a self-daemonizing supervisor; the host\'s boot must run /var/lib/orbit/agent/start), or "auto" (systemd where it is PID 1). Default "auto".',
       validators: [oneOf(['auto', 'systemd', 'daemon'])],
     }),
   },
@@ -200,10 +208,7 @@ function validateOrbitConfig(config: Unknowable<OrbitConfig>, diagnostics: Diagn
         new OrbitError(keySources.length === 0 ? `${label} has no SSH client key` : `${label} has more than one SSH client key`, {
           attribute: where,
           allowed: 'exactly one of private_key_path, private_key_env, private_key',
-          fix:
-            keySources.length === 0
-              ? 'set private_key_path = "<path to the key>" (or private_key_env / private_key)'
-              : `keep one of ${keySources.join(', ')} and remove the others`,
+          fix: keySources.length === 0 ? 'set private_key_path = "<path to the key>" (or private_key_env / private_key)' : `keep one of ${keySources.join(', ')} and remove the others`,
         }),
       );
     }
@@ -287,7 +292,11 @@ function parseMonitor(monitor: MaybeUnknown<OrbitConfig['monitor']>): MonitorCon
   const heartbeatKeyPath = readablePath(monitor.heartbeat_key_path, ['monitor', 'heartbeat_key_path'], 'The monitor heartbeat key');
   const heartbeatBytes = fs.statSync(heartbeatKeyPath).size;
   if (heartbeatBytes < 32) {
-    throw new OrbitError(`The heartbeat key ${heartbeatKeyPath} has ${heartbeatBytes} bytes`, { attribute: ['monitor', 'heartbeat_key_path'], allowed: 'a file of at least 32 bytes', fix: 'make one with `openssl rand 32 > heartbeat.key`' });
+    throw new OrbitError(`The heartbeat key ${heartbeatKeyPath} has ${heartbeatBytes} bytes`, {
+      attribute: ['monitor', 'heartbeat_key_path'],
+      allowed: 'a file of at least 32 bytes',
+      fix: 'make one with `openssl rand 32 > heartbeat.key`',
+    });
   }
   try {
     loadSigningKey(fs.readFileSync(signingKeyPath));

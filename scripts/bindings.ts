@@ -34,10 +34,7 @@ export function providerSchemaJson(cliConfigPath: string, version: string): Prov
     return result.stdout;
   };
   try {
-    fs.writeFileSync(
-      path.join(dir, 'main.tf.json'),
-      JSON.stringify({ terraform: { required_providers: { orbit: { source: 'orbit/orbit', version } } }, provider: { orbit: {} } }),
-    );
+    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify({ terraform: { required_providers: { orbit: { source: 'orbit/orbit', version } } }, provider: { orbit: {} } }));
     terraform(['init', '-input=false', '-no-color']);
     const schema = JSON.parse(terraform(['providers', 'schema', '-json'])) as ProviderSchemaJson;
     return { ...schema, provider_versions: { [PROVIDER_ADDRESS]: version } };

@@ -63,7 +63,11 @@ async function main(): Promise<void> {
   const sessions = await Promise.all(lab.hosts.map((h) => connectToLabHost(lab, h.name)));
   const host = (name: string) => sessions.find((s) => s.host.name === name)!;
   const provider = lab.etcd.clients.provider;
-  const etcd = connectEtcd({ endpoints: lab.etcd.endpoints, tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(provider.certPath), key: fs.readFileSync(provider.keyPath) }, callTimeoutMs: 5000 });
+  const etcd = connectEtcd({
+    endpoints: lab.etcd.endpoints,
+    tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(provider.certPath), key: fs.readFileSync(provider.keyPath) },
+    callTimeoutMs: 5000,
+  });
   try {
     const pair = await inspectPair(sessions, VM);
     say(`protection ${pair.protection}: active ${pair.activeHost}, standby ${pair.standbyHost}`);
@@ -108,7 +112,9 @@ async function main(): Promise<void> {
   }
 
   if (keep) {
-    step(`Leaving the pair running (--keep). Look at it with \`npm run orbit-ft -- --lab status ${VM}\`; remove it with \`cd stacks/demo && npx cdktf destroy --auto-approve\` (with the provider variables of \`npm run -s provider:install\`).`);
+    step(
+      `Leaving the pair running (--keep). Look at it with \`npm run orbit-ft -- --lab status ${VM}\`; remove it with \`cd stacks/demo && npx cdktf destroy --auto-approve\` (with the provider variables of \`npm run -s provider:install\`).`,
+    );
   } else {
     step('cdktf destroy: the pair goes from every host');
     await cdktf(['destroy', '--auto-approve'], env);
@@ -125,7 +131,11 @@ function describeEvent(event: Record<string, unknown> & { kind: string; host: st
     case 'reprotect-started':
       return `${at} re-protection started on ${event.host}, onto ${String(event.onto)}`;
     case 'reprotect': {
-      const phases = event.phasesMs ? Object.entries(event.phasesMs as Record<string, number>).map(([phase, ms]) => `${phase} ${ms} ms`).join(', ') : '';
+      const phases = event.phasesMs
+        ? Object.entries(event.phasesMs as Record<string, number>)
+            .map(([phase, ms]) => `${phase} ${ms} ms`)
+            .join(', ')
+        : '';
       return `${at} re-protected onto ${String(event.onto)} in ${String(event.wallMs)} ms (${phases}); the guest was stopped ${String(event.guestStoppedMs)} ms at the switch-over`;
     }
     case 'fence':

@@ -155,7 +155,11 @@ function hashDirectory(root: string): string {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else hash.update(`${path.relative(root, full)}\0`).update(fs.readFileSync(full)).update('\0');
+      else
+        hash
+          .update(`${path.relative(root, full)}\0`)
+          .update(fs.readFileSync(full))
+          .update('\0');
     }
   };
   walk(root);

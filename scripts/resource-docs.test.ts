@@ -6,9 +6,7 @@ describe('provider resource docs', () => {
   const pages = renderDocs();
 
   test('one page per resource and data source, plus the provider page', () => {
-    expect([...pages.keys()].sort()).toEqual(
-      expect.arrayContaining(['index.md', 'resources/vm.md', 'resources/ft_vm.md', 'resources/disk.md', 'data-sources/host.md']),
-    );
+    expect([...pages.keys()].sort()).toEqual(expect.arrayContaining(['index.md', 'resources/vm.md', 'resources/ft_vm.md', 'resources/disk.md', 'data-sources/host.md']));
   });
 
   test('pages carry the schema descriptions', () => {

@@ -33,10 +33,7 @@ export function renderDocs(): Map<string, string> {
     pages.set(`resources/${shortName(resource.typeName, provider.typeName)}.md`, page(`${resource.typeName} (Resource)`, resource.schema.block, {}));
   }
   for (const dataSource of [...(provider.dataSources ?? [])].sort((a, b) => a.typeName.localeCompare(b.typeName))) {
-    pages.set(
-      `data-sources/${shortName(dataSource.typeName, provider.typeName)}.md`,
-      page(`${dataSource.typeName} (Data Source)`, dataSource.schema.block, {}),
-    );
+    pages.set(`data-sources/${shortName(dataSource.typeName, provider.typeName)}.md`, page(`${dataSource.typeName} (Data Source)`, dataSource.schema.block, {}));
   }
   return pages;
 }
@@ -70,7 +67,10 @@ function page(title: string, block: BlockSchema, options: { intro?: string }): s
   if (options.intro) lines.push(options.intro, '');
   lines.push('## Schema', '');
   lines.push(...blockSection(block, []));
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 /** The Required / Optional / Read-Only lists of a block, then one section per nested block. */
@@ -120,9 +120,7 @@ function attributeLine(name: string, attribute: AttributeSchema): string {
 }
 
 function nestedLine(name: string, nested: NestedBlockSchema, where: string[]): string {
-  const limits = [nested.minItems !== undefined ? `Min: ${nested.minItems}` : '', nested.maxItems !== undefined ? `Max: ${nested.maxItems}` : '']
-    .filter(Boolean)
-    .join(', ');
+  const limits = [nested.minItems !== undefined ? `Min: ${nested.minItems}` : '', nested.maxItems !== undefined ? `Max: ${nested.maxItems}` : ''].filter(Boolean).join(', ');
   const kind = `Block ${nested.nesting === 'single' || nested.nesting === 'group' ? '' : `${nested.nesting}, `}${limits ? `${limits}, ` : ''}`.replace(/, $/, '');
   let line = `- \`${name}\` (${kind.trim()}) See [below for nested schema](#${anchor([...where, name])}).`;
   const description = text(nested.block);

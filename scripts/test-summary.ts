@@ -40,8 +40,11 @@ for (const file of fs.readdirSync(dir).sort()) {
 }
 
 function excerpt(message: string): string {
-  // eslint-disable-next-line no-control-regex
-  const lines = message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim());
+  const lines = message
+    // eslint-disable-next-line no-control-regex -- terminal colour codes
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((l) => l.trim());
   const shown = lines.slice(0, FAILURE_LINES).map((l) => `    ${l}`);
   if (lines.length > FAILURE_LINES) shown.push(`    ... (${lines.length - FAILURE_LINES} more lines in the jest output above)`);
   return shown.join('\n');

@@ -111,7 +111,11 @@ function etcdFrom(options: GlobalOptions): Etcd3 {
   if (options.lab) {
     const lab = readLab() as { etcd: { endpoints: string[]; caPath: string; clients: Record<string, { certPath: string; keyPath: string }> } };
     const provider = lab.etcd.clients.provider;
-    return connectEtcd({ endpoints: lab.etcd.endpoints, tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(provider.certPath), key: fs.readFileSync(provider.keyPath) }, callTimeoutMs: 5000 });
+    return connectEtcd({
+      endpoints: lab.etcd.endpoints,
+      tls: { ca: fs.readFileSync(lab.etcd.caPath), cert: fs.readFileSync(provider.certPath), key: fs.readFileSync(provider.keyPath) },
+      callTimeoutMs: 5000,
+    });
   }
   if (options.etcd.length === 0) throw new Error('Give the etcd endpoints with --etcd https://host:2379 (and --etcd-ca, --etcd-cert, --etcd-key), or --lab.');
   const tls = options.etcdCa
@@ -198,7 +202,11 @@ export function buildProgram(): Command {
         const report: Record<string, unknown> = {};
         for (const [name, s] of sessions) {
           const status = await readAgentStatusOn(s).catch((error: unknown) => ({ error: errorMessage(error).split('\n')[0] }));
-          report[name] = !status ? 'no agent' : vm && 'pairs' in status ? { release: status.release, supervisorRunning: status.supervisorRunning, pid: status.pid, pair: status.pairs[vm] ?? 'not watching it' } : status;
+          report[name] = !status
+            ? 'no agent'
+            : vm && 'pairs' in status
+              ? { release: status.release, supervisorRunning: status.supervisorRunning, pid: status.pid, pair: status.pairs[vm] ?? 'not watching it' }
+              : status;
         }
         console.log(JSON.stringify(report, null, 2));
       }),

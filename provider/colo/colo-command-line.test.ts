@@ -7,7 +7,10 @@ const spec = validateVmSpec({
   memoryMiB: 256,
   accelerator: 'kvm',
   boot: { kind: 'disk' },
-  disks: [{ path: '/var/lib/orbit/db,1/root.qcow2', format: 'qcow2' }, { path: '/var/lib/orbit/db-1/data.raw', format: 'raw' }],
+  disks: [
+    { path: '/var/lib/orbit/db,1/root.qcow2', format: 'qcow2' },
+    { path: '/var/lib/orbit/db-1/data.raw', format: 'raw' },
+  ],
   nics: [{ mac: '52:54:00:00:00:07', bridge: 'vmbr0' }],
 });
 

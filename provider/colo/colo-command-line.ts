@@ -110,12 +110,17 @@ export const COLO_TRACE_EVENTS = ['colo_vm_state_change', 'colo_send_message', '
 function commonArgs(vm: string): string[] {
   const paths = coloPaths(vm);
   return [
-    '-D', paths.traceLog,
+    '-D',
+    paths.traceLog,
     ...COLO_TRACE_EVENTS.flatMap((event) => ['-trace', `enable=${event}`]),
-    '-chardev', `socket,id=qmp-failover,path=${qemuValue(paths.failoverQmpSocket)},server=on,wait=off`,
-    '-mon', 'chardev=qmp-failover,mode=control',
-    '-chardev', `socket,id=qmp-agent,path=${qemuValue(paths.agentQmpSocket)},server=on,wait=off`,
-    '-mon', 'chardev=qmp-agent,mode=control',
+    '-chardev',
+    `socket,id=qmp-failover,path=${qemuValue(paths.failoverQmpSocket)},server=on,wait=off`,
+    '-mon',
+    'chardev=qmp-failover,mode=control',
+    '-chardev',
+    `socket,id=qmp-agent,path=${qemuValue(paths.agentQmpSocket)},server=on,wait=off`,
+    '-mon',
+    'chardev=qmp-agent,mode=control',
   ];
 }
 
@@ -137,18 +142,19 @@ export function primaryColoArgs(spec: VmSpec, primaryAddress: string): PrimaryCo
   const ids = coloIds;
   const netdev = vmIds.netdev(0);
   return {
-    diskArgs: (disk, i) => [
-      '-drive',
-      `if=none,id=${ids.quorum(i)},${QUORUM},children.0.file.filename=${qemuValue(disk.path)},children.0.driver=${disk.format}`,
-      ...diskDevice(spec, i),
-    ],
+    diskArgs: (disk, i) => ['-drive', `if=none,id=${ids.quorum(i)},${QUORUM},children.0.file.filename=${qemuValue(disk.path)},children.0.driver=${disk.format}`, ...diskDevice(spec, i)],
     extraArgs: [
       ...primaryChardevArgs(primaryAddress, ports),
-      '-object', `filter-mirror,id=${ids.filterMirror},netdev=${netdev},queue=tx,outdev=${ids.mirrorOut}`,
-      '-object', `filter-redirector,id=${ids.redirectorIn},netdev=${netdev},queue=rx,indev=${ids.compareOutServer}`,
-      '-object', `filter-redirector,id=${ids.redirectorOut},netdev=${netdev},queue=rx,outdev=${ids.comparePrimaryServer}`,
-      '-object', `iothread,id=${ids.iothread}`,
-      '-object', `colo-compare,id=${ids.compare},primary_in=${ids.comparePrimaryIn},secondary_in=${ids.compareSecondaryIn},outdev=${ids.compareOut},iothread=${ids.iothread}`,
+      '-object',
+      `filter-mirror,id=${ids.filterMirror},netdev=${netdev},queue=tx,outdev=${ids.mirrorOut}`,
+      '-object',
+      `filter-redirector,id=${ids.redirectorIn},netdev=${netdev},queue=rx,indev=${ids.compareOutServer}`,
+      '-object',
+      `filter-redirector,id=${ids.redirectorOut},netdev=${netdev},queue=rx,outdev=${ids.comparePrimaryServer}`,
+      '-object',
+      `iothread,id=${ids.iothread}`,
+      '-object',
+      `colo-compare,id=${ids.compare},primary_in=${ids.comparePrimaryIn},secondary_in=${ids.compareSecondaryIn},outdev=${ids.compareOut},iothread=${ids.iothread}`,
       '-S',
       ...commonArgs(spec.name),
     ],
@@ -161,10 +167,7 @@ export function primaryColoArgs(spec: VmSpec, primaryAddress: string): PrimaryCo
  * connections over QMP (query-chardev) instead.
  */
 function primaryChardevArgs(primaryAddress: string, ports: ColoPorts): string[] {
-  return primaryChardevs(primaryAddress, ports).flatMap((c) => [
-    '-chardev',
-    `socket,id=${c.id},host=${c.host},port=${c.port}${c.server ? ',server=on,wait=off' : ''}`,
-  ]);
+  return primaryChardevs(primaryAddress, ports).flatMap((c) => ['-chardev', `socket,id=${c.id},host=${c.host},port=${c.port}${c.server ? ',server=on,wait=off' : ''}`]);
 }
 
 /** The six sockets of the primary side, in creation order (servers before their loopback clients). */
@@ -194,20 +197,27 @@ export function secondaryColoArgs(spec: VmSpec, primaryAddress: string, secondar
   const netdev = vmIds.netdev(0);
   return {
     diskArgs: (disk, i) => [
-      '-drive', `if=none,id=${ids.parent(i)},file.filename=${qemuValue(disk.path)},driver=${disk.format}`,
+      '-drive',
+      `if=none,id=${ids.parent(i)},file.filename=${qemuValue(disk.path)},driver=${disk.format}`,
       '-drive',
       `if=none,id=${ids.secondaryChild(i)},driver=replication,mode=secondary,top-id=${ids.quorum(i)},` +
         `file.driver=qcow2,file.file.filename=${qemuValue(paths.activeDisk(i))},` +
         `file.backing.driver=qcow2,file.backing.file.filename=${qemuValue(paths.hiddenDisk(i))},file.backing.backing=${ids.parent(i)}`,
-      '-drive', `if=none,id=${ids.quorum(i)},${QUORUM},children.0=${ids.secondaryChild(i)}`,
+      '-drive',
+      `if=none,id=${ids.quorum(i)},${QUORUM},children.0=${ids.secondaryChild(i)}`,
       ...diskDevice(spec, i),
     ],
     extraArgs: [
-      '-chardev', `socket,id=${ids.fromPrimary},host=${primaryAddress},port=${ports.mirror},reconnect=1`,
-      '-chardev', `socket,id=${ids.toPrimary},host=${primaryAddress},port=${ports.compareSecondary},reconnect=1`,
-      '-object', `filter-redirector,id=${ids.secondaryIn},netdev=${netdev},queue=tx,indev=${ids.fromPrimary}`,
-      '-object', `filter-redirector,id=${ids.secondaryOut},netdev=${netdev},queue=rx,outdev=${ids.toPrimary}`,
-      '-object', `filter-rewriter,id=${ids.rewriter},netdev=${netdev},queue=all`,
+      '-chardev',
+      `socket,id=${ids.fromPrimary},host=${primaryAddress},port=${ports.mirror},reconnect=1`,
+      '-chardev',
+      `socket,id=${ids.toPrimary},host=${primaryAddress},port=${ports.compareSecondary},reconnect=1`,
+      '-object',
+      `filter-redirector,id=${ids.secondaryIn},netdev=${netdev},queue=tx,indev=${ids.fromPrimary}`,
+      '-object',
+      `filter-redirector,id=${ids.secondaryOut},netdev=${netdev},queue=rx,outdev=${ids.toPrimary}`,
+      '-object',
+      `filter-rewriter,id=${ids.rewriter},netdev=${netdev},queue=all`,
       ...commonArgs(spec.name),
     ],
     incoming: `tcp:${secondaryAddress}:${ports.migration}`,

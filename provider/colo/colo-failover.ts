@@ -88,7 +88,10 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
         );
       }
       const reason = 'error' in connected ? errorMessage(connected.error).split('\nFix:')[0] : 'no connection';
-      throw fail(`the VM's QEMU runs on ${survivor.host.name} but its QMP does not answer: ${reason}`, 'check the QEMU process on the host (hung, or another QMP client holds the socket), then fail over again');
+      throw fail(
+        `the VM's QEMU runs on ${survivor.host.name} but its QMP does not answer: ${reason}`,
+        'check the QEMU process on the host (hung, or another QMP client holds the socket), then fail over again',
+      );
     }
     const base = { vm, host: survivor.host.name, steps: [] as StepLog[], generation: record.generation };
     if (record.role === 'solo') {
@@ -120,7 +123,14 @@ export async function failover(survivor: SshSession, vm: string, options: Failov
     await qmp.close();
     qmp = undefined;
     const generation = record.generation + 1;
-    await writePairRecord(survivor, { vm, role: 'solo', startedAs: record.startedAs, primary: { name: survivor.host.name, address: survivorAddress(record, survivor) }, checkpointDelayMs: record.checkpointDelayMs, generation });
+    await writePairRecord(survivor, {
+      vm,
+      role: 'solo',
+      startedAs: record.startedAs,
+      primary: { name: survivor.host.name, address: survivorAddress(record, survivor) },
+      checkpointDelayMs: record.checkpointDelayMs,
+      generation,
+    });
     return { ...base, survivorWas, alreadyFailedOver: false, qmpMs, callMs: Date.now() - started, status, generation };
   } finally {
     // Never leave a cut running behind the caller's back (it is best effort and bounded).

@@ -71,7 +71,11 @@ export async function checkColoHost(session: SshSession, spec: VmSpec, operation
   const { stdout } = await session.exec(script, { timeoutMs: CHECK_TIMEOUT_MS });
   const lines = stdout.split('\n');
   const problems = lines.filter((l) => l.startsWith('problem ')).map((l) => l.slice(8));
-  const version = lines.find((l) => l.startsWith('version '))?.slice(8).trim() ?? '';
+  const version =
+    lines
+      .find((l) => l.startsWith('version '))
+      ?.slice(8)
+      .trim() ?? '';
   if (version && !/QEMU emulator version/.test(version)) problems.push(`qemuBinary: ${spec.qemuBinary} -version does not look like QEMU: ${version}`);
   if (problems.length === 0 && spec.accelerator === 'tcg' && !version.includes(ORBIT_COLO_BUILD_MARKER)) {
     problems.push(
@@ -95,10 +99,9 @@ export async function checkColoHost(session: SshSession, spec: VmSpec, operation
 export async function diskSizesOnHost(session: SshSession, spec: VmSpec): Promise<Array<number | undefined>> {
   const sizes: Array<number | undefined> = [];
   for (const disk of spec.disks) {
-    const { stdout } = await session.exec(
-      `if [ -e ${shellQuote(disk.path)} ]; then qemu-img info -U --output=json -f ${disk.format} ${shellQuote(disk.path)}; else echo missing; fi`,
-      { timeoutMs: CHECK_TIMEOUT_MS },
-    );
+    const { stdout } = await session.exec(`if [ -e ${shellQuote(disk.path)} ]; then qemu-img info -U --output=json -f ${disk.format} ${shellQuote(disk.path)}; else echo missing; fi`, {
+      timeoutMs: CHECK_TIMEOUT_MS,
+    });
     sizes.push(stdout.trim() === 'missing' ? undefined : (JSON.parse(stdout) as { 'virtual-size': number })['virtual-size']);
   }
   return sizes;

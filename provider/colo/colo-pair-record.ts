@@ -82,7 +82,13 @@ export async function readPairRecord(session: SshSession, vm: string): Promise<C
   try {
     parsed = JSON.parse(text) as Partial<ColoPairRecord>;
   } catch (error) {
-    throw new ColoError(session.host, vm, 'Inspecting the COLO pair of', `${file} is not JSON (${errorMessage(error)})`, `remove ${file} if the VM is not a COLO pair on this host, or destroy the pair there`);
+    throw new ColoError(
+      session.host,
+      vm,
+      'Inspecting the COLO pair of',
+      `${file} is not JSON (${errorMessage(error)})`,
+      `remove ${file} if the VM is not a COLO pair on this host, or destroy the pair there`,
+    );
   }
   const roles: ColoRole[] = ['primary', 'secondary', 'solo', 'fenced'];
   if (parsed.version !== 1 || parsed.vm !== vm || !roles.includes(parsed.role as ColoRole) || !parsed.primary || typeof parsed.generation !== 'number') {

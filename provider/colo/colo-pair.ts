@@ -72,7 +72,13 @@ export function replicationAddressProblem(address: string): string | undefined {
 export function validateColoSpec(input: VmSpecInput | VmSpec, host: SshSession, operation: ColoOperation): VmSpec {
   const spec = validateVmSpec(input);
   if (spec.nics.length !== 1) {
-    throw new ColoError(host.host, spec.name, operation, `the VM has ${spec.nics.length} NICs; a COLO pair compares the output of exactly one`, 'give the VM exactly one NIC (nics: [{ mac, bridge }])');
+    throw new ColoError(
+      host.host,
+      spec.name,
+      operation,
+      `the VM has ${spec.nics.length} NICs; a COLO pair compares the output of exactly one`,
+      'give the VM exactly one NIC (nics: [{ mac, bridge }])',
+    );
   }
   return spec;
 }
@@ -87,7 +93,10 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
   const secondaryAddress = options.secondaryAddress ?? secondary.host.address;
   const fail = (summary: string, fix: string, cause?: unknown) => new ColoError(primary.host, vm, operation, summary, fix, cause !== undefined ? { cause } : undefined);
   if (!Number.isInteger(checkpointDelayMs) || checkpointDelayMs < CHECKPOINT_DELAY_RANGE_MS.min || checkpointDelayMs > CHECKPOINT_DELAY_RANGE_MS.max) {
-    throw fail(`checkpointDelayMs ${checkpointDelayMs} is not a whole number from ${CHECKPOINT_DELAY_RANGE_MS.min} to ${CHECKPOINT_DELAY_RANGE_MS.max}`, 'give the longest time between checkpoints in ms, e.g. 2000');
+    throw fail(
+      `checkpointDelayMs ${checkpointDelayMs} is not a whole number from ${CHECKPOINT_DELAY_RANGE_MS.min} to ${CHECKPOINT_DELAY_RANGE_MS.max}`,
+      'give the longest time between checkpoints in ms, e.g. 2000',
+    );
   }
   for (const address of [primaryAddress, secondaryAddress]) {
     const problem = replicationAddressProblem(address);
@@ -122,7 +131,10 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
     await destroySide(secondary, vm, true);
     await destroySide(primary, vm, false);
   } else {
-    for (const [state, session] of [[pState, primary], [sState, secondary]] as const) {
+    for (const [state, session] of [
+      [pState, primary],
+      [sState, secondary],
+    ] as const) {
       if (state.vm?.state === 'running' || state.vm?.spec || state.record) {
         throw new ColoError(
           session.host,
@@ -137,13 +149,17 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
 
   const [primaryVersion, secondaryVersion] = await Promise.all([checkColoHost(primary, spec, operation), checkColoHost(secondary, spec, operation)]);
   if (primaryVersion !== secondaryVersion) {
-    throw fail(`the hosts run different QEMUs: ${primary.host.name} "${primaryVersion}", ${secondary.host.name} "${secondaryVersion}"`, 'install the same QEMU build on both hosts (COLO migrates device state every checkpoint)');
+    throw fail(
+      `the hosts run different QEMUs: ${primary.host.name} "${primaryVersion}", ${secondary.host.name} "${secondaryVersion}"`,
+      'install the same QEMU build on both hosts (COLO migrates device state every checkpoint)',
+    );
   }
   const existingSizes = await diskSizesOnHost(primary, spec);
   const createdOnPrimary = spec.disks.filter((_, i) => existingSizes[i] === undefined).map((d) => d.path);
   const diskSizes = spec.disks.map((disk, i) => {
     const size = existingSizes[i] ?? (disk.sizeMiB !== undefined ? disk.sizeMiB * 2 ** 20 : undefined);
-    if (size === undefined) throw fail(`disks[${i}]: ${disk.path} does not exist on ${primary.host.name} and sizeMiB is not set`, 'create the image on the primary, or set sizeMiB to have an empty one created');
+    if (size === undefined)
+      throw fail(`disks[${i}]: ${disk.path} does not exist on ${primary.host.name} and sizeMiB is not set`, 'create the image on the primary, or set sizeMiB to have an empty one created');
     return size;
   });
 
@@ -256,15 +272,26 @@ export async function inspectPair(sessions: SshSession[], vm: string): Promise<C
   const primaryInColo = hosts.find((h) => running(h) && h.coloMode === 'primary' && h.migrationStatus === 'colo');
   const secondaryInColo = hosts.find((h) => running(h) && h.coloMode === 'secondary');
   const pending = current.find((h) => h.record?.pending)?.record?.pending;
-  if (pending === 'starting') return result('starting', hosts.find((h) => h.record?.role === 'primary' && running(h)));
-  if (pending === 'reprotecting') return result('re-protecting', hosts.find((h) => h.record?.role === 'solo' && running(h)));
+  if (pending === 'starting')
+    return result(
+      'starting',
+      hosts.find((h) => h.record?.role === 'primary' && running(h)),
+    );
+  if (pending === 'reprotecting')
+    return result(
+      're-protecting',
+      hosts.find((h) => h.record?.role === 'solo' && running(h)),
+    );
   if (primaryInColo && secondaryInColo) return result('protected', primaryInColo, secondaryInColo);
   // A guest "serves" when its QEMU runs it outside COLO's lock-step: a solo survivor, or a primary whose COLO has ended.
   const serving = hosts.filter((h) => running(h) && h.vm?.status === 'running' && h.coloMode === 'none' && h.record?.role !== 'secondary');
   if (serving.length > 1) return result('split', serving[0]);
   if (serving.length === 1) return result('degraded', serving[0]);
   if (hosts.some((h) => running(h) && (h.coloMode === 'primary' || h.coloMode === 'secondary'))) {
-    return result('failover-needed', hosts.find((h) => running(h) && h.coloMode === 'primary'));
+    return result(
+      'failover-needed',
+      hosts.find((h) => running(h) && h.coloMode === 'primary'),
+    );
   }
   return result('down');
 }
@@ -290,7 +317,14 @@ export async function startSecondary(session: SshSession, spec: VmSpec, primary:
   try {
     await runQmpSteps(qmp, secondaryReadySteps(secondaryAddress, coloPorts(spec.name), spec.disks.length));
   } catch (error) {
-    throw new ColoError(session.host, spec.name, operation, `the secondary refused to get ready: ${describeStepError(error)}`, `check that ${secondaryAddress} is an address of ${session.host.name} and that its port ${coloPorts(spec.name).nbd} is free`, { cause: error });
+    throw new ColoError(
+      session.host,
+      spec.name,
+      operation,
+      `the secondary refused to get ready: ${describeStepError(error)}`,
+      `check that ${secondaryAddress} is an address of ${session.host.name} and that its port ${coloPorts(spec.name).nbd} is free`,
+      { cause: error },
+    );
   } finally {
     await qmp.close();
   }
@@ -306,7 +340,12 @@ export async function waitForSecondaryConnected(qmp: QmpClient, secondaryName: s
     const missing = wanted.filter((id) => !chardevs.some((c) => c.label === id && c.filename.includes('<->')));
     if (missing.length === 0) return;
     if (Date.now() > until) {
-      throw new Error(`the secondary on ${secondaryName} did not connect to the primary's ${missing.join(' and ')} socket${missing.length > 1 ? 's' : ''} within ${PEER_CONNECT_MS} ms (${chardevs.filter((c) => missing.includes(c.label)).map((c) => c.filename).join(', ')})`);
+      throw new Error(
+        `the secondary on ${secondaryName} did not connect to the primary's ${missing.join(' and ')} socket${missing.length > 1 ? 's' : ''} within ${PEER_CONNECT_MS} ms (${chardevs
+          .filter((c) => missing.includes(c.label))
+          .map((c) => c.filename)
+          .join(', ')})`,
+      );
     }
     await sleep(100);
   }
@@ -338,9 +377,11 @@ export async function syncDisksToSecondary(qmp: QmpClient, secondaryAddress: str
   for (;;) {
     const running = (await qmp.execute<BlockJob[]>('query-block-jobs')).filter((j) => jobs.includes(j.device));
     const gone = jobs.filter((job) => !running.some((j) => j.device === job));
-    if (gone.length > 0) throw new Error(`the disk copy ${gone.join(', ')} to the secondary's NBD export stopped before it was in sync (did the secondary die, or is ${secondaryAddress}:${ports.nbd} unreachable?)`);
+    if (gone.length > 0)
+      throw new Error(`the disk copy ${gone.join(', ')} to the secondary's NBD export stopped before it was in sync (did the secondary die, or is ${secondaryAddress}:${ports.nbd} unreachable?)`);
     if (running.every((j) => j.ready)) break;
-    if (Date.now() > deadline) throw new Error(`the disk copy to the secondary was not in sync before the deadline (${running.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ')})`);
+    if (Date.now() > deadline)
+      throw new Error(`the disk copy to the secondary was not in sync before the deadline (${running.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ')})`);
     await sleep(100);
   }
   await beforeCancel?.();

@@ -1,5 +1,16 @@
 import { coloPorts } from './colo-command-line';
-import { primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationAttachSteps, replicationChildSteps, replicationOpenSteps, runQmpSteps, secondaryFailoverSteps, secondaryReadySteps, ColoStepError } from './colo-qmp';
+import {
+  primaryChardevSteps,
+  primaryFailoverSteps,
+  primaryFilterSteps,
+  replicationAttachSteps,
+  replicationChildSteps,
+  replicationOpenSteps,
+  runQmpSteps,
+  secondaryFailoverSteps,
+  secondaryReadySteps,
+  ColoStepError,
+} from './colo-qmp';
 import { QmpClient, QmpError } from '../qemu/qmp-client';
 
 const ports = coloPorts('db-1');
@@ -27,28 +38,48 @@ test('primary failover drops the replication child of every disk, then compare a
   expect(primaryFailoverSteps(1)[0].args).toEqual({ parent: 'colo-disk0', child: 'children.1' });
   // Every step of a failover may find its work done by an earlier attempt.
   // (announce-self has nothing to be "done": it is simply sent again)
-  expect(primaryFailoverSteps(2).filter((s) => !s.done).map((s) => s.command)).toEqual(['announce-self']);
-  expect(secondaryFailoverSteps().filter((s) => !s.done).map((s) => s.command)).toEqual(['announce-self']);
+  expect(
+    primaryFailoverSteps(2)
+      .filter((s) => !s.done)
+      .map((s) => s.command),
+  ).toEqual(['announce-self']);
+  expect(
+    secondaryFailoverSteps()
+      .filter((s) => !s.done)
+      .map((s) => s.command),
+  ).toEqual(['announce-self']);
 });
 
 test('the secondary exports every parent disk on its address; the primary adds a replication child per disk', () => {
   const ready = secondaryReadySteps('10.0.0.12', ports, 2);
   expect(ready[1].args).toEqual({ addr: { type: 'inet', data: { host: '10.0.0.12', port: String(ports.nbd) } } });
-  expect(ready.slice(2).map((s) => s.args)).toEqual([{ device: 'parent0', writable: true }, { device: 'parent1', writable: true }]);
+  expect(ready.slice(2).map((s) => s.args)).toEqual([
+    { device: 'parent0', writable: true },
+    { device: 'parent1', writable: true },
+  ]);
   expect(secondaryReadySteps('10.0.0.12', ports, 0).map((s) => s.command)).toEqual(['migrate-set-capabilities']);
   const join = replicationChildSteps('10.0.0.12', ports, 1);
-  expect(join[0].args!['command-line']).toBe(`drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=10.0.0.12,file.port=${ports.nbd},file.export=parent0,node-name=replication0`);
+  expect(join[0].args!['command-line']).toBe(
+    `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=10.0.0.12,file.port=${ports.nbd},file.export=parent0,node-name=replication0`,
+  );
   expect(join[1].args).toEqual({ parent: 'colo-disk0', node: 'replication0' });
   // Re-protection opens the nodes while the guest runs and attaches them while it is stopped: the same steps, split.
   const open = replicationOpenSteps('10.0.0.12', ports, 2);
   const attach = replicationAttachSteps(2);
   expect(open.map((s) => String(s.args!['command-line']).split(' ')[0])).toEqual(['drive_add', 'drive_add']);
-  expect(attach.map((s) => s.args)).toEqual([{ parent: 'colo-disk0', node: 'replication0' }, { parent: 'colo-disk1', node: 'replication1' }]);
+  expect(attach.map((s) => s.args)).toEqual([
+    { parent: 'colo-disk0', node: 'replication0' },
+    { parent: 'colo-disk1', node: 'replication1' },
+  ]);
   expect(replicationChildSteps('10.0.0.12', ports, 2)).toEqual([...open, ...attach]);
 });
 
 test('re-protecting a former secondary inserts the filters before its rewriter; a former primary appends them', () => {
-  expect(primaryFilterSteps(true).slice(0, 3).every((s) => s.args!.insert === 'before' && s.args!.position === 'id=rew0')).toBe(true);
+  expect(
+    primaryFilterSteps(true)
+      .slice(0, 3)
+      .every((s) => s.args!.insert === 'before' && s.args!.position === 'id=rew0'),
+  ).toBe(true);
   expect(primaryFilterSteps(false).some((s) => 'insert' in s.args!)).toBe(false);
   const chardevs = primaryChardevSteps('10.0.0.12', ports);
   expect(chardevs.map((s) => s.args!.id)).toEqual(['mirror0', 'compare1', 'compare0', 'compare0-0', 'compare_out', 'compare_out0']);

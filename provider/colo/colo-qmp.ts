@@ -102,10 +102,7 @@ const ANNOUNCE_STEP: QmpStep = { command: 'announce-self', args: { initial: 50, 
 export function primaryFailoverSteps(diskCount: number): QmpStep[] {
   const ids = coloIds;
   return [
-    ...range(diskCount).flatMap((i) => [
-      { command: 'x-blockdev-change', args: { parent: ids.quorum(i), child: 'children.1' }, done: NOT_FOUND },
-      hmp(`drive_del ${ids.replication(i)}`, NOT_FOUND),
-    ]),
+    ...range(diskCount).flatMap((i) => [{ command: 'x-blockdev-change', args: { parent: ids.quorum(i), child: 'children.1' }, done: NOT_FOUND }, hmp(`drive_del ${ids.replication(i)}`, NOT_FOUND)]),
     { command: 'object-del', args: { id: ids.compare }, done: NOT_FOUND },
     { command: 'object-del', args: { id: ids.iothread }, done: NOT_FOUND },
     { command: 'object-del', args: { id: ids.filterMirror }, done: NOT_FOUND },

@@ -85,7 +85,8 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
   if (addressProblem) throw fail(addressProblem, 'give the address the new secondary should listen on (secondaryAddress)');
   const [here, there] = await Promise.all([coloHostState(active, vm), coloHostState(newSecondary, vm)]);
   stepDone('inspect');
-  if (!there.reachable) throw fail(`the new secondary ${newSecondary.host.name} cannot be asked about the VM: ${there.problem}`, `check that ${newSecondary.host.name} is up and reachable over SSH; nothing was changed`);
+  if (!there.reachable)
+    throw fail(`the new secondary ${newSecondary.host.name} cannot be asked about the VM: ${there.problem}`, `check that ${newSecondary.host.name} is up and reachable over SSH; nothing was changed`);
   const record = here.record;
   if (!record) throw fail(`${active.host.name} has no pair record for the VM`, 're-protect from the host that runs the guest (inspectPair says which)');
   if (here.vm?.state !== 'running') throw fail(`the guest does not run on ${active.host.name}`, 're-protect from the host that runs the guest (inspectPair says which)');
@@ -107,10 +108,14 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     );
   }
   if (!there.record && there.vm?.spec) {
-    throw fail(`${newSecondary.host.name} has a VM of the same name that is not part of this pair (spec.json without a pair record)`, `destroy it on ${newSecondary.host.name} if it is a leftover, or re-protect onto another host`);
+    throw fail(
+      `${newSecondary.host.name} has a VM of the same name that is not part of this pair (spec.json without a pair record)`,
+      `destroy it on ${newSecondary.host.name} if it is a leftover, or re-protect onto another host`,
+    );
   }
   const spec = here.vm.spec;
-  if (!spec) throw fail(`${active.host.name} has no readable spec.json for the VM (${here.vm.specProblem ?? 'missing'})`, 'the secondary is started from the persisted spec; destroy and start the pair again');
+  if (!spec)
+    throw fail(`${active.host.name} has no readable spec.json for the VM (${here.vm.specProblem ?? 'missing'})`, 'the secondary is started from the persisted spec; destroy and start the pair again');
   const [activeVersion, secondaryVersion] = await Promise.all([checkColoHost(active, spec, operation), checkColoHost(newSecondary, spec, operation)]);
   if (activeVersion !== secondaryVersion) {
     throw fail(`the hosts run different QEMUs: ${active.host.name} "${activeVersion}", ${newSecondary.host.name} "${secondaryVersion}"`, 'install the same QEMU build on both hosts');
@@ -203,13 +208,25 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });
     await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' });
     enter('protected');
-    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: false, wallMs: Date.now() - started, guestStoppedMs: resumedAt - stoppedAt, ramCopy, generation, phasesMs };
+    return {
+      vm,
+      primary: active.host.name,
+      secondary: newSecondary.host.name,
+      alreadyProtected: false,
+      wallMs: Date.now() - started,
+      guestStoppedMs: resumedAt - stoppedAt,
+      ramCopy,
+      generation,
+      phasesMs,
+    };
   } catch (error) {
     const undone = await undo(active, newSecondary, vm, qmp, spec.disks.length, record);
     qmp = undefined;
     throw fail(
       `${error instanceof ColoError ? error.summary : describeStepError(error)} (during ${phase}). ${undone}`,
-      error instanceof ColoError ? error.fix : `check that ${active.host.name} and ${newSecondary.host.name} reach each other (${primaryRef.address} <-> ${secondaryRef.address}, TCP ports 20000-32000), then re-protect again`,
+      error instanceof ColoError
+        ? error.fix
+        : `check that ${active.host.name} and ${newSecondary.host.name} reach each other (${primaryRef.address} <-> ${secondaryRef.address}, TCP ports 20000-32000), then re-protect again`,
       error,
     );
   } finally {

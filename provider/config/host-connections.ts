@@ -150,7 +150,9 @@ export function sharedHostConnector(): SshHostConnector {
  * get that attribute if they have none; anything else passes through unchanged.
  */
 /** The pooled sessions of every host that answers, and why the others did not. */
-export async function reachableSessions(remotes: readonly RemoteHost[]): Promise<{ sessions: Array<{ remote: RemoteHost; session: SshSession }>; unreachable: Array<{ name: string; problem: string }> }> {
+export async function reachableSessions(
+  remotes: readonly RemoteHost[],
+): Promise<{ sessions: Array<{ remote: RemoteHost; session: SshSession }>; unreachable: Array<{ name: string; problem: string }> }> {
   const results = await Promise.allSettled(remotes.map(async (remote) => ({ remote, session: await remote.session() })));
   const sessions: Array<{ remote: RemoteHost; session: SshSession }> = [];
   const unreachable: Array<{ name: string; problem: string }> = [];

@@ -10,10 +10,7 @@ import { OrbitError } from '../framework/errors';
 import { definitionsFor } from '../framework/provider-data';
 
 /** Where the SSH client key comes from. The key material itself is read when connecting. */
-export type PrivateKeySource =
-  | { readonly kind: 'path'; readonly path: string }
-  | { readonly kind: 'env'; readonly variable: string }
-  | { readonly kind: 'inline'; readonly pem: string };
+export type PrivateKeySource = { readonly kind: 'path'; readonly path: string } | { readonly kind: 'env'; readonly variable: string } | { readonly kind: 'inline'; readonly pem: string };
 
 /** How the host's SSH key is pinned. Unknown or changed keys are always an error, never accepted. */
 export type HostKeyPin =

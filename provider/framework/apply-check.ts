@@ -32,7 +32,7 @@ export function checkNewState(block: BlockSchema, planned: BlockValue, actual: B
 }
 
 function mismatch(operation: string, path: AttributePath, planned: unknown, actual: unknown, attribute?: AttributeSchema): Diagnostic {
-  const show = (v: unknown) => (attribute?.sensitive ? '(sensitive value)' : JSON.stringify(v) ?? 'unknown');
+  const show = (v: unknown) => (attribute?.sensitive ? '(sensitive value)' : (JSON.stringify(v) ?? 'unknown'));
   return {
     severity: 'error',
     summary: `${operation} produced a different ${formatPath(path)} than planned`,

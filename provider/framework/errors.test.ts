@@ -10,10 +10,7 @@ const hostBlock = block({
 
 describe('errors as diagnostics', () => {
   test('an OrbitError says what, where, the value, what is allowed and the fix', () => {
-    const diagnostic = errorToDiagnostic(
-      new OrbitError('Host "a" has no pinned host key', { attribute: ['hosts', 0, 'name'], value: 'a', allowed: ['x', 'y'], fix: 'pin it' }),
-      { block: hostBlock },
-    );
+    const diagnostic = errorToDiagnostic(new OrbitError('Host "a" has no pinned host key', { attribute: ['hosts', 0, 'name'], value: 'a', allowed: ['x', 'y'], fix: 'pin it' }), { block: hostBlock });
     expect(diagnostic).toEqual({
       severity: 'error',
       summary: 'Host "a" has no pinned host key',

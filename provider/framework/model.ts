@@ -16,8 +16,7 @@ import { AttributeSchema, BlockSchema, NestedBlockSchema } from '../protocol/sch
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-export type AttributeValue<A> =
-  A extends AttributeSchema<infer T extends CtyType, infer Required> ? (Required extends true ? ValueOf<T> : ValueOf<T> | null) : never;
+export type AttributeValue<A> = A extends AttributeSchema<infer T extends CtyType, infer Required> ? (Required extends true ? ValueOf<T> : ValueOf<T> | null) : never;
 
 export type NestedBlockValue<B> =
   B extends NestedBlockSchema<infer N, infer K extends BlockSchema>

@@ -77,8 +77,17 @@ describe('planning', () => {
   });
 
   test('adding a list element with a requires-replace attribute replaces the object', () => {
-    const disks = [{ size: 10, bus: 'virtio', serial: 's1' }, { size: 5, bus: null, serial: null }];
-    const config = { ...unchangedConfig, disk: [{ size: 10, bus: null, serial: null }, { size: 5, bus: null, serial: null }] };
+    const disks = [
+      { size: 10, bus: 'virtio', serial: 's1' },
+      { size: 5, bus: null, serial: null },
+    ];
+    const config = {
+      ...unchangedConfig,
+      disk: [
+        { size: 10, bus: null, serial: null },
+        { size: 5, bus: null, serial: null },
+      ],
+    };
     expect(planChange(vm, prior, { ...prior, disk: disks }, config).requiresReplace).toEqual([['disk']]);
   });
 

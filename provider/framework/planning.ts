@@ -53,13 +53,7 @@ function applyDefaults(block: BlockSchema, planned: BlockValue, config: BlockVal
   }
 }
 
-function markComputedUnknown(
-  block: BlockSchema,
-  planned: BlockValue,
-  config: BlockValue | null | undefined,
-  creating: boolean,
-  path: AttributePath,
-): void {
+function markComputedUnknown(block: BlockSchema, planned: BlockValue, config: BlockValue | null | undefined, creating: boolean, path: AttributePath): void {
   for (const [name, attribute] of Object.entries(block.attributes)) {
     if (!attribute.computed || attribute.default !== undefined || isConfigured(config, planned, name)) continue;
     const keepPrior = attribute.useStateForUnknown && !creating && planned[name] !== null && planned[name] !== undefined;
@@ -102,10 +96,7 @@ function replacePaths(block: BlockSchema, prior: BlockValue, planned: BlockValue
 }
 
 function hasRequiresReplace(block: BlockSchema): boolean {
-  return (
-    Object.values(block.attributes).some((a) => a.requiresReplace) ||
-    Object.values(block.blocks).some((b) => b.requiresReplace || hasRequiresReplace(b.block))
-  );
+  return Object.values(block.attributes).some((a) => a.requiresReplace) || Object.values(block.blocks).some((b) => b.requiresReplace || hasRequiresReplace(b.block));
 }
 
 /**
@@ -113,13 +104,7 @@ function hasRequiresReplace(block: BlockSchema): boolean {
  * configured (unknown stays unknown), non-computed attributes the configuration leaves
  * unset stay null, write-only attributes are null.
  */
-export function checkPlanAgainstConfig(
-  block: BlockSchema,
-  config: BlockValue,
-  planned: BlockValue,
-  typeName: string,
-  path: AttributePath = [],
-): Diagnostic[] {
+export function checkPlanAgainstConfig(block: BlockSchema, config: BlockValue, planned: BlockValue, typeName: string, path: AttributePath = []): Diagnostic[] {
   const problems: Diagnostic[] = [];
   const bug = (where: AttributePath, what: string) =>
     problems.push({

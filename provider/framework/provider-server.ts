@@ -190,9 +190,7 @@ export class ProviderServer implements wire.ProviderHandlers {
       const operation = `${request.type_name} ${prior === null ? 'create' : 'update'}`;
       await this.guard(diagnostics, operation, block, async () => {
         const result =
-          prior === null
-            ? await resource.create({ planned, config, ...this.operation(diagnostics) })
-            : await this.update(resource, { prior, planned, config, ...this.operation(diagnostics) });
+          prior === null ? await resource.create({ planned, config, ...this.operation(diagnostics) }) : await this.update(resource, { prior, planned, config, ...this.operation(diagnostics) });
         const state = completeBlockValue(block, result);
         clearWriteOnly(block, state);
         const problems = checkNewState(block, planned, state, operation);

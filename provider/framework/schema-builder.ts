@@ -68,10 +68,7 @@ export function computed<T extends CtyType>(type: T, options: ComputedOptions = 
 }
 
 /** Set in configuration, or by the provider when the configuration leaves it unset. */
-export function optionalComputed<T extends CtyType>(
-  type: T,
-  options: OptionalComputedOptions<NoInfer<ValueOf<T>>> = {},
-): AttributeSchema<T, false> {
+export function optionalComputed<T extends CtyType>(type: T, options: OptionalComputedOptions<NoInfer<ValueOf<T>>> = {}): AttributeSchema<T, false> {
   return attribute(type, { required: false, optional: true, computed: true }, options as LooseOptions);
 }
 
@@ -84,11 +81,7 @@ interface LooseOptions extends Documented {
   validators?: AttributeValidator<any>[];
 }
 
-function attribute<T extends CtyType, R extends boolean>(
-  type: T,
-  flags: { required: R; optional: boolean; computed: boolean },
-  options: LooseOptions,
-): AttributeSchema<T, R> {
+function attribute<T extends CtyType, R extends boolean>(type: T, flags: { required: R; optional: boolean; computed: boolean }, options: LooseOptions): AttributeSchema<T, R> {
   if (options.writeOnly && flags.computed) throw new Error('a write-only attribute cannot be computed or have a default');
   if (options.default !== undefined) {
     try {
@@ -119,10 +112,9 @@ export interface BlockOptions<A, B> extends Documented {
   blocks?: B;
 }
 
-export function block<
-  const A extends Record<string, AttributeSchema<any, any>> = {},
-  const B extends Record<string, NestedBlockSchema<any, any>> = {},
->(options: BlockOptions<A, B>): BlockSchema<A, B> {
+export function block<const A extends Record<string, AttributeSchema<any, any>> = {}, const B extends Record<string, NestedBlockSchema<any, any>> = {}>(
+  options: BlockOptions<A, B>,
+): BlockSchema<A, B> {
   const attributes = (options.attributes ?? {}) as A;
   const blocks = (options.blocks ?? {}) as B;
   for (const name of [...Object.keys(attributes), ...Object.keys(blocks)]) {
@@ -164,9 +156,8 @@ export const nested = {
   group: nestedBlock('group'),
 };
 
-export function schema<
-  const A extends Record<string, AttributeSchema<any, any>> = {},
-  const B extends Record<string, NestedBlockSchema<any, any>> = {},
->(options: BlockOptions<A, B> & { version?: number }): Schema<BlockSchema<A, B>> {
+export function schema<const A extends Record<string, AttributeSchema<any, any>> = {}, const B extends Record<string, NestedBlockSchema<any, any>> = {}>(
+  options: BlockOptions<A, B> & { version?: number },
+): Schema<BlockSchema<A, B>> {
   return { version: options.version ?? 0, block: block(options) };
 }

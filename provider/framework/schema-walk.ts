@@ -42,9 +42,7 @@ export function nestedElements(nested: NestedBlockSchema, name: string, collecti
     case 'set':
       return (collection as unknown[]).filter(known).map((e) => ({ value: e, path: [...path, name] }));
     case 'map':
-      return Object.entries(collection as Record<string, unknown>).flatMap(([key, e]) =>
-        known(e) ? [{ value: e, path: [...path, name, { key }] }] : [],
-      );
+      return Object.entries(collection as Record<string, unknown>).flatMap(([key, e]) => (known(e) ? [{ value: e, path: [...path, name, { key }] }] : []));
     case 'single':
     case 'group':
       return [{ value: collection as BlockValue, path: [...path, name] }];
@@ -95,9 +93,7 @@ function elementOrNull(value: unknown): BlockValue | null | undefined {
 }
 
 function sameConfiguredAttributes(block: BlockSchema, planned: BlockValue, config: BlockValue): boolean {
-  return Object.entries(block.attributes).every(
-    ([name, attribute]) => attribute.computed || valuesEqual(attribute.type, planned[name], config[name]),
-  );
+  return Object.entries(block.attributes).every(([name, attribute]) => attribute.computed || valuesEqual(attribute.type, planned[name], config[name]));
 }
 
 /** A deep copy that keeps DynamicValue instances (structuredClone would drop their class). */

@@ -137,7 +137,9 @@ export class ActiveRole {
       const grant = await this.etcd.leaseClient.leaseGrant({ TTL: leaseTtlSeconds(this.options.timing) }, this.deadline());
       leaseId = grant.ID;
       if (Number(grant.TTL) * 1000 !== this.options.timing.leaseTtlMs) {
-        throw new Error(`etcd granted a ${grant.TTL} s lease for ${leaseTtlSeconds(this.options.timing)} s: its minimum lease is longer. Fix: raise leaseTtlMs to ${Number(grant.TTL) * 1000} or lower etcd's --election-timeout`);
+        throw new Error(
+          `etcd granted a ${grant.TTL} s lease for ${leaseTtlSeconds(this.options.timing)} s: its minimum lease is longer. Fix: raise leaseTtlMs to ${Number(grant.TTL) * 1000} or lower etcd's --election-timeout`,
+        );
       }
       const record: RoleRecord = { holder: this.options.self, leaseId, acquiredAt: new Date().toISOString() };
       const key = Buffer.from(this.key);
@@ -294,13 +296,12 @@ export class ActiveRole {
 
   private async watchDeletes(onDelete: () => void): Promise<Watcher> {
     const creating = this.etcd.watch().key(this.key).create();
-    const watcher = await Promise.race([
-      creating,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('watch not established in time')), this.options.timing.leaseTtlMs)),
-    ]).catch((error) => {
-      void creating.then((w) => w.cancel()).catch(() => undefined);
-      throw error;
-    });
+    const watcher = await Promise.race([creating, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('watch not established in time')), this.options.timing.leaseTtlMs))]).catch(
+      (error) => {
+        void creating.then((w) => w.cancel()).catch(() => undefined);
+        throw error;
+      },
+    );
     watcher.on('delete', onDelete);
     watcher.on('error', () => undefined);
     return watcher;
@@ -309,7 +310,8 @@ export class ActiveRole {
   private async adopt(existing: IKeyValue, record: RoleRecord, started: number): Promise<AcquireResult> {
     const sentAt = Date.now();
     const response = await this.keepalive(record.leaseId);
-    if (Number(response.TTL) <= 0 || String(existing.lease) !== record.leaseId) return { acquired: false, holder: record, problem: 'the key names this host but its lease is gone; it will disappear shortly' };
+    if (Number(response.TTL) <= 0 || String(existing.lease) !== record.leaseId)
+      return { acquired: false, holder: record, problem: 'the key names this host but its lease is gone; it will disappear shortly' };
     const fencingToken = BigInt(existing.mod_revision);
     this.hold(record.leaseId, fencingToken, sentAt);
     return { acquired: true, fencingToken, leaseId: record.leaseId, adopted: true, tookMs: Date.now() - started };
@@ -327,16 +329,19 @@ export class ActiveRole {
     clearTimeout(holding.lossTimer);
     const detection = detectionMs(this.options.timing);
     const dueIn = holding.lastConfirmedSentAt + detection - Date.now();
-    holding.lossTimer = setTimeout(() => {
-      // Node runs due timers before it reads the sockets: after a stall, a confirmation may be
-      // waiting unread. Decide after this loop's I/O (setImmediate), on what etcd has answered.
-      setImmediate(() => {
-        if (this.holding !== holding) return;
-        const since = Date.now() - holding.lastConfirmedSentAt;
-        if (since < detection) return; // confirmed meanwhile; renew() armed the next timer
-        this.lose(holding, 'renewal-timeout', `no renewal of the lease was confirmed by etcd for ${since} ms (limit ${detection} ms: heartbeat interval x misses)`);
-      });
-    }, Math.max(0, dueIn));
+    holding.lossTimer = setTimeout(
+      () => {
+        // Node runs due timers before it reads the sockets: after a stall, a confirmation may be
+        // waiting unread. Decide after this loop's I/O (setImmediate), on what etcd has answered.
+        setImmediate(() => {
+          if (this.holding !== holding) return;
+          const since = Date.now() - holding.lastConfirmedSentAt;
+          if (since < detection) return; // confirmed meanwhile; renew() armed the next timer
+          this.lose(holding, 'renewal-timeout', `no renewal of the lease was confirmed by etcd for ${since} ms (limit ${detection} ms: heartbeat interval x misses)`);
+        });
+      },
+      Math.max(0, dueIn),
+    );
   }
 
   private async renew(holding: Holding): Promise<void> {

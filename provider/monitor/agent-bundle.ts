@@ -51,9 +51,19 @@ export function buildAgentBundle(outDir: string): AgentBundle {
 }
 
 export function describeAgentBundle(dir: string): AgentBundle {
-  const files = [AGENT_ENTRY, ...fs.readdirSync(path.join(dir, 'proto')).filter((f) => f.endsWith('.proto')).map((f) => `proto/${f}`)].sort();
+  const files = [
+    AGENT_ENTRY,
+    ...fs
+      .readdirSync(path.join(dir, 'proto'))
+      .filter((f) => f.endsWith('.proto'))
+      .map((f) => `proto/${f}`),
+  ].sort();
   const hash = createHash('sha256');
-  for (const file of files) hash.update(`${file}\0`).update(fs.readFileSync(path.join(dir, file))).update('\0');
+  for (const file of files)
+    hash
+      .update(`${file}\0`)
+      .update(fs.readFileSync(path.join(dir, file)))
+      .update('\0');
   return { dir, release: hash.digest('hex').slice(0, 16), files };
 }
 

@@ -127,10 +127,10 @@ export async function ensureAgent(session: SshSession, bundle: AgentBundle, setu
   await waitReady(session, bundle.release);
   await session.writeFile(AGENT_PATHS.installed, `${JSON.stringify({ release: bundle.release, configHash, installedAt: new Date().toISOString() })}\n`, { mode: 0o600, timeoutMs: CALL_TIMEOUT_MS });
   // Keep the release in use and the one before it.
-  await session.exec(
-    `cd ${AGENT_PATHS.releases} && for r in *; do [ "$r" = ${bundle.release} ] || [ "$r" = ${installed?.release ?? '-'} ] || rm -rf -- "$r"; done`,
-    { timeoutMs: CALL_TIMEOUT_MS, allowFailure: true },
-  );
+  await session.exec(`cd ${AGENT_PATHS.releases} && for r in *; do [ "$r" = ${bundle.release} ] || [ "$r" = ${installed?.release ?? '-'} ] || rm -rf -- "$r"; done`, {
+    timeoutMs: CALL_TIMEOUT_MS,
+    allowFailure: true,
+  });
   return { host: setup.host, release: bundle.release, mode, changed: true, tookMs: Date.now() - started };
 }
 
@@ -232,10 +232,18 @@ async function findNode(session: SshSession, nodeBinary: string): Promise<string
   const [where, version] = result.stdout.trim().split('\n');
   const major = Number(version?.split('.')[0]);
   if (result.code !== 0 || !where || !Number.isInteger(major)) {
-    throw new AgentInstallError(session.host, `Node.js (${nodeBinary}) is not installed or does not run`, `install Node.js ${MIN_NODE_MAJOR} or newer on the host, or set node_binary in the provider's monitor block to its path`);
+    throw new AgentInstallError(
+      session.host,
+      `Node.js (${nodeBinary}) is not installed or does not run`,
+      `install Node.js ${MIN_NODE_MAJOR} or newer on the host, or set node_binary in the provider's monitor block to its path`,
+    );
   }
   if (major < MIN_NODE_MAJOR) {
-    throw new AgentInstallError(session.host, `Node.js ${version} at ${where} is too old (the agent needs ${MIN_NODE_MAJOR} or newer)`, `install Node.js ${MIN_NODE_MAJOR}+ on the host, or set node_binary in the provider's monitor block to a newer one`);
+    throw new AgentInstallError(
+      session.host,
+      `Node.js ${version} at ${where} is too old (the agent needs ${MIN_NODE_MAJOR} or newer)`,
+      `install Node.js ${MIN_NODE_MAJOR}+ on the host, or set node_binary in the provider's monitor block to a newer one`,
+    );
   }
   return where;
 }
@@ -302,7 +310,10 @@ async function waitReady(session: SshSession, release: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const tail = await session.exec(`tail -n 15 ${AGENT_PATHS.logs}/agent.out ${AGENT_PATHS.logs}/agent.log ${AGENT_PATHS.logs}/supervisor.log 2>/dev/null | cut -c1-400; true`, { timeoutMs: CALL_TIMEOUT_MS, allowFailure: true });
+  const tail = await session.exec(`tail -n 15 ${AGENT_PATHS.logs}/agent.out ${AGENT_PATHS.logs}/agent.log ${AGENT_PATHS.logs}/supervisor.log 2>/dev/null | cut -c1-400; true`, {
+    timeoutMs: CALL_TIMEOUT_MS,
+    allowFailure: true,
+  });
   throw new AgentInstallError(
     session.host,
     `it did not become ready within ${READY_TIMEOUT_MS} ms (status: ${last ? JSON.stringify({ ready: last.ready, release: last.release, pid: last.pid }) : 'none'}). Its logs end with:\n${tail.stdout.trim()}`,

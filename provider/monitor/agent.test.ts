@@ -61,7 +61,16 @@ test('verifies specs, follows new ones, heartbeats its peer, and does nothing wi
   fs.writeFileSync(path.join(dir, 'spec.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   fs.writeFileSync(path.join(dir, 'hb.key'), randomBytes(32));
   const ports = { a: await freePort(), b: await freePort() };
-  const host = (name: 'a' | 'b') => ({ name: `host-${name}`, sshAddress: '127.0.0.1', sshPort: 22, sshUser: 'root', hostKeys: [`SHA256:${'A'.repeat(43)}`], replicationAddress: '127.0.0.1', heartbeatAddress: '127.0.0.1', heartbeatPort: ports[name] });
+  const host = (name: 'a' | 'b') => ({
+    name: `host-${name}`,
+    sshAddress: '127.0.0.1',
+    sshPort: 22,
+    sshUser: 'root',
+    hostKeys: [`SHA256:${'A'.repeat(43)}`],
+    replicationAddress: '127.0.0.1',
+    heartbeatAddress: '127.0.0.1',
+    heartbeatPort: ports[name],
+  });
   // Random VM names: nothing of them exists under /var/lib/orbit or /run/orbit on this machine.
   const suffix = randomBytes(3).toString('hex');
   const spec = (vm: string): PairRuntimeSpec => ({ version: 1, vm, generation: 1, hosts: [host('a'), host('b')], spareHosts: [], timing: DEFAULT_TIMING });

@@ -149,7 +149,10 @@ export class Agent {
   private lastStatusJson = '';
 
   constructor(private readonly config: AgentConfig) {
-    this.log = pino({ base: { host: config.host }, timestamp: pino.stdTimeFunctions.isoTime }, config.logPath ? pino.destination({ dest: config.logPath, sync: true, mkdir: true }) : pino.destination(1));
+    this.log = pino(
+      { base: { host: config.host }, timestamp: pino.stdTimeFunctions.isoTime },
+      config.logPath ? pino.destination({ dest: config.logPath, sync: true, mkdir: true }) : pino.destination(1),
+    );
     this.session = new LocalSession({ name: config.host });
     const identity = config.ssh ? { privateKey: fs.readFileSync(config.ssh.privateKeyPath) } : undefined;
     this.reprotector = new AutoReprotect(config.host, this.session, identity);
@@ -166,9 +169,14 @@ export class Agent {
     if (this.etcd) return;
     const { config } = this;
     this.verifyKey = loadVerifyKey(fs.readFileSync(config.specPublicKeyPath));
-    const tls = config.etcd.caPath ? { ca: fs.readFileSync(config.etcd.caPath), ...(config.etcd.certPath && config.etcd.keyPath ? { cert: fs.readFileSync(config.etcd.certPath), key: fs.readFileSync(config.etcd.keyPath) } : {}) } : undefined;
+    const tls = config.etcd.caPath
+      ? { ca: fs.readFileSync(config.etcd.caPath), ...(config.etcd.certPath && config.etcd.keyPath ? { cert: fs.readFileSync(config.etcd.certPath), key: fs.readFileSync(config.etcd.keyPath) } : {}) }
+      : undefined;
     this.etcd = connectEtcd({ endpoints: config.etcd.endpoints, ...(tls ? { tls } : {}) });
-    await this.etcd.get(`${KEY_PREFIX}warm-up`).exec().catch(() => undefined);
+    await this.etcd
+      .get(`${KEY_PREFIX}warm-up`)
+      .exec()
+      .catch(() => undefined);
   }
 
   async start(): Promise<void> {
@@ -197,7 +205,10 @@ export class Agent {
     const existing = await this.etcd.getAll().prefix(KEY_PREFIX).exec();
     for (const kv of existing.kvs) this.onSpec(kv);
     this.status.ready = true;
-    this.log.info({ release: config.release, pairs: [...this.pairs.keys()], heartbeat: `${config.heartbeat.address}:${config.heartbeat.port}`, metrics: config.metrics, reprotects: this.reprotector.enabled }, 'agent started');
+    this.log.info(
+      { release: config.release, pairs: [...this.pairs.keys()], heartbeat: `${config.heartbeat.address}:${config.heartbeat.port}`, metrics: config.metrics, reprotects: this.reprotector.enabled },
+      'agent started',
+    );
     this.writeStatus();
     this.timer = setInterval(() => this.tickAll(), config.tickMs ?? 20);
   }
@@ -270,7 +281,8 @@ export class Agent {
           socketPath: coloPaths(spec.vm).agentQmpSocket,
           hungAfterMs: this.config.qemuHungAfterMs,
           onEvent: (event) => {
-            if (['SHUTDOWN', 'STOP', 'RESUME', 'COLO_EXIT', 'FAILOVER_NEGOTIATED', 'RESET'].includes(event.event)) this.log.info({ vm: spec.vm, event: event.event, data: event.data }, `QEMU event ${event.event}`);
+            if (['SHUTDOWN', 'STOP', 'RESUME', 'COLO_EXIT', 'FAILOVER_NEGOTIATED', 'RESET'].includes(event.event))
+              this.log.info({ vm: spec.vm, event: event.event, data: event.data }, `QEMU event ${event.event}`);
           },
         }),
         trace: new ColoTraceTail(coloPaths(spec.vm).traceLog),
@@ -330,7 +342,14 @@ export class Agent {
     for (const pair of this.pairs.values()) {
       for (const host of [...pair.spec.hosts, ...pair.spec.spareHosts]) {
         if (host.name === this.config.host) continue;
-        peers.push({ pair: pair.spec.vm, host: host.name, address: host.heartbeatAddress, port: host.heartbeatPort, intervalMs: pair.spec.timing.heartbeatIntervalMs, misses: pair.spec.timing.heartbeatMisses });
+        peers.push({
+          pair: pair.spec.vm,
+          host: host.name,
+          address: host.heartbeatAddress,
+          port: host.heartbeatPort,
+          intervalMs: pair.spec.timing.heartbeatIntervalMs,
+          misses: pair.spec.timing.heartbeatMisses,
+        });
       }
     }
     this.heartbeat.setPeers(peers);
@@ -413,8 +432,7 @@ export class Agent {
     const peerName = pair.guest.peer;
     const peer = peerName && this.heartbeat.hasPeer(vm, peerName) ? this.heartbeat.peerStatus(vm, peerName) : undefined;
     const now = Date.now();
-    const lastHolder: Observation['lastHolder'] =
-      pair.lastHolder === undefined ? 'none' : pair.lastHolder === this.config.host ? 'self' : pair.lastHolder === peerName ? 'peer' : 'other';
+    const lastHolder: Observation['lastHolder'] = pair.lastHolder === undefined ? 'none' : pair.lastHolder === this.config.host ? 'self' : pair.lastHolder === peerName ? 'peer' : 'other';
     const reprotecting = this.reprotector.isRunning(vm) || pair.guest.pending === 'reprotecting';
     const replicationBroken = await this.replicationEvidence(pair, peer?.alive === true);
     const wantsHost = pair.guest.state === 'serving-alone' && !reprotecting;
@@ -534,8 +552,20 @@ export class Agent {
           this.metrics.failovers.inc({ vm, as: action.as });
           this.metrics.failoverCallSeconds.observe({ vm }, (Date.now() - started) / 1000);
           this.observeGuest(pair);
-          this.log.info({ vm, as: action.as, callMs: Date.now() - started, qmpMs: result.qmpMs, alreadyFailedOver: result.alreadyFailedOver, status: result.status, generation: result.generation }, 'failover done');
-          this.recordEvent(vm, { kind: 'failover', host: this.config.host, as: action.as, lost: action.as === 'secondary' ? 'primary' : 'secondary', reason: action.reason, at: new Date(started).toISOString(), callMs: Date.now() - started, fencingToken: String(pair.role.fencingToken ?? '') });
+          this.log.info(
+            { vm, as: action.as, callMs: Date.now() - started, qmpMs: result.qmpMs, alreadyFailedOver: result.alreadyFailedOver, status: result.status, generation: result.generation },
+            'failover done',
+          );
+          this.recordEvent(vm, {
+            kind: 'failover',
+            host: this.config.host,
+            as: action.as,
+            lost: action.as === 'secondary' ? 'primary' : 'secondary',
+            reason: action.reason,
+            at: new Date(started).toISOString(),
+            callMs: Date.now() - started,
+            fencingToken: String(pair.role.fencingToken ?? ''),
+          });
           return true;
         }
         case 'fence-self': {
@@ -586,7 +616,15 @@ export class Agent {
         if (attempt.ok) {
           pair.reprotections++;
           this.log.info({ vm, onto: attempt.onto, wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs, phasesMs: attempt.result?.phasesMs }, 're-protection done');
-          this.recordEvent(vm, { kind: 'reprotect', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), wallMs: attempt.wallMs, guestStoppedMs: attempt.result?.guestStoppedMs, phasesMs: attempt.result?.phasesMs });
+          this.recordEvent(vm, {
+            kind: 'reprotect',
+            host: this.config.host,
+            onto: attempt.onto,
+            at: new Date().toISOString(),
+            wallMs: attempt.wallMs,
+            guestStoppedMs: attempt.result?.guestStoppedMs,
+            phasesMs: attempt.result?.phasesMs,
+          });
         } else {
           this.log.error({ vm, onto: attempt.onto, wallMs: attempt.wallMs, error: attempt.error }, 're-protection failed');
           this.recordEvent(vm, { kind: 'reprotect-failed', host: this.config.host, onto: attempt.onto, at: new Date().toISOString(), error: attempt.error?.split('\n')[0] });
@@ -624,9 +662,7 @@ export class Agent {
       reprotections: pair.reprotections,
       ...(pair.reprotectingOnto ? { reprotecting: pair.reprotectingOnto } : {}),
       ...(health.silentForMs !== undefined ? { qemu: { answering: health.answering, status: health.status, coloMode: health.coloMode } } : {}),
-      hosts: Object.fromEntries(
-        [...pair.spec.hosts, ...pair.spec.spareHosts].filter((h) => h.name !== this.config.host).map((h) => [h.name, this.candidateView(vm, h.name)]),
-      ),
+      hosts: Object.fromEntries([...pair.spec.hosts, ...pair.spec.spareHosts].filter((h) => h.name !== this.config.host).map((h) => [h.name, this.candidateView(vm, h.name)])),
     };
   }
 

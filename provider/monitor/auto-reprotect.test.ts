@@ -20,10 +20,12 @@ const spec: PairRuntimeSpec = { version: 1, vm: 'db', generation: 2, hosts: [hos
 const unheardGraceMs = DEFAULT_TIMING.leaseTtlMs + detectionMs(DEFAULT_TIMING);
 // candidate() never touches the session; the re-protection itself is proven in the lab tests.
 const reprotector = () => new AutoReprotect('site-b', {} as LocalSession, { privateKey: Buffer.from('identity') });
-const views = (byHost: Record<string, [alive: boolean, state: GuestState]>) => (name: string): CandidateView => {
-  const [alive, state] = byHost[name] ?? [false, 'unknown'];
-  return { alive, state };
-};
+const views =
+  (byHost: Record<string, [alive: boolean, state: GuestState]>) =>
+  (name: string): CandidateView => {
+    const [alive, state] = byHost[name] ?? [false, 'unknown'];
+    return { alive, state };
+  };
 
 describe('automatic re-protection: which host gets the new secondary', () => {
   it('the applied host whose copy died comes back, not the spare', () => {

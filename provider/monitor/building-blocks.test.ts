@@ -250,7 +250,9 @@ describe('building blocks together: real etcd, real heartbeats, two minimal agen
     a.local = 'dead';
     while (b.local !== 'serving-alone' && Date.now() - killedAt < 5000) await sleep(5);
     const tookMs = b.firstEvent('failover-locally', killedAt)! - killedAt;
-    console.log(`primary QEMU dead -> secondary's failover decision: ${tookMs} ms (release at +${a.firstEvent('release', killedAt)! - killedAt} ms, acquire at +${b.firstEvent('acquire', killedAt)! - killedAt} ms)`);
+    console.log(
+      `primary QEMU dead -> secondary's failover decision: ${tookMs} ms (release at +${a.firstEvent('release', killedAt)! - killedAt} ms, acquire at +${b.firstEvent('acquire', killedAt)! - killedAt} ms)`,
+    );
     expect(b.local).toBe('serving-alone');
     expect(tookMs).toBeLessThan(timing.heartbeatIntervalMs + 300);
     while (!b.firstEvent('start-reprotect', killedAt) && Date.now() - killedAt < 2000) await sleep(5);

@@ -100,7 +100,7 @@ describe('decision core: single observations', () => {
     expect(kinds({ ...s, etcd: 'unreachable', peer: 'lost', peerSilentMs: 10_000 })).toEqual([]);
   });
 
-  it("an agent restarting (silent) while its QEMU keeps answering COLO is not a lost peer", () => {
+  it('an agent restarting (silent) while its QEMU keeps answering COLO is not a lost peer', () => {
     const silent = { peer: 'lost' as const, peerState: 'colo-secondary' as GuestState, peerSilentMs: 900 };
     expect(kinds({ ...silent, peerColoMessageAgoMs: 300 })).toEqual([]);
     expect(decide({ ...base, ...silent, peerColoMessageAgoMs: 300 }).waiting).toMatch(/answered COLO 300 ms ago/);
@@ -129,7 +129,15 @@ describe('decision core: single observations', () => {
   it('re-protection: the new replica is not stale while the peer still reports running alone at the generation before it (the false fence)', () => {
     // The active side ran alone at generation 2 and re-protected onto this host: the new replica
     // is generation 3; the peer's heartbeat may say "serving-alone, 2" for one more interval.
-    const fresh = { role: 'peer' as RoleView, lastHolder: 'peer' as const, local: 'colo-secondary' as GuestState, peer: 'alive' as const, peerState: 'serving-alone' as GuestState, localGeneration: 3, peerGeneration: 2 };
+    const fresh = {
+      role: 'peer' as RoleView,
+      lastHolder: 'peer' as const,
+      local: 'colo-secondary' as GuestState,
+      peer: 'alive' as const,
+      peerState: 'serving-alone' as GuestState,
+      localGeneration: 3,
+      peerGeneration: 2,
+    };
     expect(kinds(fresh)).toEqual([]);
     expect(kinds({ ...fresh, runsAlone: { host: 'peer', generation: 2 } })).toEqual([]);
     // The same replica once the peer failed over again (generation 4): stale.
@@ -187,10 +195,30 @@ describe('decision core: properties over every observation', () => {
                 for (const peerSilentMs of peer === 'alive' ? [0] : [600, fencedWithinMs(timing) - 1, fencedWithinMs(timing), worstCaseRecoveryMs(timing) - 1, worstCaseRecoveryMs(timing)])
                   // (only a COLO side's QEMU receives COLO messages)
                   for (const peerColoMessageAgoMs of local === 'colo-primary' || local === 'colo-secondary' ? [undefined, 500, 10_000] : [undefined])
-                    for (const [peerHeard, msWatching] of [[true, 60_000], [false, 0], [false, STARTUP_GRACE_MS]] as const)
+                    for (const [peerHeard, msWatching] of [
+                      [true, 60_000],
+                      [false, 0],
+                      [false, STARTUP_GRACE_MS],
+                    ] as const)
                       for (const spareAvailable of [true, false])
                         for (const reprotecting of [true, false])
-                          all.push({ timing, role, etcd, lastHolder, msWithoutRole, local, peer, peerState, peerSilentMs, peerColoMessageAgoMs, checkpointDelayMs: 2000, peerHeard, msWatching, spareAvailable, reprotecting });
+                          all.push({
+                            timing,
+                            role,
+                            etcd,
+                            lastHolder,
+                            msWithoutRole,
+                            local,
+                            peer,
+                            peerState,
+                            peerSilentMs,
+                            peerColoMessageAgoMs,
+                            checkpointDelayMs: 2000,
+                            peerHeard,
+                            msWatching,
+                            spareAvailable,
+                            reprotecting,
+                          });
 
   const decisions = new WeakMap<Observation, ReturnType<typeof decide>>();
   const decided = (o: Observation) => {
@@ -358,10 +386,11 @@ function newSim(): Sim {
 function step(sim: Sim): void {
   sim.now += STEP;
   const { now } = sim;
-  for (const s of [sim.a, sim.b]) if (s.fenceDoneAt !== undefined && now >= s.fenceDoneAt) {
-    s.local = 'fenced';
-    s.fenceDoneAt = undefined;
-  }
+  for (const s of [sim.a, sim.b])
+    if (s.fenceDoneAt !== undefined && now >= s.fenceDoneAt) {
+      s.local = 'fenced';
+      s.fenceDoneAt = undefined;
+    }
   if (sim.key && now % 500 === 0 && now >= sim.key.expiresAt) {
     sim.log.push(`${now} lease of ${sim.key.holder} expired`);
     sim.key = undefined;
@@ -565,7 +594,7 @@ describe('decision core: two agents and etcd in simulated time', () => {
 describe('decision core: random fault sequences', () => {
   it('never two actives over 300 runs of random partitions, etcd outages and kills', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let takeovers = 0;
     for (let run = 0; run < 300; run++) {
       const sim = newSim();

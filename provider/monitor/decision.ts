@@ -251,7 +251,9 @@ export function decide(o: Observation): Decision {
   if (isServing(o.local)) {
     if (role === 'peer') return act({ kind: 'fence-self', reason: 'the peer holds the active role while this guest serves: stop it (two actives otherwise)' });
     if (role === 'unknown' && onlyCopy(o)) {
-      return wait(`etcd is unreachable, but this guest is the only copy (it runs alone, recorded in etcd at generation ${o.localGeneration}): fencing it would protect nothing; it keeps serving and takes the role up again when etcd answers`);
+      return wait(
+        `etcd is unreachable, but this guest is the only copy (it runs alone, recorded in etcd at generation ${o.localGeneration}): fencing it would protect nothing; it keeps serving and takes the role up again when etcd answers`,
+      );
     }
     if (role === 'unknown' && o.msWithoutRole >= detection) {
       return act({ kind: 'fence-self', reason: `etcd is unreachable and this side has not held the role for ${o.msWithoutRole} ms (limit ${detection} ms): stop serving` });

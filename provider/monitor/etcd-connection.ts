@@ -43,13 +43,15 @@ function passThrough(): Policy {
 }
 
 export function connectEtcd(options: EtcdConnectionOptions): Etcd3 {
-  if (options.endpoints.length === 0) throw new Error('connectEtcd: no etcd endpoints given. Fix: pass the cluster\'s client URLs, e.g. https://10.0.0.1:2379');
+  if (options.endpoints.length === 0) throw new Error("connectEtcd: no etcd endpoints given. Fix: pass the cluster's client URLs, e.g. https://10.0.0.1:2379");
   const callTimeoutMs = options.callTimeoutMs ?? 1000;
   for (const endpoint of options.endpoints) {
     const secure = endpoint.startsWith('https://');
     if (!secure && !endpoint.startsWith('http://')) throw new Error(`connectEtcd: endpoint ${JSON.stringify(endpoint)} must start with https:// (or http:// without TLS)`);
     if (secure !== Boolean(options.tls)) {
-      throw new Error(`connectEtcd: endpoint ${endpoint} ${secure ? 'uses https but no TLS files were given' : 'uses http but TLS files were given'}. Fix: use https:// endpoints with the CA, client certificate and key`);
+      throw new Error(
+        `connectEtcd: endpoint ${endpoint} ${secure ? 'uses https but no TLS files were given' : 'uses http but TLS files were given'}. Fix: use https:// endpoints with the CA, client certificate and key`,
+      );
     }
   }
   return new Etcd3({

@@ -56,7 +56,7 @@ describe('peer heartbeats over UDP', () => {
     return [a, b, portA, portB];
   }
 
-  it('peers hear each other and see each other\'s guest state', async () => {
+  it("peers hear each other and see each other's guest state", async () => {
     const [a, b] = await pair();
     await sleep(intervalMs * 3);
     expect(a.endpoint.peerStatus('db', 'host-b')).toMatchObject({ alive: true, state: 'colo-secondary' });
@@ -140,7 +140,17 @@ describe('peer heartbeats over UDP', () => {
 
   it('refuses a short key, naming the fix', async () => {
     await expect(
-      HeartbeatEndpoint.start({ self: 'a', bind: { address: '127.0.0.1', port: 0 }, key: Buffer.alloc(8), intervalMs, misses, peers: [], localState: () => 'dead', onPeerLost: () => undefined, onPeerBack: () => undefined }),
+      HeartbeatEndpoint.start({
+        self: 'a',
+        bind: { address: '127.0.0.1', port: 0 },
+        key: Buffer.alloc(8),
+        intervalMs,
+        misses,
+        peers: [],
+        localState: () => 'dead',
+        onPeerLost: () => undefined,
+        onPeerBack: () => undefined,
+      }),
     ).rejects.toThrow('Heartbeat key of a is 8 bytes; it must be at least 32. Fix: generate one with `openssl rand 32 > heartbeat.key`');
   });
 });

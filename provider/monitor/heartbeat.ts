@@ -119,7 +119,12 @@ export class HeartbeatEndpoint {
     const socket = dgram.createSocket(options.bind.address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (error) =>
-        reject(new Error(`Heartbeats of ${options.self} cannot listen on udp ${options.bind.address}:${options.bind.port}: ${error.message}. Fix: free the port or set another heartbeatPort in the pair spec`, { cause: error })),
+        reject(
+          new Error(
+            `Heartbeats of ${options.self} cannot listen on udp ${options.bind.address}:${options.bind.port}: ${error.message}. Fix: free the port or set another heartbeatPort in the pair spec`,
+            { cause: error },
+          ),
+        ),
       );
       socket.bind(options.bind.port, options.bind.address, () => resolve());
     });
@@ -168,7 +173,14 @@ export class HeartbeatEndpoint {
   peerStatus(pair: string, host: string): PeerEvent & { alive: boolean; heard: boolean } {
     const track = this.tracks.get(trackId(pair, host));
     if (!track) throw new Error(`No heartbeat peer ${host} for pair ${pair}`);
-    return { peer: track.peer, state: track.state, ...(track.generation !== undefined ? { generation: track.generation } : {}), silentForMs: Date.now() - track.lastHeardAt, alive: track.alive, heard: track.boot !== undefined };
+    return {
+      peer: track.peer,
+      state: track.state,
+      ...(track.generation !== undefined ? { generation: track.generation } : {}),
+      silentForMs: Date.now() - track.lastHeardAt,
+      alive: track.alive,
+      heard: track.boot !== undefined,
+    };
   }
 
   hasPeer(pair: string, host: string): boolean {
@@ -195,7 +207,15 @@ export class HeartbeatEndpoint {
     if (this.stopped) return;
     const { pair, address, port } = track.peer;
     const generation = this.options.localGeneration?.(pair);
-    const payload: Payload = { pair, from: this.options.self, boot: this.boot, seq: ++this.seq, sentAt: Date.now(), state: this.options.localState(pair), ...(generation !== undefined ? { generation } : {}) };
+    const payload: Payload = {
+      pair,
+      from: this.options.self,
+      boot: this.boot,
+      seq: ++this.seq,
+      sentAt: Date.now(),
+      state: this.options.localState(pair),
+      ...(generation !== undefined ? { generation } : {}),
+    };
     const datagram = encodeHeartbeat(payload, this.options.key);
     this.socket.send(datagram, port, address, () => undefined);
     this.stats.sent++;
@@ -229,11 +249,14 @@ export class HeartbeatEndpoint {
   /** Lost exactly interval x misses after the last valid datagram. */
   private armLoss(track: PeerTrack): void {
     clearTimeout(track.lossTimer);
-    track.lossTimer = setTimeout(() => {
-      if (this.stopped || !track.alive) return;
-      track.alive = false;
-      this.options.onPeerLost({ peer: track.peer, state: track.state, silentForMs: Date.now() - track.lastHeardAt });
-    }, this.intervalOf(track.peer) * (track.peer.misses ?? this.options.misses));
+    track.lossTimer = setTimeout(
+      () => {
+        if (this.stopped || !track.alive) return;
+        track.alive = false;
+        this.options.onPeerLost({ peer: track.peer, state: track.state, silentForMs: Date.now() - track.lastHeardAt });
+      },
+      this.intervalOf(track.peer) * (track.peer.misses ?? this.options.misses),
+    );
   }
 }
 

@@ -83,7 +83,7 @@ describe('LocalSession: the host primitives on a real local QEMU', () => {
     }
   });
 
-  it('inspectVm finds a VM\'s QEMU and its run state, pair records round-trip, fence kills it', async () => {
+  it("inspectVm finds a VM's QEMU and its run state, pair records round-trip, fence kills it", async () => {
     // A QEMU laid out like a VM of the driver: -name guest=<vm>,... and /run/orbit/<vm>/qmp.sock.
     const vm = `rt-local-${randomBytes(3).toString('hex')}`;
     const paths = vmPaths(vm);

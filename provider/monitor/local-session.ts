@@ -65,13 +65,20 @@ export class LocalSession implements PrimitiveSession {
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const operation = `command \`${redact(command, options.secrets ?? []).replace(/\s+/g, ' ').trim().slice(0, 77)}\``;
+    const operation = `command \`${redact(command, options.secrets ?? [])
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, 77)}\``;
     return new Promise<ExecResult>((resolve, reject) => {
       if (options.signal?.aborted) return reject(new HostOperationAbortedError(this.host, operation, options.signal.reason));
       // --norc and no SSH_* variables: the agent was started from an SSH session, and Debian's bash
       // then reads root's ~/.bashrc even for `bash -c`; a host's rc files (pyenv, prompts, ...)
       // must not slow or change what the agent runs (a failover waited 5 s on one).
-      const child = spawn(this.shell, [...(path.basename(this.shell) === 'bash' ? ['--norc'] : []), '-c', command], { env: { ...withoutSshSession(process.env), ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const child = spawn(this.shell, [...(path.basename(this.shell) === 'bash' ? ['--norc'] : []), '-c', command], {
+        env: { ...withoutSshSession(process.env), ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let failure: Error | undefined;
@@ -152,9 +159,7 @@ export class LocalSession implements PrimitiveSession {
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('error', (error) =>
-        fail(
-          new HostChannelError(this.host, operation, error.message, `check that the socket exists (ls -l ${socketPath}) and that its process (e.g. QEMU) is running`, { cause: error }),
-        ),
+        fail(new HostChannelError(this.host, operation, error.message, `check that the socket exists (ls -l ${socketPath}) and that its process (e.g. QEMU) is running`, { cause: error })),
       );
       socket.once('connect', () => {
         clearTimeout(timer);

@@ -64,7 +64,18 @@ export class AgentMetrics {
 
   /** Drops every series of the pair (it is no longer watched here). */
   async forgetPair(vm: string): Promise<void> {
-    const metrics = [this.protection, this.roleHeld, this.peerAlive, this.failovers, this.fences, this.reprotections, this.leaseRenewSeconds, this.checkpoints, this.checkpointPauseSeconds, this.failoverCallSeconds] as Array<Gauge<string>>;
+    const metrics = [
+      this.protection,
+      this.roleHeld,
+      this.peerAlive,
+      this.failovers,
+      this.fences,
+      this.reprotections,
+      this.leaseRenewSeconds,
+      this.checkpoints,
+      this.checkpointPauseSeconds,
+      this.failoverCallSeconds,
+    ] as Array<Gauge<string>>;
     for (const metric of metrics) {
       const { values } = await metric.get();
       const done = new Set<string>();
@@ -92,7 +103,9 @@ export class AgentMetrics {
       );
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new Error(`Metrics cannot listen on ${address}:${port}: ${error.message}. Fix: free the port or set another metrics_port in the provider's monitor block`, { cause: error })));
+      server.once('error', (error) =>
+        reject(new Error(`Metrics cannot listen on ${address}:${port}: ${error.message}. Fix: free the port or set another metrics_port in the provider's monitor block`, { cause: error })),
+      );
       server.listen(port, address, () => resolve());
     });
     this.server = server;

@@ -38,7 +38,13 @@ describe('pair spec validation', () => {
   });
 
   it('lists every problem at once, naming the field and the value', () => {
-    const bad = { ...spec, generation: 0, hosts: [host('a', 1), { ...host('a', 2), sshPort: 0 }], spareHosts: [{ ...host('c', 3), heartbeatAddress: '' }], timing: { ...DEFAULT_TIMING, leaseTtlMs: 1000 } };
+    const bad = {
+      ...spec,
+      generation: 0,
+      hosts: [host('a', 1), { ...host('a', 2), sshPort: 0 }],
+      spareHosts: [{ ...host('c', 3), heartbeatAddress: '' }],
+      timing: { ...DEFAULT_TIMING, leaseTtlMs: 1000 },
+    };
     expect(pairSpecProblems(bad)).toEqual([
       'generation must be a whole number >= 1, got 0',
       'hosts[1].sshPort must be a port 1-65535, got 0',
@@ -77,7 +83,7 @@ describe('pair spec signatures (Ed25519)', () => {
     expect(() => verifyPairSpec(JSON.stringify(forged), publicKey, { key })).toThrow(`it was signed by key "${keyIdOf(other.publicKey)}", this agent trusts key ${keyIdOf(publicKey)}`);
   });
 
-  it('refuses a valid spec copied under another pair\'s key, and an older generation written back', () => {
+  it("refuses a valid spec copied under another pair's key, and an older generation written back", () => {
     const stored = JSON.stringify(signPairSpec(spec, privateKey));
     expect(() => verifyPairSpec(stored, publicKey, { key: pairKeys('web').spec })).toThrow('it is the spec of VM db but was read from the key of VM web');
     expect(() => verifyPairSpec(stored, publicKey, { key, minGeneration: 4 })).toThrow('its generation 3 is older than generation 4 already seen');

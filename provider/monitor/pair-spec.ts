@@ -169,20 +169,25 @@ export function validatePairSpec(input: unknown, where = 'given'): PairRuntimeSp
 
 /** Short id of a public key: first 16 hex digits of the SHA-256 of its DER (SPKI) form. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Loads the cluster's signing key (PEM, PKCS#8) for the provider; refuses anything but Ed25519. */
 export function loadSigningKey(pem: string | Buffer): KeyObject {
   const key = createPrivateKey(pem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`The cluster signing key must be an Ed25519 private key, got ${key.asymmetricKeyType ?? 'unknown'}. Fix: generate one with \`openssl genpkey -algorithm ed25519\``);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`The cluster signing key must be an Ed25519 private key, got ${key.asymmetricKeyType ?? 'unknown'}. Fix: generate one with \`openssl genpkey -algorithm ed25519\``);
   return key;
 }
 
 /** Loads the cluster's verification key (PEM, SPKI) for the agents. */
 export function loadVerifyKey(pem: string | Buffer): KeyObject {
   const key = createPublicKey(pem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`The cluster verification key must be an Ed25519 public key, got ${key.asymmetricKeyType ?? 'unknown'}. Fix: derive it from the signing key with \`openssl pkey -pubout\``);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`The cluster verification key must be an Ed25519 public key, got ${key.asymmetricKeyType ?? 'unknown'}. Fix: derive it from the signing key with \`openssl pkey -pubout\``);
   return key;
 }
 
@@ -219,7 +224,7 @@ export function verifyPairSpec(stored: Buffer | string, verifyKey: KeyObject, op
     throw new PairSpecError(
       where,
       [`it was signed by key ${JSON.stringify(envelope.keyId)}, this agent trusts key ${expectedKeyId}`],
-      'give the agents the public key matching the provider\'s signing key (after a key rotation: update the agents first, then apply)',
+      "give the agents the public key matching the provider's signing key (after a key rotation: update the agents first, then apply)",
     );
   }
   const signature = Buffer.from(envelope.signature, 'base64');

@@ -40,7 +40,11 @@ export async function publishPairSpec(etcd: Etcd3, signingKey: KeyObject, conten
     const generation = (previous?.generation ?? 0) + 1;
     const signed = signPairSpec({ version: 1, generation, ...content }, signingKey);
     const result = await etcd.kv.txn({
-      compare: [kv ? { key: Buffer.from(key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: kv.mod_revision } : { key: Buffer.from(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+      compare: [
+        kv
+          ? { key: Buffer.from(key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: kv.mod_revision }
+          : { key: Buffer.from(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 },
+      ],
       success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(signed)) } }],
       failure: [],
     });

@@ -78,7 +78,11 @@ setInterval(() => {}, 1000);`,
   };
   const startedPids = (): number[] =>
     fs.existsSync(path.join(dir, 'started'))
-      ? fs.readFileSync(path.join(dir, 'started'), 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1]))
+      ? fs
+          .readFileSync(path.join(dir, 'started'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => Number(l.split(' ')[1]))
       : [];
   const until = async (what: () => boolean, ms = 10_000) => {
     const end = Date.now() + ms;

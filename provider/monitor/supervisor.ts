@@ -102,7 +102,10 @@ export class Supervisor {
   starts = 0;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.log = pino({ base: { host: options.host, component: 'supervisor' }, timestamp: pino.stdTimeFunctions.isoTime }, options.logPath ? pino.destination({ dest: options.logPath, sync: true, mkdir: true }) : pino.destination(1));
+    this.log = pino(
+      { base: { host: options.host, component: 'supervisor' }, timestamp: pino.stdTimeFunctions.isoTime },
+      options.logPath ? pino.destination({ dest: options.logPath, sync: true, mkdir: true }) : pino.destination(1),
+    );
     this.session = new LocalSession({ name: options.host, defaultTimeoutMs: 10_000 });
   }
 
@@ -256,7 +259,10 @@ export class Supervisor {
       if (isOnlyCopy(guest.state, guest.record?.generation, readOnlyCopyMarker(vm, this.options.runRoot))) {
         // The only copy (decision.ts, rule 1): no replica can be promoted, a kill protects nothing.
         removeServingDeadline(vm);
-        this.log.warn({ vm, overdueMs: now - deadline, state: guest.state, generation: guest.record?.generation, agentPid: this.agentPid }, 'watchdog: the agent did not confirm its role in time, but this guest is the only copy (it runs alone, or is being promoted to, as recorded in etcd): not fenced');
+        this.log.warn(
+          { vm, overdueMs: now - deadline, state: guest.state, generation: guest.record?.generation, agentPid: this.agentPid },
+          'watchdog: the agent did not confirm its role in time, but this guest is the only copy (it runs alone, or is being promoted to, as recorded in etcd): not fenced',
+        );
         continue;
       }
       this.fencing.add(vm);

@@ -1,15 +1,5 @@
 import * as constructTiming from '../../constructs/failover-timing';
-import {
-  assertSafeTiming,
-  DEFAULT_TIMING,
-  describeTiming,
-  fencedWithinMs,
-  leaseTtlSeconds,
-  safetyMarginMs,
-  TimingError,
-  timingProblems,
-  worstCaseRecoveryMs,
-} from './timing';
+import { assertSafeTiming, DEFAULT_TIMING, describeTiming, fencedWithinMs, leaseTtlSeconds, safetyMarginMs, TimingError, timingProblems, worstCaseRecoveryMs } from './timing';
 
 describe('failover timing (runtime)', () => {
   it('accepts the defaults: 200 x 3 + 800 = 1400 < 2000, worst case 2700 ms', () => {
@@ -23,7 +13,11 @@ describe('failover timing (runtime)', () => {
 
   it('agrees with the construct side: same defaults, same invariant, same worst case', () => {
     expect(DEFAULT_TIMING).toEqual(constructTiming.FAILOVER_TIMING_DEFAULTS);
-    const samples = [DEFAULT_TIMING, { heartbeatIntervalMs: 500, heartbeatMisses: 4, fencingDeadlineMs: 1000, leaseTtlMs: 3000 }, { heartbeatIntervalMs: 100, heartbeatMisses: 5, fencingDeadlineMs: 400, leaseTtlMs: 4000 }];
+    const samples = [
+      DEFAULT_TIMING,
+      { heartbeatIntervalMs: 500, heartbeatMisses: 4, fencingDeadlineMs: 1000, leaseTtlMs: 3000 },
+      { heartbeatIntervalMs: 100, heartbeatMisses: 5, fencingDeadlineMs: 400, leaseTtlMs: 4000 },
+    ];
     for (const t of samples) {
       expect(timingProblems(t).some((p) => p.includes('must be < leaseTtlMs'))).toBe(!constructTiming.timingIsSafe(t));
       expect(fencedWithinMs(t)).toBe(constructTiming.fencedWithinMs(t));

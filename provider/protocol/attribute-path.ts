@@ -23,13 +23,7 @@ export interface ProtoAttributePath {
 
 export function pathToProto(path: AttributePath): ProtoAttributePath {
   return {
-    steps: path.map((step) =>
-      typeof step === 'string'
-        ? { attribute_name: step }
-        : typeof step === 'number'
-          ? { element_key_int: step }
-          : { element_key_string: step.key },
-    ),
+    steps: path.map((step) => (typeof step === 'string' ? { attribute_name: step } : typeof step === 'number' ? { element_key_int: step } : { element_key_string: step.key })),
   };
 }
 

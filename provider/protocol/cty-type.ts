@@ -41,16 +41,7 @@ export interface TupleType<E extends readonly CtyType[] = readonly CtyType[]> {
   readonly elements: E;
 }
 
-export type CtyType =
-  | StringType
-  | NumberType
-  | BoolType
-  | DynamicType
-  | ListType
-  | SetType
-  | MapType
-  | ObjectType
-  | TupleType;
+export type CtyType = StringType | NumberType | BoolType | DynamicType | ListType | SetType | MapType | ObjectType | TupleType;
 
 /**
  * The TypeScript type of a known, non-null value of cty type `T`. The checks are wrapped in

@@ -32,8 +32,7 @@ export function checkHandshakeEnvironment(env: NodeJS.ProcessEnv): HandshakeChec
     return {
       ok: false,
       message:
-        `terraform offers plugin protocol versions ${offered.join(', ')}, but the Orbit provider speaks version ` +
-        `${APP_PROTOCOL_VERSION}. Use terraform 1.0 or newer (Orbit is tested with 1.11).`,
+        `terraform offers plugin protocol versions ${offered.join(', ')}, but the Orbit provider speaks version ` + `${APP_PROTOCOL_VERSION}. Use terraform 1.0 or newer (Orbit is tested with 1.11).`,
     };
   }
   return { ok: true };

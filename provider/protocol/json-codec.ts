@@ -47,14 +47,10 @@ export function toJsonValue(type: CtyType, value: unknown, path: AttributePath =
     case 'tuple':
       return expectArray(value, path).map((v, i) => toJsonValue(type.elements[i], v, [...path, i]));
     case 'map':
-      return Object.fromEntries(
-        Object.entries(expectObject(value, path)).map(([k, v]) => [k, toJsonValue(type.element, v, [...path, { key: k }])]),
-      );
+      return Object.fromEntries(Object.entries(expectObject(value, path)).map(([k, v]) => [k, toJsonValue(type.element, v, [...path, { key: k }])]));
     case 'object': {
       const object = expectObject(value, path);
-      return Object.fromEntries(
-        Object.entries(type.attributes).map(([name, t]) => [name, toJsonValue(t, name in object ? object[name] : null, [...path, name])]),
-      );
+      return Object.fromEntries(Object.entries(type.attributes).map(([name, t]) => [name, toJsonValue(t, name in object ? object[name] : null, [...path, name])]));
     }
     case 'dynamic': {
       const dynamic = value instanceof DynamicValue ? value : DynamicValue.of(value);

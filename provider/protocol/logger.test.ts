@@ -21,7 +21,9 @@ describe('hclog JSON logging', () => {
 
   test('field names that look like secrets are masked', () => {
     const lines: string[] = [];
-    createLogger({ level: 'trace', write: (l) => lines.push(l) }).child({ private_key: 'k' }).info('x', { password: 'p', token: 't', host: 'a' });
+    createLogger({ level: 'trace', write: (l) => lines.push(l) })
+      .child({ private_key: 'k' })
+      .info('x', { password: 'p', token: 't', host: 'a' });
     expect(JSON.parse(lines[0])).toMatchObject({ private_key: '[redacted]', password: '[redacted]', token: '[redacted]', host: 'a' });
   });
 

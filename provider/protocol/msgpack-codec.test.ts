@@ -45,7 +45,13 @@ describe('msgpack values', () => {
       blocks: { rule: nested.list(block({ attributes: { port: required(t.number), proto: optional(t.string) } })) },
     });
     const type = blockValueType(schema);
-    const value = { name: 'a', rule: [{ port: 22, proto: undefined }, { port: 443, proto: 'udp' }] };
+    const value = {
+      name: 'a',
+      rule: [
+        { port: 22, proto: undefined },
+        { port: 443, proto: 'udp' },
+      ],
+    };
     expect(decodeMsgpack(type, encodeMsgpack(type, value))).toEqual(value);
     expect(decodeMsgpack(type, encodeMsgpack(type, { name: 'b', rule: [] }))).toEqual({ name: 'b', rule: [] });
   });
@@ -55,10 +61,7 @@ describe('msgpack values', () => {
     const bytes = encodeMsgpack(t.dynamic, value);
     const raw = decode(bytes) as [Uint8Array, unknown];
     expect(raw[0]).toBeInstanceOf(Uint8Array);
-    expect(JSON.parse(Buffer.from(raw[0]).toString())).toEqual([
-      'object',
-      { answer: 'number', words: ['tuple', ['string', 'string']], ok: 'bool' },
-    ]);
+    expect(JSON.parse(Buffer.from(raw[0]).toString())).toEqual(['object', { answer: 'number', words: ['tuple', ['string', 'string']], ok: 'bool' }]);
     const back = decodeMsgpack(t.dynamic, bytes) as DynamicValue;
     expect(back).toBeInstanceOf(DynamicValue);
     expect(back.value).toEqual({ answer: 42, words: ['a', 'b'], ok: true });

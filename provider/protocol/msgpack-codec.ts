@@ -73,10 +73,7 @@ function toWire(type: CtyType, value: unknown, path: AttributePath): unknown {
         if (!(name in type.attributes)) throw new ValueTypeError([...path, name], 'no such attribute in the schema');
       }
       return Object.fromEntries(
-        Object.entries(type.attributes).map(([name, attributeType]) => [
-          name,
-          toWire(attributeType, object[name] === undefined && !(name in object) ? null : object[name], [...path, name]),
-        ]),
+        Object.entries(type.attributes).map(([name, attributeType]) => [name, toWire(attributeType, object[name] === undefined && !(name in object) ? null : object[name], [...path, name])]),
       );
     }
     case 'dynamic': {

@@ -46,10 +46,7 @@ export function numberToWire(value: unknown, path: AttributePath): number | bigi
 }
 
 function tooLarge(text: string, path: AttributePath): ValueTypeError {
-  return new ValueTypeError(
-    path,
-    `the number ${text} is larger than Orbit handles exactly (allowed: integers between -9007199254740991 and 9007199254740991)`,
-  );
+  return new ValueTypeError(path, `the number ${text} is larger than Orbit handles exactly (allowed: integers between -9007199254740991 and 9007199254740991)`);
 }
 
 export function describeRaw(raw: unknown): string {

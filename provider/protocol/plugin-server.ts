@@ -54,11 +54,7 @@ export class PluginServer {
     });
 
     const credentials = options.tls
-      ? grpc.ServerCredentials.createSsl(
-          Buffer.from(options.tls.clientCertPem),
-          [{ private_key: Buffer.from(options.tls.serverKeyPem), cert_chain: Buffer.from(options.tls.serverCertPem) }],
-          true,
-        )
+      ? grpc.ServerCredentials.createSsl(Buffer.from(options.tls.clientCertPem), [{ private_key: Buffer.from(options.tls.serverKeyPem), cert_chain: Buffer.from(options.tls.serverCertPem) }], true)
       : grpc.ServerCredentials.createInsecure();
 
     instance.socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-plugin-'));
@@ -117,9 +113,7 @@ export class PluginServer {
 }
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))),
-  );
+  return new Promise((resolve, reject) => server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))));
 }
 
 /**
@@ -127,11 +121,7 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
  * UNIMPLEMENTED (terraform reports "Unsupported plugin method"); a handler that throws
  * answers with an error diagnostic instead of a gRPC error, which terraform shows verbatim.
  */
-function providerImplementation(
-  service: grpc.ServiceDefinition,
-  handlers: Partial<ProviderHandlers>,
-  logger: Logger,
-): grpc.UntypedServiceImplementation {
+function providerImplementation(service: grpc.ServiceDefinition, handlers: Partial<ProviderHandlers>, logger: Logger): grpc.UntypedServiceImplementation {
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of Object.keys(service)) {
     implementation[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {

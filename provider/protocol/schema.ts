@@ -117,12 +117,7 @@ export function completeBlockValue(block: BlockSchema, value: unknown): Record<s
         out[name] = ((v as unknown[] | null | undefined) ?? []).map((e) => (e === undefined ? e : completeBlockValue(nested.block, e)));
         break;
       case 'map':
-        out[name] = Object.fromEntries(
-          Object.entries((v as Record<string, unknown> | null | undefined) ?? {}).map(([k, e]) => [
-            k,
-            e === undefined ? e : completeBlockValue(nested.block, e),
-          ]),
-        );
+        out[name] = Object.fromEntries(Object.entries((v as Record<string, unknown> | null | undefined) ?? {}).map(([k, e]) => [k, e === undefined ? e : completeBlockValue(nested.block, e)]));
         break;
       case 'single':
         out[name] = v === null || v === undefined ? null : completeBlockValue(nested.block, v);

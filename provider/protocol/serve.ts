@@ -59,10 +59,7 @@ export async function serve(handlers: Partial<ProviderHandlers>, options: ServeO
   if (options.debug) {
     const address = options.providerAddress ?? 'registry.terraform.io/orbit/orbit';
     const reattach = JSON.stringify({ [address]: server.reattachConfig() });
-    process.stdout.write(
-      `Orbit provider serving in debug mode. In another shell, run terraform with:\n\n` +
-        `  export TF_REATTACH_PROVIDERS='${reattach}'\n\nStop with Ctrl-C.\n`,
-    );
+    process.stdout.write(`Orbit provider serving in debug mode. In another shell, run terraform with:\n\n` + `  export TF_REATTACH_PROVIDERS='${reattach}'\n\nStop with Ctrl-C.\n`);
   } else {
     process.stdout.write(server.handshakeLine());
   }

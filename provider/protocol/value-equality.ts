@@ -31,9 +31,7 @@ function compare(type: CtyType, a: unknown, b: unknown, unknownEqualsUnknown: bo
     case 'map':
       return sameKeys(a, b) && Object.entries(a as object).every(([k, v]) => same(type.element, v, (b as Record<string, unknown>)[k]));
     case 'object':
-      return Object.entries(type.attributes).every(([k, t]) =>
-        same(t, nullIfMissing(a as Record<string, unknown>, k), nullIfMissing(b as Record<string, unknown>, k)),
-      );
+      return Object.entries(type.attributes).every(([k, t]) => same(t, nullIfMissing(a as Record<string, unknown>, k), nullIfMissing(b as Record<string, unknown>, k)));
     case 'dynamic': {
       const da = a instanceof DynamicValue ? a : DynamicValue.of(a);
       const db = b instanceof DynamicValue ? b : DynamicValue.of(b);
@@ -71,13 +69,9 @@ export function conformsToPlan(type: CtyType, planned: unknown, actual: unknown)
     case 'map':
       return sameKeys(planned, actual) && Object.entries(planned as object).every(([k, p]) => conformsToPlan(type.element, p, (actual as Record<string, unknown>)[k]));
     case 'object':
-      return Object.entries(type.attributes).every(([k, t]) =>
-        conformsToPlan(t, nullIfMissing(planned as Record<string, unknown>, k), nullIfMissing(actual as Record<string, unknown>, k)),
-      );
+      return Object.entries(type.attributes).every(([k, t]) => conformsToPlan(t, nullIfMissing(planned as Record<string, unknown>, k), nullIfMissing(actual as Record<string, unknown>, k)));
     case 'dynamic':
-      return planned instanceof DynamicValue && actual instanceof DynamicValue
-        ? conformsToPlan(planned.type, planned.value, actual.value)
-        : true;
+      return planned instanceof DynamicValue && actual instanceof DynamicValue ? conformsToPlan(planned.type, planned.value, actual.value) : true;
     default:
       // sets with unknown elements may collapse or grow; terraform accepts any known set
       return true;
@@ -94,12 +88,7 @@ function sameKeys(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k));
 }
 
-function setsEqual(
-  element: CtyType,
-  a: unknown[],
-  b: unknown[],
-  same: (t: CtyType, x: unknown, y: unknown) => boolean,
-): boolean {
+function setsEqual(element: CtyType, a: unknown[], b: unknown[], same: (t: CtyType, x: unknown, y: unknown) => boolean): boolean {
   const unique = (xs: unknown[]) => xs.filter((x, i) => xs.findIndex((y) => same(element, x, y)) === i);
   const ua = unique(a);
   const ub = unique(b);

@@ -45,12 +45,7 @@ export function decodeTree(type: CtyType, raw: unknown, path: AttributePath, how
           if (!(name in type.attributes)) throw new ValueTypeError([...path, name], 'no such attribute in the schema');
         }
       }
-      return Object.fromEntries(
-        Object.entries(type.attributes).map(([name, attributeType]) => [
-          name,
-          name in object ? decode(attributeType, object[name], [...path, name]) : null,
-        ]),
-      );
+      return Object.fromEntries(Object.entries(type.attributes).map(([name, attributeType]) => [name, name in object ? decode(attributeType, object[name], [...path, name]) : null]));
     }
     case 'dynamic':
       return how.dynamic(raw, path, decode);

@@ -25,7 +25,9 @@ describe('parseAcceleratorProbe', () => {
 
   it('reads a TCG fallback and ignores noise before the JSON line', () => {
     const r = parseAcceleratorProbe(
-      ok('motd line\n{"accelerator":"tcg","bootMs":2900,"probeMs":13000,"kvmModule":"kvm_pvm","kvm":{"tried":true,"ok":false,"reason":"timeout: no ORBIT-GUEST-UP","bootMs":10000},"tcg":{"tried":true,"ok":true,"bootMs":2900}}\n'),
+      ok(
+        'motd line\n{"accelerator":"tcg","bootMs":2900,"probeMs":13000,"kvmModule":"kvm_pvm","kvm":{"tried":true,"ok":false,"reason":"timeout: no ORBIT-GUEST-UP","bootMs":10000},"tcg":{"tried":true,"ok":true,"bootMs":2900}}\n',
+      ),
       'site-a',
     );
     expect(r.accelerator).toBe('tcg');
@@ -41,9 +43,7 @@ describe('parseAcceleratorProbe', () => {
   });
 
   it('reports a probe that could not run', () => {
-    expect(() => parseAcceleratorProbe({ stdout: '{"error":"guest kernel /x is missing"}', stderr: '', code: 3 }, 'site-a')).toThrow(
-      /probe on site-a could not run: guest kernel \/x is missing/,
-    );
+    expect(() => parseAcceleratorProbe({ stdout: '{"error":"guest kernel /x is missing"}', stderr: '', code: 3 }, 'site-a')).toThrow(/probe on site-a could not run: guest kernel \/x is missing/);
   });
 
   it('shows stderr when there is no JSON at all', () => {
@@ -179,40 +179,36 @@ describe('the probe script with a fake QEMU', () => {
 });
 
 describe('detectAcceleratorLocally with the real test guest', () => {
-  it(
-    'boots it for real and picks an accelerator that agrees with the devices this machine has',
-    async () => {
-      const guest = guestArtifacts();
-      // A private copy, so that leftover QEMUs of this probe can be told from others'.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-accel-real-'));
-      try {
-        const kernelPath = path.join(dir, 'vmlinuz');
-        const initrdPath = path.join(dir, 'initramfs.cpio.gz');
-        fs.copyFileSync(guest.kernelPath, kernelPath);
-        fs.copyFileSync(guest.initrdPath, initrdPath);
-        const r = await detectAcceleratorLocally({ kernelPath, initrdPath });
-        expect(['kvm', 'tcg']).toContain(r.accelerator);
-        expect(r.bootMs).toBeGreaterThan(0);
-        // What the probe says must agree with what this machine has, whatever that is: machines
-        // of this kind differ (kvm_pvm with or without /dev/kvm, real KVM elsewhere).
-        console.log(`accelerator probe: ${JSON.stringify(r)}`);
-        if (!fs.existsSync('/dev/kvm')) {
-          expect(r.accelerator).toBe('tcg');
-          expect(r.kvm.tried).toBe(false);
-          expect(r.kvm.reason).toContain('/dev/kvm does not exist');
-          if (r.kvmModule !== 'none') expect(r.kvm.reason).toContain(`${r.kvmModule} is loaded but exposes no device`);
-        } else if (r.accelerator === 'tcg') {
-          expect(r.kvm.tried).toBe(true);
-          expect(r.kvm.reason).toMatch(/timeout|KVM internal error|exited/);
-          if (r.kvmModule === 'kvm_pvm') expect(r.kvm.reason).toContain('kvm_pvm is loaded');
-        } else {
-          expect(r.kvm.ok).toBe(true);
-        }
-        expect(processesUsing(dir)).toEqual([]);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+  it('boots it for real and picks an accelerator that agrees with the devices this machine has', async () => {
+    const guest = guestArtifacts();
+    // A private copy, so that leftover QEMUs of this probe can be told from others'.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-accel-real-'));
+    try {
+      const kernelPath = path.join(dir, 'vmlinuz');
+      const initrdPath = path.join(dir, 'initramfs.cpio.gz');
+      fs.copyFileSync(guest.kernelPath, kernelPath);
+      fs.copyFileSync(guest.initrdPath, initrdPath);
+      const r = await detectAcceleratorLocally({ kernelPath, initrdPath });
+      expect(['kvm', 'tcg']).toContain(r.accelerator);
+      expect(r.bootMs).toBeGreaterThan(0);
+      // What the probe says must agree with what this machine has, whatever that is: machines
+      // of this kind differ (kvm_pvm with or without /dev/kvm, real KVM elsewhere).
+      console.log(`accelerator probe: ${JSON.stringify(r)}`);
+      if (!fs.existsSync('/dev/kvm')) {
+        expect(r.accelerator).toBe('tcg');
+        expect(r.kvm.tried).toBe(false);
+        expect(r.kvm.reason).toContain('/dev/kvm does not exist');
+        if (r.kvmModule !== 'none') expect(r.kvm.reason).toContain(`${r.kvmModule} is loaded but exposes no device`);
+      } else if (r.accelerator === 'tcg') {
+        expect(r.kvm.tried).toBe(true);
+        expect(r.kvm.reason).toMatch(/timeout|KVM internal error|exited/);
+        if (r.kvmModule === 'kvm_pvm') expect(r.kvm.reason).toContain('kvm_pvm is loaded');
+      } else {
+        expect(r.kvm.ok).toBe(true);
       }
-    },
-    90_000,
-  );
+      expect(processesUsing(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

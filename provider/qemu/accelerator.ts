@@ -79,7 +79,11 @@ function positiveInteger(value: number, name: string, min: number): number {
 /** The probe script. It prints one JSON line; exit 0 = an accelerator works, 2 = none does, 3 = could not probe. */
 export function acceleratorProbeScript(options: AcceleratorProbeOptions): string {
   const o = { ...DEFAULTS, ...options };
-  for (const [name, value] of [['kernelPath', o.kernelPath], ['initrdPath', o.initrdPath], ['qemuBinary', o.qemuBinary]] as const) {
+  for (const [name, value] of [
+    ['kernelPath', o.kernelPath],
+    ['initrdPath', o.initrdPath],
+    ['qemuBinary', o.qemuBinary],
+  ] as const) {
     if (typeof value !== 'string' || value === '') throw new TypeError(`acceleratorProbeScript: ${name} must be a non-empty path.`);
   }
   const settings = [
@@ -243,9 +247,7 @@ export function parseAcceleratorProbe(output: ScriptResult, where: string): Acce
   }
   if (!parsed) {
     const detail = (output.stderr.trim() || output.stdout.trim() || '(no output)').slice(0, 1000);
-    throw new AcceleratorProbeError(
-      `The accelerator probe on ${where} printed no result (exit ${output.code}): ${detail}. Check that /bin/sh, mktemp, date, grep and sed exist there.`,
-    );
+    throw new AcceleratorProbeError(`The accelerator probe on ${where} printed no result (exit ${output.code}): ${detail}. Check that /bin/sh, mktemp, date, grep and sed exist there.`);
   }
   if (typeof parsed.error === 'string') {
     throw new AcceleratorProbeError(`The accelerator probe on ${where} could not run: ${parsed.error}.`);
@@ -261,7 +263,7 @@ export function parseAcceleratorProbe(output: ScriptResult, where: string): Acce
   }
   throw new AcceleratorProbeError(
     `No accelerator can boot a guest on ${where}. KVM: ${kvm.reason ?? 'failed'}. TCG: ${tcg.reason ?? 'failed'}. ` +
-      'Fix: check that the host\'s QEMU (qemu-system-x86_64 7.2) runs and that the guest kernel and initramfs are intact (npm run guest), then try again.',
+      "Fix: check that the host's QEMU (qemu-system-x86_64 7.2) runs and that the guest kernel and initramfs are intact (npm run guest), then try again.",
   );
 }
 

@@ -225,12 +225,22 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
       await removeSource(source, name, fail);
       return { ...result(true), destinationPid: dst.pid };
     }
-    throw fail('checks', 'source', `the VM runs on both hosts (source status ${src.status ?? 'unknown'}, destination status ${dst.status ?? 'unknown'})`, `find out which copy is the real one (inspectVm on both) and destroy the other before migrating`);
+    throw fail(
+      'checks',
+      'source',
+      `the VM runs on both hosts (source status ${src.status ?? 'unknown'}, destination status ${dst.status ?? 'unknown'})`,
+      `find out which copy is the real one (inspectVm on both) and destroy the other before migrating`,
+    );
   }
   const sourceSpec = runnableSource(src, fail);
   const spec = options.destinationQemuBinary ? { ...sourceSpec, qemuBinary: options.destinationQemuBinary } : sourceSpec;
   if (!dst.incoming && (dst.spec || dst.specProblem)) {
-    throw fail('checks', 'source', `${to.name} has a stopped VM of the same name (its spec.json is there)`, `destroy it on ${to.name} (destroyVm, with removeDisks if its disks are not needed) or migrate elsewhere`);
+    throw fail(
+      'checks',
+      'source',
+      `${to.name} has a stopped VM of the same name (its spec.json is there)`,
+      `destroy it on ${to.name} (destroyVm, with removeDisks if its disks are not needed) or migrate elsewhere`,
+    );
   }
   if (dst.incoming || dst.state === 'running') {
     // The destination of an earlier attempt that never finished: nothing of value is there yet.
@@ -287,7 +297,12 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         await srcQmp.execute('blockdev-add', { driver: 'nbd', 'node-name': m.node, server: { type: 'inet', host: address, port: String(nbdPort) }, export: m.disk });
         await srcQmp.execute('blockdev-mirror', { 'job-id': m.job, device: m.disk, target: m.node, sync: 'full', 'copy-mode': 'write-blocking' });
       }
-      await waitForMirrorsReady(srcQmp, mirrors.map((m) => m.job), () => timeLeft('copying the disks'), report);
+      await waitForMirrorsReady(
+        srcQmp,
+        mirrors.map((m) => m.job),
+        () => timeLeft('copying the disks'),
+        report,
+      );
       diskMirrorMs = Date.now() - mirrorStarted;
     }
 
@@ -435,7 +450,13 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
       );
     }
     if (sourceStatus !== 'running') {
-      throw fail(phase, 'source', `${reason}; after the roll-back the VM on ${from.name} is in state ${sourceStatus}, not running`, `inspect the VM on ${from.name} (a paused VM resumes with the QMP command cont) and migrate again`, error);
+      throw fail(
+        phase,
+        'source',
+        `${reason}; after the roll-back the VM on ${from.name} is in state ${sourceStatus}, not running`,
+        `inspect the VM on ${from.name} (a paused VM resumes with the QMP command cont) and migrate again`,
+        error,
+      );
     }
     throw fail(phase, 'source', reason, migrationFix(phase, to, address), error);
   } finally {
@@ -447,7 +468,8 @@ function checkOptions(options: MigrationOptions, address: string): void {
   const wholeAtLeast = (value: number | undefined, min: number, what: string) => {
     if (value !== undefined && (!Number.isInteger(value) || value < min)) throw new RangeError(`migrateVm: ${what} must be a whole number >= ${min}, got ${value}`);
   };
-  if (options.mode !== undefined && options.mode !== 'postcopy' && options.mode !== 'precopy') throw new RangeError(`migrateVm: mode must be "postcopy" or "precopy", got ${JSON.stringify(options.mode)}`);
+  if (options.mode !== undefined && options.mode !== 'postcopy' && options.mode !== 'precopy')
+    throw new RangeError(`migrateVm: mode must be "postcopy" or "precopy", got ${JSON.stringify(options.mode)}`);
   wholeAtLeast(options.postcopyAfterMs, 0, 'postcopyAfterMs');
   wholeAtLeast(options.postcopyWhenRemainingBytes, 0, 'postcopyWhenRemainingBytes');
   wholeAtLeast(options.maxBandwidthBytesPerSecond, 1, 'maxBandwidthBytesPerSecond');
@@ -462,24 +484,45 @@ function checkOptions(options: MigrationOptions, address: string): void {
 
 function runnableSource(src: VmInspection, fail: (phase: MigrationPhase, vmRunsOn: MigrationError['vmRunsOn'], reason: string, fix: string) => MigrationError): VmSpec {
   if (src.state !== 'running') throw fail('checks', 'source', 'the VM is not running on the source', 'start it there first (startVm), or migrate from the host it runs on');
-  if (!src.spec) throw fail('checks', 'source', `the source has no readable spec.json for the VM (${src.specProblem ?? 'missing'})`, 'the destination is started from the persisted spec: restart the VM with startVm so that it is written');
+  if (!src.spec)
+    throw fail(
+      'checks',
+      'source',
+      `the source has no readable spec.json for the VM (${src.specProblem ?? 'missing'})`,
+      'the destination is started from the persisted spec: restart the VM with startVm so that it is written',
+    );
   if (src.pids.length > 1) throw fail('checks', 'source', `${src.pids.length} QEMU processes run for the VM on the source`, 'destroy the extra process (or the VM) first');
   if (src.incoming) throw fail('checks', 'source', 'the VM on the source is itself the destination of an unfinished migration', 'finish or abandon that migration first');
   if (src.status !== 'running' && src.status !== 'paused') {
-    throw fail('checks', 'source', `the VM on the source is in state ${src.status ?? `unknown (${src.statusProblem ?? 'QMP did not answer'})`}`, 'migrate a running (or paused) VM; check the VM with inspectVm');
+    throw fail(
+      'checks',
+      'source',
+      `the VM on the source is in state ${src.status ?? `unknown (${src.statusProblem ?? 'QMP did not answer'})`}`,
+      'migrate a running (or paused) VM; check the VM with inspectVm',
+    );
   }
   return src.spec;
 }
 
 /** Virtual size of every disk image on the source (`qemu-img info -U` works while QEMU has it open). */
-async function diskVirtualSizes(source: SshSession, spec: VmSpec, fail: (phase: MigrationPhase, vmRunsOn: MigrationError['vmRunsOn'], reason: string, fix: string, cause?: unknown) => MigrationError): Promise<number[]> {
+async function diskVirtualSizes(
+  source: SshSession,
+  spec: VmSpec,
+  fail: (phase: MigrationPhase, vmRunsOn: MigrationError['vmRunsOn'], reason: string, fix: string, cause?: unknown) => MigrationError,
+): Promise<number[]> {
   const sizes: number[] = [];
   for (const disk of spec.disks) {
     try {
       const { stdout } = await source.exec(`qemu-img info -U --output=json -f ${disk.format} ${shellQuote(disk.path)}`, { timeoutMs: 30_000 });
       sizes.push((JSON.parse(stdout) as { 'virtual-size': number })['virtual-size']);
     } catch (error) {
-      throw fail('checks', 'source', `cannot read the size of disk ${disk.path}: ${errorMessage(error).split('\n')[0]}`, 'check that the image exists on the source and qemu-utils is installed', error);
+      throw fail(
+        'checks',
+        'source',
+        `cannot read the size of disk ${disk.path}: ${errorMessage(error).split('\n')[0]}`,
+        'check that the image exists on the source and qemu-utils is installed',
+        error,
+      );
     }
   }
   return sizes;
@@ -501,12 +544,7 @@ async function listenOnFreePort(first: number, listen: (port: number) => Promise
   }
 }
 
-async function waitForMirrorsReady(
-  qmp: QmpClient,
-  jobs: string[],
-  timeLeft: () => number,
-  report: (progress: Omit<MigrationProgress, 'elapsedMs'>) => void,
-): Promise<void> {
+async function waitForMirrorsReady(qmp: QmpClient, jobs: string[], timeLeft: () => number, report: (progress: Omit<MigrationProgress, 'elapsedMs'>) => void): Promise<void> {
   for (;;) {
     const running = await qmp.execute<BlockJobInfo[]>('query-block-jobs');
     const ours = running.filter((j) => jobs.includes(j.device));
@@ -566,9 +604,7 @@ async function rollBack(
   migrateIssued: boolean,
 ): Promise<string> {
   await dstQmp?.close();
-  const qmp = srcQmp?.isOpen
-    ? srcQmp
-    : await connectQmpOverSsh(source, vmPaths(name).qmpSocket, { label: `VM ${name} (migration source)`, timeoutMs: QMP_TIMEOUT_MS }).catch(() => undefined);
+  const qmp = srcQmp?.isOpen ? srcQmp : await connectQmpOverSsh(source, vmPaths(name).qmpSocket, { label: `VM ${name} (migration source)`, timeoutMs: QMP_TIMEOUT_MS }).catch(() => undefined);
   if (qmp) {
     try {
       // Before `migrate`, query-migrate reports the migration that brought the VM here (`completed` on a VM that arrived by one).

@@ -8,7 +8,10 @@ const spec = validateVmSpec({
   accelerator: 'kvm',
   boot: { kind: 'disk' },
   disks: [{ path: '/var/lib/orbit/web,1/root.qcow2', format: 'qcow2' }],
-  nics: [{ mac: '52:54:00:00:00:07', bridge: 'vmbr0' }, { mac: '52:54:00:00:00:08', bridge: 'vmbr1', model: 'e1000' }],
+  nics: [
+    { mac: '52:54:00:00:00:07', bridge: 'vmbr0' },
+    { mac: '52:54:00:00:00:08', bridge: 'vmbr1', model: 'e1000' },
+  ],
 });
 
 test('paths follow the design: sockets and pid in /run/orbit/<vm>, state in /var/lib/orbit/<vm>', () => {
@@ -42,7 +45,9 @@ test('the command line daemonizes with the pidfile, QMP socket, serial log, disk
   // Commas in paths are doubled, as QEMU's option syntax wants.
   expect(joined).toContain('-blockdev driver=file,node-name=disk0-file,filename=/var/lib/orbit/web,,1/root.qcow2 -blockdev driver=qcow2,node-name=disk0,file=disk0-file');
   expect(joined).toContain('-device virtio-blk-pci,id=vblk0,drive=disk0,bootindex=1');
-  expect(joined).toContain(`-netdev tap,id=net0,ifname=${tapName('web-frontend-7', 0)},script=no,downscript=no,vhost=off,vnet_hdr=off -device virtio-net-pci,id=nic0,netdev=net0,mac=52:54:00:00:00:07`);
+  expect(joined).toContain(
+    `-netdev tap,id=net0,ifname=${tapName('web-frontend-7', 0)},script=no,downscript=no,vhost=off,vnet_hdr=off -device virtio-net-pci,id=nic0,netdev=net0,mac=52:54:00:00:00:07`,
+  );
   expect(joined).toContain(`ifname=${tapName('web-frontend-7', 1)},`);
   expect(joined).toContain('-device e1000,id=nic1,netdev=net1,mac=52:54:00:00:00:08');
   expect(joined).toContain('-device virtio-balloon-pci,id=balloon0');

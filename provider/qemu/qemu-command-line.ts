@@ -76,18 +76,32 @@ export const qemuValue = (text: string) => text.replace(/,/g, ',,');
 export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] {
   const paths = vmPaths(spec.name);
   const args = [
-    '-name', `guest=${spec.name},debug-threads=on`,
-    '-machine', spec.machine,
-    '-accel', spec.accelerator,
-    '-cpu', spec.cpuModel,
-    '-m', String(spec.memoryMiB),
-    '-smp', String(spec.vcpus),
-    '-nodefaults', '-no-user-config', '-display', 'none',
-    '-msg', 'timestamp=on',
-    '-chardev', `file,id=${vmIds.serial},path=${qemuValue(paths.serialLog)},append=on`,
-    '-serial', `chardev:${vmIds.serial}`,
-    '-chardev', `socket,id=${vmIds.qmp},path=${qemuValue(paths.qmpSocket)},server=on,wait=off`,
-    '-mon', `chardev=${vmIds.qmp},mode=control`,
+    '-name',
+    `guest=${spec.name},debug-threads=on`,
+    '-machine',
+    spec.machine,
+    '-accel',
+    spec.accelerator,
+    '-cpu',
+    spec.cpuModel,
+    '-m',
+    String(spec.memoryMiB),
+    '-smp',
+    String(spec.vcpus),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-msg',
+    'timestamp=on',
+    '-chardev',
+    `file,id=${vmIds.serial},path=${qemuValue(paths.serialLog)},append=on`,
+    '-serial',
+    `chardev:${vmIds.serial}`,
+    '-chardev',
+    `socket,id=${vmIds.qmp},path=${qemuValue(paths.qmpSocket)},server=on,wait=off`,
+    '-mon',
+    `chardev=${vmIds.qmp},mode=control`,
   ];
   if (spec.boot.kind === 'kernel') {
     args.push('-kernel', spec.boot.kernel);
@@ -101,16 +115,21 @@ export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] 
     }
     const bootIndex = spec.boot.kind === 'disk' && spec.boot.diskIndex === i ? ',bootindex=1' : '';
     args.push(
-      '-blockdev', `driver=file,node-name=${vmIds.diskFile(i)},filename=${qemuValue(disk.path)}`,
-      '-blockdev', `driver=${disk.format},node-name=${vmIds.disk(i)},file=${vmIds.diskFile(i)}`,
-      '-device', `virtio-blk-pci,id=${vmIds.diskDevice(i)},drive=${vmIds.disk(i)}${bootIndex}`,
+      '-blockdev',
+      `driver=file,node-name=${vmIds.diskFile(i)},filename=${qemuValue(disk.path)}`,
+      '-blockdev',
+      `driver=${disk.format},node-name=${vmIds.disk(i)},file=${vmIds.diskFile(i)}`,
+      '-device',
+      `virtio-blk-pci,id=${vmIds.diskDevice(i)},drive=${vmIds.disk(i)}${bootIndex}`,
     );
   });
   spec.nics.forEach((nic, i) => {
     // No vhost and no vnet header: COLO's network filters need plain frames.
     args.push(
-      '-netdev', `tap,id=${vmIds.netdev(i)},ifname=${tapName(spec.name, i)},script=no,downscript=no,vhost=off,vnet_hdr=off`,
-      '-device', `${nic.model},id=${vmIds.nic(i)},netdev=${vmIds.netdev(i)},mac=${nic.mac}`,
+      '-netdev',
+      `tap,id=${vmIds.netdev(i)},ifname=${tapName(spec.name, i)},script=no,downscript=no,vhost=off,vnet_hdr=off`,
+      '-device',
+      `${nic.model},id=${vmIds.nic(i)},netdev=${vmIds.netdev(i)},mac=${nic.mac}`,
     );
   });
   // Every VM gets a memory balloon: memory changes within the started size are live (QMP `balloon`).

@@ -130,7 +130,13 @@ export async function startVm(session: SshSession, input: VmSpecInput | VmSpec):
 export async function startIncomingVm(session: SshSession, spec: VmSpec, options: IncomingVmOptions): Promise<RunningVm> {
   const existing = await inspectVm(session, spec.name, { skipStatus: true });
   if (existing.state === 'running') {
-    throw new VmError(session.host, spec.name, 'Starting the migration destination of', `a QEMU for the VM already runs there (pid ${existing.pid})`, 'destroy the VM on this host first if it is a leftover (destroyVm), or migrate to another host');
+    throw new VmError(
+      session.host,
+      spec.name,
+      'Starting the migration destination of',
+      `a QEMU for the VM already runs there (pid ${existing.pid})`,
+      'destroy the VM on this host first if it is a leftover (destroyVm), or migrate to another host',
+    );
   }
   if (options.diskSizesBytes.length !== spec.disks.length) throw new Error(`startIncomingVm: ${spec.disks.length} disks but ${options.diskSizesBytes.length} sizes`);
   return launch(session, spec, { incoming: options });
@@ -152,10 +158,22 @@ export async function startVmWithCommandLine(session: SshSession, spec: VmSpec, 
 function adoptRunning(session: SshSession, spec: VmSpec, existing: VmInspection): RunningVm {
   const fix = `stop or destroy the VM on this host first (or give the spec it runs with); the driver never restarts a running VM by itself`;
   if (existing.pids.length > 1) {
-    throw new VmError(session.host, spec.name, 'Starting', `${existing.pids.length} QEMU processes run for it (pids ${existing.pids.join(', ')})`, `destroy the VM on this host (destroyVm kills all of them), then start it again`);
+    throw new VmError(
+      session.host,
+      spec.name,
+      'Starting',
+      `${existing.pids.length} QEMU processes run for it (pids ${existing.pids.join(', ')})`,
+      `destroy the VM on this host (destroyVm kills all of them), then start it again`,
+    );
   }
   if (existing.incoming) {
-    throw new VmError(session.host, spec.name, 'Starting', 'the QEMU there is the destination of an unfinished live migration', 'finish the migration, or destroy the VM on this host if the migration was abandoned');
+    throw new VmError(
+      session.host,
+      spec.name,
+      'Starting',
+      'the QEMU there is the destination of an unfinished live migration',
+      'finish the migration, or destroy the VM on this host if the migration was abandoned',
+    );
   }
   if (!existing.spec) {
     throw new VmError(session.host, spec.name, 'Starting', `a QEMU runs for it (pid ${existing.pid}) without a readable spec.json (${existing.specProblem ?? 'missing'})`, fix);
@@ -179,7 +197,12 @@ export async function inspectVm(session: SshSession, name: string, options: { sk
   ].join('\n');
   const { stdout } = await session.exec(script, { timeoutMs: PREPARE_TIMEOUT_MS });
   const lines = stdout.split('\n');
-  const pids = (lines[0] ?? '').replace(/^pids:/, '').trim().split(/\s+/).filter(Boolean).map(Number);
+  const pids = (lines[0] ?? '')
+    .replace(/^pids:/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   const specAt = lines.indexOf('spec-follows');
   const incoming = lines.slice(1, specAt < 0 ? undefined : specAt).includes('incoming');
   const inspection: VmInspection = { name, state: pids.length > 0 ? 'running' : 'absent', pids, incoming };
@@ -243,7 +266,13 @@ export async function killVm(session: SshSession, name: string): Promise<number[
   const pids = await vmPids(session, name);
   if (pids.length > 0) await session.exec(`kill -s KILL ${pids.join(' ')} 2>/dev/null || true`, { timeoutMs: CLEANUP_TIMEOUT_MS });
   if (!(await waitGone(session, name, STOP_DEFAULTS.killWaitMs))) {
-    throw new VmError(session.host, name, 'Killing', `its QEMU (pids ${(await vmPids(session, name)).join(', ')}) survived SIGKILL for ${STOP_DEFAULTS.killWaitMs} ms`, 'the process is stuck in the kernel (D state): check `cat /proc/<pid>/stack` on the host');
+    throw new VmError(
+      session.host,
+      name,
+      'Killing',
+      `its QEMU (pids ${(await vmPids(session, name)).join(', ')}) survived SIGKILL for ${STOP_DEFAULTS.killWaitMs} ms`,
+      'the process is stuck in the kernel (D state): check `cat /proc/<pid>/stack` on the host',
+    );
   }
   return pids;
 }
@@ -352,7 +381,12 @@ async function launch(session: SshSession, spec: VmSpec, options: LaunchOptions)
     pid = Number(lines.find((l) => l.startsWith('pid '))?.slice(4));
   } catch (error) {
     if (error instanceof RemoteCommandError) {
-      createdDisks.push(...error.stdout.split('\n').filter((l) => l.startsWith('created ')).map((l) => l.slice(8)));
+      createdDisks.push(
+        ...error.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('created '))
+          .map((l) => l.slice(8)),
+      );
     }
     await undoLaunch(session, spec, stateDirExisted, createdDisks);
     if (error instanceof VmError) throw error;
@@ -371,7 +405,14 @@ async function launch(session: SshSession, spec: VmSpec, options: LaunchOptions)
   try {
     status = await withQmp(session, spec.name, async (qmp) => (await qmp.execute<{ status: string }>('query-status')).status);
   } catch (error) {
-    throw new VmError(session.host, spec.name, operation, `QEMU started (pid ${pid}) but its QMP socket ${paths.qmpSocket} does not answer: ${errorMessage(error)}`, `inspect the VM; destroy it if QEMU hangs, then start again`, { cause: error });
+    throw new VmError(
+      session.host,
+      spec.name,
+      operation,
+      `QEMU started (pid ${pid}) but its QMP socket ${paths.qmpSocket} does not answer: ${errorMessage(error)}`,
+      `inspect the VM; destroy it if QEMU hangs, then start again`,
+      { cause: error },
+    );
   }
   return { name: spec.name, pid, spec, started: true, status };
 }
@@ -387,23 +428,32 @@ async function prepareHost(session: SshSession, spec: VmSpec, operation: string,
   if (spec.accelerator === 'kvm') checks.push(`[ -c /dev/kvm ] || problem accelerator ${shellQuote('kvm requested but the host has no /dev/kvm; use accelerator "tcg" or enable KVM on the host')}`);
   if (spec.boot.kind === 'kernel') {
     checks.push(`[ -r ${shellQuote(spec.boot.kernel)} ] || problem boot.kernel ${shellQuote(`${spec.boot.kernel} does not exist on the host (or is unreadable); copy the kernel there`)}`);
-    if (spec.boot.initrd !== undefined) checks.push(`[ -r ${shellQuote(spec.boot.initrd)} ] || problem boot.initrd ${shellQuote(`${spec.boot.initrd} does not exist on the host (or is unreadable); copy the initrd there`)}`);
+    if (spec.boot.initrd !== undefined)
+      checks.push(`[ -r ${shellQuote(spec.boot.initrd)} ] || problem boot.initrd ${shellQuote(`${spec.boot.initrd} does not exist on the host (or is unreadable); copy the initrd there`)}`);
   }
   spec.disks.forEach((disk, i) => {
     const at = `disks[${i}].path`;
     const dir = disk.path.slice(0, disk.path.lastIndexOf('/')) || '/';
     const parentOk = dir === paths.stateDir ? 'true' : `[ -d ${shellQuote(dir)} ]`;
     if (freshDiskSizes(options)) {
-      checks.push(`[ ! -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} already exists on the destination; it would be overwritten. Remove it if it is a leftover, or use another host`)}`);
+      checks.push(
+        `[ ! -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} already exists on the destination; it would be overwritten. Remove it if it is a leftover, or use another host`)}`,
+      );
       checks.push(`${parentOk} || problem ${at} ${shellQuote(`the directory ${dir} does not exist on the destination; create it`)}`);
     } else if (disk.sizeMiB === undefined) {
-      checks.push(`[ -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} does not exist on the host and sizeMiB is not set; create the image, or set sizeMiB to have an empty one created`)}`);
+      checks.push(
+        `[ -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} does not exist on the host and sizeMiB is not set; create the image, or set sizeMiB to have an empty one created`)}`,
+      );
     } else {
-      checks.push(`[ -e ${shellQuote(disk.path)} ] || ${parentOk} || problem ${at} ${shellQuote(`the directory ${dir} does not exist on the host; create it (only /var/lib/orbit/${spec.name}/ is created automatically)`)}`);
+      checks.push(
+        `[ -e ${shellQuote(disk.path)} ] || ${parentOk} || problem ${at} ${shellQuote(`the directory ${dir} does not exist on the host; create it (only /var/lib/orbit/${spec.name}/ is created automatically)`)}`,
+      );
     }
   });
   spec.nics.forEach((nic, i) => {
-    checks.push(`[ -d /sys/class/net/${nic.bridge}/bridge ] || problem nics[${i}].bridge ${shellQuote(`there is no bridge ${nic.bridge} on the host; create it (ip link add ${nic.bridge} type bridge) or name an existing one`)}`);
+    checks.push(
+      `[ -d /sys/class/net/${nic.bridge}/bridge ] || problem nics[${i}].bridge ${shellQuote(`there is no bridge ${nic.bridge} on the host; create it (ip link add ${nic.bridge} type bridge) or name an existing one`)}`,
+    );
   });
   checks.push(
     'if [ "$problems" != 0 ]; then exit 3; fi',
@@ -454,11 +504,7 @@ function launchScript(spec: VmSpec, options: LaunchOptions): string {
   });
   spec.nics.forEach((nic, i) => {
     const tap = tapName(spec.name, i);
-    lines.push(
-      `ip link show dev ${tap} >/dev/null 2>&1 || ip tuntap add dev ${tap} mode tap`,
-      `ip link set dev ${tap} master ${nic.bridge}`,
-      `ip link set dev ${tap} up`,
-    );
+    lines.push(`ip link show dev ${tap} >/dev/null 2>&1 || ip tuntap add dev ${tap} mode tap`, `ip link set dev ${tap} master ${nic.bridge}`, `ip link set dev ${tap} up`);
   });
   lines.push(
     ...(options.custom?.setup ?? []),
@@ -516,7 +562,7 @@ function vmShellFunctions(name: string): string {
   assertVmName(name);
   return [
     `vm_pids() { pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},debug-threads=on( |$)' || true; }`,
-    "now_ms() { awk '{ printf \"%d\\n\", $1 * 1000 }' /proc/uptime; }",
+    'now_ms() { awk \'{ printf "%d\\n", $1 * 1000 }\' /proc/uptime; }',
     'wait_gone() { end=$(( $(now_ms) + $1 )); while [ -n "$(vm_pids)" ]; do [ "$(now_ms)" -ge "$end" ] && return 1; sleep 0.1; done; return 0; }',
     `vm_taps() { ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep -x '${tapPrefix(name)}[0-9]\\{1,2\\}' || true; }`,
   ].join('\n');

@@ -7,7 +7,6 @@ import { describeHost } from '../ssh/host-errors';
 import { QmpClient } from './qmp-client';
 import { SshSession } from '../ssh/ssh-session';
 
-
 /** Connecting to a QEMU's QMP socket, and each command on it, unless a caller says otherwise. */
 export const QMP_TIMEOUT_MS = 10_000;
 

@@ -56,29 +56,34 @@ export async function observeVm(session: SshSession, name: string, diskCount: nu
  */
 export async function setVmMemory(session: SshSession, name: string, memoryMiB: number, options: BalloonOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? BALLOON_DEFAULTS.timeoutMs;
-  await withQmp(session, name, async (qmp) => {
-    const memory = await qmp.execute<{ 'base-memory': number }>('query-memory-size-summary');
-    const startedMiB = Math.round(memory['base-memory'] / MIB);
-    if (memoryMiB > startedMiB) {
-      throw new VmError(session.host, name, 'Changing the memory of', `${memoryMiB} MiB is more than the ${startedMiB} MiB QEMU started with`, 'restart the VM with more memory (a larger maximum)');
-    }
-    await qmp.execute('balloon', { value: memoryMiB * MIB });
-    const deadline = Date.now() + timeoutMs;
-    let actual = await balloonActualMiB(qmp, startedMiB);
-    while (actual !== memoryMiB) {
-      if (Date.now() >= deadline) {
-        throw new VmError(
-          session.host,
-          name,
-          'Changing the memory of',
-          `the guest still has ${actual} MiB ${timeoutMs} ms after the balloon was set to ${memoryMiB} MiB`,
-          'the guest needs its virtio balloon driver (Linux: virtio_balloon) loaded; or, when it is short of memory, it cannot give more back: choose a larger memory size',
-        );
+  await withQmp(
+    session,
+    name,
+    async (qmp) => {
+      const memory = await qmp.execute<{ 'base-memory': number }>('query-memory-size-summary');
+      const startedMiB = Math.round(memory['base-memory'] / MIB);
+      if (memoryMiB > startedMiB) {
+        throw new VmError(session.host, name, 'Changing the memory of', `${memoryMiB} MiB is more than the ${startedMiB} MiB QEMU started with`, 'restart the VM with more memory (a larger maximum)');
       }
-      await new Promise((resolve) => setTimeout(resolve, BALLOON_DEFAULTS.pollMs));
-      actual = await balloonActualMiB(qmp, startedMiB);
-    }
-  }, timeoutMs + 10_000);
+      await qmp.execute('balloon', { value: memoryMiB * MIB });
+      const deadline = Date.now() + timeoutMs;
+      let actual = await balloonActualMiB(qmp, startedMiB);
+      while (actual !== memoryMiB) {
+        if (Date.now() >= deadline) {
+          throw new VmError(
+            session.host,
+            name,
+            'Changing the memory of',
+            `the guest still has ${actual} MiB ${timeoutMs} ms after the balloon was set to ${memoryMiB} MiB`,
+            'the guest needs its virtio balloon driver (Linux: virtio_balloon) loaded; or, when it is short of memory, it cannot give more back: choose a larger memory size',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, BALLOON_DEFAULTS.pollMs));
+        actual = await balloonActualMiB(qmp, startedMiB);
+      }
+    },
+    timeoutMs + 10_000,
+  );
 }
 
 /** Grows disk `index` to `sizeBytes` while the VM runs. Shrinking is refused: it would cut off the guest's data. */
@@ -86,7 +91,13 @@ export async function growVmDisk(session: SshSession, name: string, index: numbe
   await withQmp(session, name, async (qmp) => {
     const [current] = await diskSizes(qmp, index + 1).then((sizes) => sizes.slice(index));
     if (sizeBytes < current) {
-      throw new VmError(session.host, name, 'Resizing a disk of', `disk ${index} is ${current / MIB} MiB; shrinking it to ${sizeBytes / MIB} MiB would cut off data`, 'keep the size, or re-create the VM with a smaller disk');
+      throw new VmError(
+        session.host,
+        name,
+        'Resizing a disk of',
+        `disk ${index} is ${current / MIB} MiB; shrinking it to ${sizeBytes / MIB} MiB would cut off data`,
+        'keep the size, or re-create the VM with a smaller disk',
+      );
     }
     if (sizeBytes > current) await qmp.execute('block_resize', { 'node-name': vmIds.disk(index), size: sizeBytes });
   });

@@ -47,7 +47,10 @@ test('reports every problem at once, each with field, value and allowed values',
     memoryMiB: 64.5,
     accelerator: 'hvf',
     qemuBinary: 'qemu; rm -rf /',
-    disks: [{ path: 'relative.img', format: 'vmdk' }, { path: '/a.img', sizeMiB: -1 }],
+    disks: [
+      { path: 'relative.img', format: 'vmdk' },
+      { path: '/a.img', sizeMiB: -1 },
+    ],
     nics: [{ mac: '01:00:5e:00:00:01', bridge: 'a-bridge-name-too-long' }],
     extra: true,
   });
@@ -75,10 +78,16 @@ test('boot: kernel needs an absolute path, disk boot needs that disk', () => {
 });
 
 test('duplicate disks and MACs are refused', () => {
-  expect(issuesOf({ ...good, disks: [{ path: '/a.img' }, { path: '/a.img' }], nics: [{ mac: '52:54:00:00:00:01', bridge: 'b' }, { mac: '52:54:00:00:00:01', bridge: 'b' }] })).toEqual([
-    'disks[1].path: "/a.img" is used by an earlier disk too',
-    'nics[1].mac: 52:54:00:00:00:01 is used by an earlier NIC too',
-  ]);
+  expect(
+    issuesOf({
+      ...good,
+      disks: [{ path: '/a.img' }, { path: '/a.img' }],
+      nics: [
+        { mac: '52:54:00:00:00:01', bridge: 'b' },
+        { mac: '52:54:00:00:00:01', bridge: 'b' },
+      ],
+    }),
+  ).toEqual(['disks[1].path: "/a.img" is used by an earlier disk too', 'nics[1].mac: 52:54:00:00:00:01 is used by an earlier NIC too']);
 });
 
 test('the error message names the VM, says nothing started, and gives a fix per problem', () => {

@@ -28,9 +28,7 @@ export interface VmNic {
 }
 
 /** Direct kernel boot (the test guest) or boot from one of the disks. */
-export type VmBoot =
-  | { kind: 'kernel'; kernel: string; initrd?: string; append?: string }
-  | { kind: 'disk'; diskIndex: number };
+export type VmBoot = { kind: 'kernel'; kernel: string; initrd?: string; append?: string } | { kind: 'disk'; diskIndex: number };
 
 export interface VmSpec {
   name: string;
@@ -108,8 +106,7 @@ export class VmSpecError extends Error {
     readonly issues: readonly VmSpecIssue[],
   ) {
     super(
-      `Invalid spec for VM ${vm}: ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was started\n` +
-        issues.map((i) => `  - ${i.field}: ${i.problem}\n    Fix: ${i.fix}`).join('\n'),
+      `Invalid spec for VM ${vm}: ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was started\n` + issues.map((i) => `  - ${i.field}: ${i.problem}\n    Fix: ${i.fix}`).join('\n'),
     );
     this.name = 'VmSpecError';
   }
@@ -140,11 +137,7 @@ export function validateVmSpec(input: unknown): VmSpec {
   if (!isIntegerIn(vcpus, 1, VM_LIMITS.maxVcpus)) issue('vcpus', `${describe(vcpus)} is not an integer from 1 to ${VM_LIMITS.maxVcpus}`, 'give the number of virtual CPUs, e.g. 2');
   const memoryMiB = raw.memoryMiB;
   if (!isIntegerIn(memoryMiB, VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)) {
-    issue(
-      'memoryMiB',
-      `${describe(memoryMiB)} is not an integer from ${VM_LIMITS.minMemoryMiB} to ${VM_LIMITS.maxMemoryMiB} (MiB)`,
-      'give the guest memory in MiB, e.g. 2048',
-    );
+    issue('memoryMiB', `${describe(memoryMiB)} is not an integer from ${VM_LIMITS.minMemoryMiB} to ${VM_LIMITS.maxMemoryMiB} (MiB)`, 'give the guest memory in MiB, e.g. 2048');
   }
   const accelerator = raw.accelerator;
   if (!ACCELERATORS.includes(accelerator as Accelerator)) {
@@ -152,7 +145,11 @@ export function validateVmSpec(input: unknown): VmSpec {
   }
   const qemuBinary = raw.qemuBinary ?? VM_SPEC_DEFAULTS.qemuBinary;
   if (typeof qemuBinary !== 'string' || !(COMMAND.test(qemuBinary) || (ABSOLUTE_PATH.test(qemuBinary) && !/\s/.test(qemuBinary)))) {
-    issue('qemuBinary', `${describe(qemuBinary)} is neither a command name nor an absolute path without spaces`, `use "${VM_SPEC_DEFAULTS.qemuBinary}" (on PATH) or e.g. "/opt/qemu/bin/qemu-system-x86_64"`);
+    issue(
+      'qemuBinary',
+      `${describe(qemuBinary)} is neither a command name nor an absolute path without spaces`,
+      `use "${VM_SPEC_DEFAULTS.qemuBinary}" (on PATH) or e.g. "/opt/qemu/bin/qemu-system-x86_64"`,
+    );
   }
   const machine = raw.machine ?? VM_SPEC_DEFAULTS.machine;
   if (typeof machine !== 'string' || !QEMU_WORD.test(machine)) {
@@ -247,7 +244,8 @@ function validateNics(value: unknown, issue: Report): VmNic[] {
       issue(`${at}.bridge`, `${describe(n.bridge)} is not a Linux interface name (1-15 of letters, digits, "_", "." and "-")`, 'give the name of an existing bridge on the host, e.g. vmbr0');
     }
     const model = n.model ?? VM_SPEC_DEFAULTS.nicModel;
-    if (!NIC_MODELS.includes(model as NicModel)) issue(`${at}.model`, `${describe(model)} is not one of ${NIC_MODELS.join(', ')}`, `use "${VM_SPEC_DEFAULTS.nicModel}" unless the guest lacks virtio drivers`);
+    if (!NIC_MODELS.includes(model as NicModel))
+      issue(`${at}.model`, `${describe(model)} is not one of ${NIC_MODELS.join(', ')}`, `use "${VM_SPEC_DEFAULTS.nicModel}" unless the guest lacks virtio drivers`);
     return { mac: mac as string, bridge: n.bridge as string, model: model as NicModel };
   });
 }
@@ -261,7 +259,8 @@ function validateBoot(value: unknown, diskCount: number, issue: Report): VmBoot 
   if (b.kind === 'kernel') {
     for (const key of Object.keys(b)) if (!['kind', 'kernel', 'initrd', 'append'].includes(key)) issue(`boot.${key}`, 'unknown field', 'remove it; kernel boot has kernel, initrd and append');
     if (typeof b.kernel !== 'string' || !ABSOLUTE_PATH.test(b.kernel)) issue('boot.kernel', `${describe(b.kernel)} is not an absolute path`, 'give the kernel image path on the host');
-    if (b.initrd !== undefined && (typeof b.initrd !== 'string' || !ABSOLUTE_PATH.test(b.initrd))) issue('boot.initrd', `${describe(b.initrd)} is not an absolute path`, 'give the initrd path on the host, or leave it out');
+    if (b.initrd !== undefined && (typeof b.initrd !== 'string' || !ABSOLUTE_PATH.test(b.initrd)))
+      issue('boot.initrd', `${describe(b.initrd)} is not an absolute path`, 'give the initrd path on the host, or leave it out');
     if (b.append !== undefined && (typeof b.append !== 'string' || /[\0\n]/.test(b.append) || b.append.length > 2048)) {
       issue('boot.append', `${describe(b.append)} is not a one-line kernel command line of at most 2048 characters`, 'give the kernel command line as one line');
     }
@@ -271,7 +270,11 @@ function validateBoot(value: unknown, diskCount: number, issue: Report): VmBoot 
     for (const key of Object.keys(b)) if (!['kind', 'diskIndex'].includes(key)) issue(`boot.${key}`, 'unknown field', 'remove it; disk boot has diskIndex only');
     const diskIndex = b.diskIndex ?? 0;
     if (!isIntegerIn(diskIndex, 0, Math.max(0, diskCount - 1)) || diskCount === 0) {
-      issue('boot.diskIndex', diskCount === 0 ? 'boot from disk, but the VM has no disks' : `${describe(diskIndex)} is not a disk index from 0 to ${diskCount - 1}`, 'add the boot disk to disks, or boot a kernel');
+      issue(
+        'boot.diskIndex',
+        diskCount === 0 ? 'boot from disk, but the VM has no disks' : `${describe(diskIndex)} is not a disk index from 0 to ${diskCount - 1}`,
+        'add the boot disk to disks, or boot a kernel',
+      );
     }
     return { kind: 'disk', diskIndex: diskIndex as number };
   }

@@ -30,7 +30,7 @@ export const diskSchema = schema({
   description: 'A disk image on a host, in /var/lib/orbit/disks/<name>.<format>.',
   attributes: {
     id: computed(t.string, { useStateForUnknown: true, description: '`<host>/<name>`; also the import id.' }),
-    host: required(t.string, { requiresReplace: true, description: 'The host the disk lives on (a name from the provider\'s hosts blocks).' }),
+    host: required(t.string, { requiresReplace: true, description: "The host the disk lives on (a name from the provider's hosts blocks)." }),
     name: required(t.string, {
       requiresReplace: true,
       description: 'File name of the disk without extension: lowercase letters, digits and "-", starting with a letter or digit.',
@@ -47,7 +47,7 @@ export const diskSchema = schema({
       validators: [oneOf<string>(FORMATS)],
     }),
     path: computed(t.string, { useStateForUnknown: true, description: 'Where the image is on the host.' }),
-    actual_size_bytes: computed(t.number, { description: 'Space the image takes on the host\'s filesystem.' }),
+    actual_size_bytes: computed(t.number, { description: "Space the image takes on the host's filesystem." }),
   },
 });
 
@@ -216,7 +216,7 @@ function shrinkError(prior: Disk, wanted: number): OrbitError {
     // A tainted object is planned as a new one, which may have any size.
     fix:
       `keep size_mib at ${prior.size_mib} or more; or, to re-create the disk empty at ${wanted} MiB (its data is lost), ` +
-      'mark it for replacement and apply: terraform taint ADDRESS && terraform apply, with ADDRESS this resource\'s address (e.g. orbit_disk.data)',
+      "mark it for replacement and apply: terraform taint ADDRESS && terraform apply, with ADDRESS this resource's address (e.g. orbit_disk.data)",
   });
 }
 
@@ -242,8 +242,6 @@ function qemuImgError(operation: string, remote: RemoteHost, file: string, stder
     attribute: 'host',
     value: remote.name,
     detail: stderr.trim().slice(-1500) || '(no error output)',
-    fix: /lock/i.test(stderr)
-      ? 'a running QEMU uses the disk; stop it first (or resize the disk through its VM)'
-      : 'read the error above; to reproduce, run the qemu-img command on the host by hand',
+    fix: /lock/i.test(stderr) ? 'a running QEMU uses the disk; stop it first (or resize the disk through its VM)' : 'read the error above; to reproduce, run the qemu-img command on the host by hand',
   });
 }

@@ -156,9 +156,7 @@ const sessionOf = (provider: ProviderContext, name: string, attribute: Attribute
 export async function installAgents(provider: ProviderContext, hosts: readonly string[], attribute: AttributePath, signal: AbortSignal): Promise<{ bundle: AgentBundle; results: EnsureResult[] }> {
   const bundle = locateAgentBundle();
   const results = await Promise.all(
-    hosts.map((name) =>
-      serialized(name, () => provider.remote(name, { attribute, signal }).withSession((session) => ensureAgent(session, bundle, agentSetup(provider, name)))),
-    ),
+    hosts.map((name) => serialized(name, () => provider.remote(name, { attribute, signal }).withSession((session) => ensureAgent(session, bundle, agentSetup(provider, name))))),
   );
   return { bundle, results };
 }
@@ -253,7 +251,14 @@ export async function observeMonitor(provider: ProviderContext, pair: Pick<Monit
   const checked = releases.filter((r) => !r.skipped);
   const missing = checked.filter((r) => !r.release).map((r) => r.name);
   const distinct = [...new Set(checked.map((r) => r.release).filter(Boolean))];
-  const agentRelease = missing.length > 0 ? `missing on ${missing.join(', ')}` : distinct.length === 1 ? distinct[0]! : distinct.length === 0 ? 'no host reachable' : `mixed: ${checked.map((r) => `${r.name}=${r.release}`).join(', ')}`;
+  const agentRelease =
+    missing.length > 0
+      ? `missing on ${missing.join(', ')}`
+      : distinct.length === 1
+        ? distinct[0]!
+        : distinct.length === 0
+          ? 'no host reachable'
+          : `mixed: ${checked.map((r) => `${r.name}=${r.release}`).join(', ')}`;
   let events: PairEvent[] | undefined;
   const etcd = openEtcd(provider);
   try {

@@ -35,12 +35,24 @@ import { withQmp } from '../qemu/qemu-process';
 import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../qemu/vm-spec';
 import { locateAgentBundle } from '../monitor/agent-bundle';
 import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, TIMING_RANGES, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
-import { allHosts, checkMonitorHosts, installAgents, MonitoredPair, observeMonitor, publishSpec, removePairFromEtcd, removeUnneededAgents, requireMonitor, waitMonitored, waitUnwatched, withEtcd } from './ft-vm-monitor';
+import {
+  allHosts,
+  checkMonitorHosts,
+  installAgents,
+  MonitoredPair,
+  observeMonitor,
+  publishSpec,
+  removePairFromEtcd,
+  removeUnneededAgents,
+  requireMonitor,
+  waitMonitored,
+  waitUnwatched,
+  withEtcd,
+} from './ft-vm-monitor';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 
-
 export const ftVmSchema = schema({
-  description: 'A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary\'s QEMU or host dies.',
+  description: "A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary's QEMU or host dies.",
   attributes: {
     ...vmMachineAttributes,
     primary_host: required(t.string, {
@@ -90,20 +102,23 @@ export const ftVmSchema = schema({
     }),
     spare_hosts: optional(t.list(t.string), {
       description:
-        'Hosts the monitor may re-protect the pair onto after a failover, in order of preference, after the pair\'s own two hosts (a host whose guest died is used again once its agent reports it healthy). Agents are installed on them too. Default: none. Changes in place.',
+        "Hosts the monitor may re-protect the pair onto after a failover, in order of preference, after the pair's own two hosts (a host whose guest died is used again once its agent reports it healthy). Agents are installed on them too. Default: none. Changes in place.",
     }),
     agent_release: computed(t.string, {
-      description: 'The failover monitor agent release running on all reachable hosts of the pair, or what is off ("missing on site-a"); the next apply installs or upgrades it. Null with failover = "manual".',
+      description:
+        'The failover monitor agent release running on all reachable hosts of the pair, or what is off ("missing on site-a"); the next apply installs or upgrades it. Null with failover = "manual".',
     }),
     failover_count: computed(t.number, { description: 'Failovers the monitor agents carried out for this pair (from their events in etcd).' }),
     last_failover: computed(t.string, { description: 'The last of them: when, which host took over, how, and why.' }),
     worst_case_recovery_ms: computed(t.number, {
-      description: 'From losing the active side to the standby holding the role, in ms: lease_ttl_ms + 500 (etcd\'s expiry loop) + heartbeat_interval_ms. Excludes the COLO failover itself (tens of ms).',
+      description:
+        "From losing the active side to the standby holding the role, in ms: lease_ttl_ms + 500 (etcd's expiry loop) + heartbeat_interval_ms. Excludes the COLO failover itself (tens of ms).",
     }),
     active_host: computed(t.string, { description: 'The host whose guest clients talk to now.' }),
     standby_host: computed(t.string, { description: 'The host holding the replica; null while unprotected.' }),
     protection: computed(t.string, {
-      description: '"protected" (checkpointing to a live replica), "degraded" (the guest runs alone after a failover: re-protect it), "re-protecting", "failover-needed" (a side was lost and nobody failed over), or "split" (two guests serve: fence one).',
+      description:
+        '"protected" (checkpointing to a live replica), "degraded" (the guest runs alone after a failover: re-protect it), "re-protecting", "failover-needed" (a side was lost and nobody failed over), or "split" (two guests serve: fence one).',
     }),
     checkpoint_count: computed(t.number, { description: "Checkpoints of the active host's QEMU since it started." }),
     last_checkpoint_pause_ms: computed(t.number, { description: 'How long the guest was paused for the last checkpoint, in ms.' }),
@@ -160,9 +175,18 @@ export const ftVmResource = defineResource({
   modifyPlan({ planned, prior, config, provider, requireReplace }) {
     if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
     if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
-    const replacing = prior !== null && (machineChanges(prior, planned, { diskGrowsInPlace: false }) || planned.memory_mib !== prior.memory_mib || planned.primary_host !== prior.primary_host || planned.secondary_host !== prior.secondary_host);
+    const replacing =
+      prior !== null &&
+      (machineChanges(prior, planned, { diskGrowsInPlace: false }) ||
+        planned.memory_mib !== prior.memory_mib ||
+        planned.primary_host !== prior.primary_host ||
+        planned.secondary_host !== prior.secondary_host);
     if (planAccelerator(planned, prior, replacing)) requireReplace('accelerator');
-    planMachine(planned, prior, (config.network ?? []).map((nic) => nic?.mac !== null));
+    planMachine(
+      planned,
+      prior,
+      (config.network ?? []).map((nic) => nic?.mac !== null),
+    );
     const timing = timingOf(planned);
     planned.worst_case_recovery_ms = timing ? worstCaseRecoveryMs(timing) : undefined;
     (planned.spare_hosts ?? []).forEach((spare, index) => typeof spare === 'string' && provider.host(spare, ['spare_hosts', index]));
@@ -187,10 +211,7 @@ export const ftVmResource = defineResource({
     const primary = provider.remote(config.primary_host, { attribute: ['primary_host'], signal });
     const secondary = provider.remote(config.secondary_host, { attribute: ['secondary_host'], signal });
     const qemuBinary = sameQemuBinary(provider, config);
-    const [accelerator, secondaryAccelerator] = await Promise.all([
-      resolveAccelerator(provider, primary, config.accelerator),
-      resolveAccelerator(provider, secondary, config.accelerator),
-    ]);
+    const [accelerator, secondaryAccelerator] = await Promise.all([resolveAccelerator(provider, primary, config.accelerator), resolveAccelerator(provider, secondary, config.accelerator)]);
     if (accelerator !== secondaryAccelerator) {
       throw new OrbitError(`Guests run under ${accelerator} on "${config.primary_host}" but under ${secondaryAccelerator} on "${config.secondary_host}"`, {
         attribute: 'accelerator',
@@ -248,7 +269,7 @@ export const ftVmResource = defineResource({
       ...observed,
       agent_release: monitor.agentRelease,
       failover_count: monitor.failoverCount ?? state.failover_count ?? 0,
-      last_failover: monitor.lastFailover !== undefined ? monitor.lastFailover : state.last_failover ?? null,
+      last_failover: monitor.lastFailover !== undefined ? monitor.lastFailover : (state.last_failover ?? null),
     };
   },
 
@@ -276,7 +297,11 @@ export const ftVmResource = defineResource({
     }
     const state = await readFtVm(provider, signal, { ...prior, checkpoint_delay_ms: delay });
     if (!state) {
-      throw new OrbitError(`No host runs the guest of VM "${config.name}" any more`, { attribute: 'primary_host', value: config.primary_host, fix: 'run terraform plan again: it will plan to create the pair' });
+      throw new OrbitError(`No host runs the guest of VM "${config.name}" any more`, {
+        attribute: 'primary_host',
+        value: config.primary_host,
+        fix: 'run terraform plan again: it will plan to create the pair',
+      });
     }
     return resolvePlanned(planned, { ...observedPart(state), agent_release: release });
   },
@@ -291,7 +316,13 @@ export const ftVmResource = defineResource({
       else await removing;
     }
     const { sessions, unreachable } = await configuredSessions(provider, signal);
-    await sessions[0]?.remote.withSession(() => destroyPair(sessions.map((s) => s.session), state.name, { removeDisks: true }));
+    await sessions[0]?.remote.withSession(() =>
+      destroyPair(
+        sessions.map((s) => s.session),
+        state.name,
+        { removeDisks: true },
+      ),
+    );
     if (monitored) {
       const removing = withEtcd(provider, ['failover'], (etcd) => removeUnneededAgents(provider, etcd, allHosts(monitoredPair(state)), ['failover'], signal));
       if (state.failover === 'manual') await removing.catch(() => undefined);
@@ -311,7 +342,8 @@ export const ftVmResource = defineResource({
 
 /** What Read observes (and create/update return): placement, protection, checkpoints, run state, and the accelerator in use. */
 function observedPart(state: FtVm): Partial<FtVm> {
-  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms, failover_count, last_failover } = state;
+  const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms, failover_count, last_failover } =
+    state;
   return { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms, failover_count, last_failover };
 }
 
@@ -336,12 +368,20 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
   if (sessions.length === 0) {
     throw new OrbitError(`No configured host can be reached to read the pair of VM "${name}"`, { attribute: 'primary_host', fix: 'check the hosts and the network between terraform and them' });
   }
-  const pair = await sessions[0].remote.withSession(() => inspectPair(sessions.map((s) => s.session), name));
+  const pair = await sessions[0].remote.withSession(() =>
+    inspectPair(
+      sessions.map((s) => s.session),
+      name,
+    ),
+  );
   if (pair.protection === 'down' || pair.protection === 'starting') return null;
   const active = pair.hosts.find((h) => h.host === pair.activeHost) ?? pair.hosts.find((h) => h.vm?.state === 'running');
   const spec = active?.vm?.spec;
   if (!spec) {
-    throw new OrbitError(`The guest of VM "${name}" runs on "${active?.host}" without a readable spec`, { attribute: 'primary_host', fix: 'inspect the pair with npm run orbit-ft -- status, then fence or destroy the copy that should not be there' });
+    throw new OrbitError(`The guest of VM "${name}" runs on "${active?.host}" without a readable spec`, {
+      attribute: 'primary_host',
+      fix: 'inspect the pair with npm run orbit-ft -- status, then fence or destroy the copy that should not be there',
+    });
   }
   const record = pair.hosts.find((h) => h.host === pair.activeHost)?.record;
   return {
@@ -391,7 +431,12 @@ function timingAttributes(state: FtVm | Unknowable<FtVm>): Pick<FtVm, 'heartbeat
 /** Sets x-checkpoint-delay on the running primary and in every host's pair record (re-protection reads it there). */
 async function setCheckpointDelay(provider: ProviderContext, signal: AbortSignal, vm: string, delayMs: number): Promise<void> {
   const { sessions } = await configuredSessions(provider, signal);
-  const pair: ColoPairInspection = await sessions[0].remote.withSession(() => inspectPair(sessions.map((s) => s.session), vm));
+  const pair: ColoPairInspection = await sessions[0].remote.withSession(() =>
+    inspectPair(
+      sessions.map((s) => s.session),
+      vm,
+    ),
+  );
   for (const { remote, session } of sessions) {
     await remote.withSession(async () => {
       const record = await readPairRecord(session, vm);

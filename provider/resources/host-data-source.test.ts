@@ -82,10 +82,12 @@ describe('data orbit_host', () => {
     expect(first.memory_mib).toBe(Math.floor(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))![1]) / 1024));
     expect(first.accelerator_reason).toMatch(/^KVM cannot run guests here: .+\. TCG boots the test guest in \d+ ms\.$/);
     expect(connector.count('exec')).toBe(3); // facts, mkdir, probe
-    expect(connector.calls.filter((c) => c.kind === 'writeFile').map((c) => c.what).sort()).toEqual([
-      `${probeDir}/initramfs-${sha256('initrd bytes')}.cpio.gz`,
-      `${probeDir}/vmlinuz-${sha256('kernel bytes')}`,
-    ]);
+    expect(
+      connector.calls
+        .filter((c) => c.kind === 'writeFile')
+        .map((c) => c.what)
+        .sort(),
+    ).toEqual([`${probeDir}/initramfs-${sha256('initrd bytes')}.cpio.gz`, `${probeDir}/vmlinuz-${sha256('kernel bytes')}`]);
     expect(fs.readdirSync(probeDir).filter((f) => f.startsWith('accelerator-'))).toHaveLength(1);
 
     connector.calls.length = 0;
@@ -131,11 +133,14 @@ describe('data orbit_host', () => {
 
   test('a guest that is not built is explained before anything runs on the host', async () => {
     const error = await orbitErrorOf(
-      read({}, {
-        guest: () => {
-          throw new Error('The test guest is not built');
+      read(
+        {},
+        {
+          guest: () => {
+            throw new Error('The test guest is not built');
+          },
         },
-      }),
+      ),
     );
     expect(error.attribute).toEqual(['name']);
     expect(error.fix).toContain('npm run guest');

@@ -120,7 +120,7 @@ function localGuest(findGuest: () => ProbeGuest, where: AttributePath): { kernel
     throw new OrbitError('The accelerator probe needs the test guest, which is not built on the machine running terraform', {
       attribute: where,
       detail: (error as Error).message,
-      fix: 'run `npm run guest` in the Orbit checkout (it builds the guest kernel and initramfs); if terraform runs the provider from outside the checkout, set ORBIT_CACHE to the checkout\'s .cache directory',
+      fix: "run `npm run guest` in the Orbit checkout (it builds the guest kernel and initramfs); if terraform runs the provider from outside the checkout, set ORBIT_CACHE to the checkout's .cache directory",
     });
   }
   return { kernel: { localPath: guest.kernelPath, sha256: fileSha256(guest.kernelPath) }, initrd: { localPath: guest.initrdPath, sha256: fileSha256(guest.initrdPath) } };
@@ -208,7 +208,10 @@ async function readFacts(host: RemoteHost, qemu: string, probeDir: string, guest
     kernel: values.get('kernel') ?? '',
     qemuVersionLine: values.get('qemu_version') ?? '',
     coloCompare: values.get('colo_compare') === 'yes',
-    blockFormats: (values.get('block_formats') ?? '').replace(/^Supported formats:/, '').trim().split(/\s+/),
+    blockFormats: (values.get('block_formats') ?? '')
+      .replace(/^Supported formats:/, '')
+      .trim()
+      .split(/\s+/),
     cacheKey: values.get('cache_key') ?? '',
     cached: values.get('cached'),
     kernelPresent: values.has('kernel_present'),

@@ -209,7 +209,8 @@ export function machineChanges(prior: VmMachine, planned: MaybeUnknownMachine, o
     (Array.isArray(disks) &&
       (disks.length !== prior.disk.length || disks.some((d, i) => d?.format !== prior.disk[i].format || (!options.diskGrowsInPlace && d?.size_mib !== prior.disk[i].size_mib)))) ||
     (Array.isArray(nics) &&
-      (nics.length !== prior.network.length || nics.some((n, i) => n?.bridge !== prior.network[i].bridge || n?.model !== prior.network[i].model || (n?.mac !== undefined && n.mac !== prior.network[i].mac))))
+      (nics.length !== prior.network.length ||
+        nics.some((n, i) => n?.bridge !== prior.network[i].bridge || n?.model !== prior.network[i].model || (n?.mac !== undefined && n.mac !== prior.network[i].mac))))
   );
 }
 
@@ -225,7 +226,12 @@ export function specFrom(config: VmMachine, options: { memoryMiB: number; accele
     cpuModel: config.cpu_model ?? VM_SPEC_DEFAULTS.cpuModel,
     boot:
       config.kernel_path !== null
-        ? { kind: 'kernel', kernel: config.kernel_path, ...(config.initrd_path !== null ? { initrd: config.initrd_path } : {}), ...(config.kernel_cmdline !== null ? { append: config.kernel_cmdline } : {}) }
+        ? {
+            kind: 'kernel',
+            kernel: config.kernel_path,
+            ...(config.initrd_path !== null ? { initrd: config.initrd_path } : {}),
+            ...(config.kernel_cmdline !== null ? { append: config.kernel_cmdline } : {}),
+          }
         : { kind: 'disk', diskIndex: 0 },
     disks: config.disk.map((disk, i) => {
       const format = (disk.format ?? 'qcow2') as 'qcow2' | 'raw';

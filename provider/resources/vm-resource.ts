@@ -28,19 +28,7 @@ import { vmPaths } from '../qemu/qemu-command-line';
 import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
 import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
-import {
-  diskBlock,
-  machineChanges,
-  machineFromSpec,
-  networkBlock,
-  planAccelerator,
-  planMachine,
-  resolveAccelerator,
-  specFrom,
-  validateBoot,
-  VM_NAME_PATTERN,
-  vmMachineAttributes,
-} from './vm-machine';
+import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, VM_NAME_PATTERN, vmMachineAttributes } from './vm-machine';
 
 const MIB = 1024 * 1024;
 
@@ -49,7 +37,7 @@ export const vmSchema = schema({
   attributes: {
     ...vmMachineAttributes,
     host: required(t.string, {
-      description: 'The host the VM runs on (a name from the provider\'s hosts blocks). Changing it live-migrates the running VM (post-copy), disks included; it is never re-created for it.',
+      description: "The host the VM runs on (a name from the provider's hosts blocks). Changing it live-migrates the running VM (post-copy), disks included; it is never re-created for it.",
     }),
     memory_mib: optional(t.number, {
       default: VM_SPEC_DEFAULTS.memoryMiB,
@@ -57,20 +45,21 @@ export const vmSchema = schema({
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
     }),
     max_memory_mib: optionalComputed(t.number, {
-      description: 'Memory QEMU starts with, in MiB: the most memory_mib can grow to without a restart. Default: memory_mib (when memory_mib later grows beyond it unset, the VM is replaced with the new size). Changing it replaces the VM.',
+      description:
+        'Memory QEMU starts with, in MiB: the most memory_mib can grow to without a restart. Default: memory_mib (when memory_mib later grows beyond it unset, the VM is replaced with the new size). Changing it replaces the VM.',
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
     }),
-  stop_timeout_ms: optional(t.number, {
-    default: STOP_DEFAULTS.graceMs,
-    description: `How long the guest gets to power off after the ACPI request when the VM is destroyed or replaced, before QEMU is told to quit. Default ${STOP_DEFAULTS.graceMs}; 0 skips the request.`,
-    validators: [integer(), between(0, 3_600_000)],
-  }),
+    stop_timeout_ms: optional(t.number, {
+      default: STOP_DEFAULTS.graceMs,
+      description: `How long the guest gets to power off after the ACPI request when the VM is destroyed or replaced, before QEMU is told to quit. Default ${STOP_DEFAULTS.graceMs}; 0 skips the request.`,
+      validators: [integer(), between(0, 3_600_000)],
+    }),
     migration_postcopy_after_ms: optional(t.number, {
       default: MIGRATION_DEFAULTS.postcopyAfterMs,
       description: `Live migration: the longest pre-copy phase before switching to post-copy, in ms. Default ${MIGRATION_DEFAULTS.postcopyAfterMs}. It switches earlier when the first pass over memory leaves little to copy.`,
       validators: [integer(), between(0, 3_600_000)],
     }),
-    last_migration_downtime_ms: computed(t.number, { description: 'The guest-visible pause of the last live migration this resource made (QEMU\'s downtime), in ms; null before the first.' }),
+    last_migration_downtime_ms: computed(t.number, { description: "The guest-visible pause of the last live migration this resource made (QEMU's downtime), in ms; null before the first." }),
     last_migration_total_ms: computed(t.number, { description: 'The duration of the last live migration this resource made, disks included, in ms; null before the first.' }),
   },
   blocks: {
@@ -111,7 +100,11 @@ export const vmResource = defineResource({
     const replacing = prior !== null && isReplacing(prior, planned);
     // "auto" and the accelerator it resolved to are the same thing: only a different accelerator restarts the VM.
     if (planAccelerator(planned, prior, replacing)) requireReplace('accelerator');
-    planMachine(planned, prior, (config.network ?? []).map((nic) => nic?.mac !== null));
+    planMachine(
+      planned,
+      prior,
+      (config.network ?? []).map((nic) => nic?.mac !== null),
+    );
 
     const migrating = prior !== null && planned.host !== undefined && planned.host !== prior.host && !replacing;
     const sameVm = prior !== null && !replacing ? prior : null;

@@ -1,14 +1,5 @@
 /** Error classification and messages (pure; the real-sshd paths are in ssh-session.test.ts). */
-import {
-  classifySshError,
-  describeHost,
-  HostAuthenticationError,
-  HostConnectionLostError,
-  HostTimeoutError,
-  HostUnreachableError,
-  redact,
-  RemoteCommandError,
-} from './host-errors';
+import { classifySshError, describeHost, HostAuthenticationError, HostConnectionLostError, HostTimeoutError, HostUnreachableError, redact, RemoteCommandError } from './host-errors';
 
 const host = { name: 'site-a', address: '10.0.0.11', port: 22 };
 const ssh2Error = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields);

@@ -100,13 +100,7 @@ export class HostKeyMismatchError extends HostError {
   }
 }
 
-function hostKeySummary(
-  host: HostAddress,
-  problem: HostKeyProblem,
-  seen: { fingerprint: string; type: string },
-  expected: readonly string[],
-  trustSource: string,
-): string {
+function hostKeySummary(host: HostAddress, problem: HostKeyProblem, seen: { fingerprint: string; type: string }, expected: readonly string[], trustSource: string): string {
   const presented = `host ${describeHost(host)} presented ${seen.type} key ${seen.fingerprint}`;
   const wanted = expected.length > 0 ? `expected ${expected.join(' or ')} (from ${trustSource})` : `${trustSource} has no key for this host`;
   switch (problem) {
@@ -139,10 +133,7 @@ export class RemoteCommandError extends HostError {
   readonly stdout: string;
   readonly stderr: string;
 
-  constructor(
-    host: HostAddress,
-    details: { command: string; exitCode: number | null; signal?: string; stdout: string; stderr: string; secrets?: readonly string[] },
-  ) {
+  constructor(host: HostAddress, details: { command: string; exitCode: number | null; signal?: string; stdout: string; stderr: string; secrets?: readonly string[] }) {
     const secrets = details.secrets ?? [];
     const command = redact(details.command, secrets);
     const stderr = redact(details.stderr, secrets);
@@ -210,12 +201,9 @@ export class HostOperationAbortedError extends HostError {
     readonly operation: string,
     reason: unknown,
   ) {
-    super(
-      host,
-      `${operation} on host ${describeHost(host)} was cancelled${isErrorLike(reason) ? `: ${reason.message}` : ''}`,
-      'nothing to fix if you interrupted it; run again to finish the work',
-      { cause: reason },
-    );
+    super(host, `${operation} on host ${describeHost(host)} was cancelled${isErrorLike(reason) ? `: ${reason.message}` : ''}`, 'nothing to fix if you interrupted it; run again to finish the work', {
+      cause: reason,
+    });
   }
 }
 
@@ -263,10 +251,7 @@ interface Ssh2Error extends Error {
  * Turns an ssh2 connection error into one of ours. `phase` says whether the session was
  * already up (then a drop is a lost connection) or still being set up.
  */
-export function classifySshError(
-  error: unknown,
-  context: { host: HostAddress; username: string; phase: 'connect' | 'session'; operation?: string; connectTimeoutMs?: number },
-): HostError {
+export function classifySshError(error: unknown, context: { host: HostAddress; username: string; phase: 'connect' | 'session'; operation?: string; connectTimeoutMs?: number }): HostError {
   if (error instanceof HostError) return error;
   const { host } = context;
   const e: Ssh2Error = isErrorLike(error) ? error : new Error(String(error));

@@ -34,9 +34,7 @@ it('computes fingerprints exactly like ssh-keygen -l', () => {
 
 describe('KnownHosts', () => {
   it('finds plain entries, with [host]:port for ports other than 22, and comma lists', () => {
-    const known = KnownHosts.parse(
-      [`# a comment`, ``, `10.0.0.11 ${keys.ed.line}`, `[10.0.0.12]:2222,site-b ${keyPart('ec')}`, `10.0.0.13 ${keyPart('ed2')}`].join('\n'),
-    );
+    const known = KnownHosts.parse([`# a comment`, ``, `10.0.0.11 ${keys.ed.line}`, `[10.0.0.12]:2222,site-b ${keyPart('ec')}`, `10.0.0.13 ${keyPart('ed2')}`].join('\n'));
     expect(known.keysFor('10.0.0.11', 22).map((k) => k.fingerprint)).toEqual([keys.ed.sshKeygenFingerprint]);
     expect(known.keysFor('10.0.0.12', 2222).map((k) => k.type)).toEqual(['ecdsa-sha2-nistp256']);
     expect(known.keysFor('10.0.0.12', 22)).toEqual([]);

@@ -154,7 +154,10 @@ function hostFieldMatches(field: string, name: string): boolean {
 
 /** ssh's `*` (any run) and `?` (one character) wildcards; everything else is literal. */
 function wildcardMatches(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`).test(name);
 }
 
@@ -172,12 +175,7 @@ export function parsePinnedKey(text: string, where = 'pinned host key'): PinnedK
   const [type, base64] = value.split(/\s+/);
   const key = type && base64 ? parsePublicKey(type, base64) : 'it is neither "<key type> <base64 key>" nor a "SHA256:..." fingerprint';
   if (typeof key === 'string') {
-    throw new KnownHostsFormatError(
-      where,
-      undefined,
-      key,
-      "use the whole line of the host's /etc/ssh/ssh_host_ed25519_key.pub, or the SHA256: fingerprint `ssh-keygen -lf` prints for it",
-    );
+    throw new KnownHostsFormatError(where, undefined, key, "use the whole line of the host's /etc/ssh/ssh_host_ed25519_key.pub, or the SHA256: fingerprint `ssh-keygen -lf` prints for it");
   }
   return { kind: 'key', key };
 }
@@ -269,8 +267,6 @@ export class HostKeyPolicy {
   }
 
   private describeTrust(): string {
-    return this.certAuthorities > 0
-      ? `${this.trustSource}; its @cert-authority lines are not used, host certificates are not supported`
-      : this.trustSource;
+    return this.certAuthorities > 0 ? `${this.trustSource}; its @cert-authority lines are not used, host certificates are not supported` : this.trustSource;
   }
 }

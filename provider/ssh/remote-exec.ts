@@ -125,13 +125,7 @@ interface ExecChannel {
  * exec request only once the channel is open, and a connection that drops before that fails
  * the open with "No response from server".
  */
-function openExecChannel(
-  context: ExecContext,
-  script: string,
-  operation: string,
-  signal: AbortSignal,
-  progress: { requestSent: boolean } = { requestSent: false },
-): Promise<ExecChannel> {
+function openExecChannel(context: ExecContext, script: string, operation: string, signal: AbortSignal, progress: { requestSent: boolean } = { requestSent: false }): Promise<ExecChannel> {
   const { client, host } = context;
   return new Promise((resolve, reject) => {
     try {
@@ -162,13 +156,7 @@ function openExecChannel(
  * process group first. A shell that has not reported its group yet is about to start the
  * command, and closing the channel would not stop it, so we wait a little for the report.
  */
-function collect(
-  { channel, exit }: ExecChannel,
-  marker: string,
-  stdin: string | Buffer | undefined,
-  signal: AbortSignal,
-  kill: (pgid: number) => Promise<void>,
-): Promise<ExecResult> {
+function collect({ channel, exit }: ExecChannel, marker: string, stdin: string | Buffer | undefined, signal: AbortSignal, kill: (pgid: number) => Promise<void>): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -210,7 +198,9 @@ function collect(
       signal.removeEventListener('abort', onAbort);
       // The command dies before our kill channel reports back: wait, so the error can say how the kill went.
       if (signal.aborted) return void killed.then(() => reject(signal.reason));
-      const errText = Buffer.concat(stderr).toString('utf8').replace(new RegExp(`${marker}\\d+\\n`), '');
+      const errText = Buffer.concat(stderr)
+        .toString('utf8')
+        .replace(new RegExp(`${marker}\\d+\\n`), '');
       resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: errText, code: exit.code, signal: exit.signal });
     });
 

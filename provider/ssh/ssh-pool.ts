@@ -56,7 +56,14 @@ export class SshPool {
     this.closed = true;
     const entries = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(entries.map((e) => e.connecting.then((s) => s.close(), () => undefined)));
+    await Promise.all(
+      entries.map((e) =>
+        e.connecting.then(
+          (s) => s.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   private connect(key: string, target: SshTarget): PoolEntry {

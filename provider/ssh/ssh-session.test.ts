@@ -4,15 +4,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { descendantPids, generateKeyPair, freePort, LoopbackSshd, startLoopbackSshd } from '../../test/support/loopback-sshd';
-import {
-  HostAuthenticationError,
-  HostConnectionLostError,
-  HostKeyMismatchError,
-  HostOperationAbortedError,
-  HostTimeoutError,
-  HostUnreachableError,
-  RemoteCommandError,
-} from './host-errors';
+import { HostAuthenticationError, HostConnectionLostError, HostKeyMismatchError, HostOperationAbortedError, HostTimeoutError, HostUnreachableError, RemoteCommandError } from './host-errors';
 import { HostKeyPolicy, HostKeyTrust } from './known-hosts';
 import { shellQuote } from './remote-exec';
 import { SshSession, SshSessionOptions } from './ssh-session';

@@ -192,21 +192,24 @@ export class SshSession extends EventEmitter {
    */
   openStreamLocal(socketPath: string, options: CallOptions = {}): Promise<ClientChannel> {
     const operation = `a connection to unix socket ${socketPath}`;
-    return this.guard(operation, options, (signal) =>
-      new Promise<ClientChannel>((resolve, reject) => {
-        try {
-          this.client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
-            if (signal.aborted) {
-              channel?.close();
-              return reject(signal.reason);
-            }
-            if (error) return reject(streamLocalError(this.host, socketPath, error));
-            resolve(channel);
-          });
-        } catch (error) {
-          reject(lostDuring(this.host, operation, error, true));
-        }
-      }),
+    return this.guard(
+      operation,
+      options,
+      (signal) =>
+        new Promise<ClientChannel>((resolve, reject) => {
+          try {
+            this.client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+              if (signal.aborted) {
+                channel?.close();
+                return reject(signal.reason);
+              }
+              if (error) return reject(streamLocalError(this.host, socketPath, error));
+              resolve(channel);
+            });
+          } catch (error) {
+            reject(lostDuring(this.host, operation, error, true));
+          }
+        }),
     );
   }
 

@@ -23,9 +23,7 @@ const paths = { kernelPath: '/g/vmlinuz', initrdPath: '/g/initramfs.cpio.gz' };
 
 describe('guestKernelArgs', () => {
   it('puts the network on the kernel command line', () => {
-    expect(guestKernelArgs({ ip: '10.89.0.50/24', gateway: '10.89.0.1', port: 7001 })).toBe(
-      'console=ttyS0 quiet panic=-1 orbit.ip=10.89.0.50/24 orbit.gw=10.89.0.1 orbit.port=7001',
-    );
+    expect(guestKernelArgs({ ip: '10.89.0.50/24', gateway: '10.89.0.1', port: 7001 })).toBe('console=ttyS0 quiet panic=-1 orbit.ip=10.89.0.50/24 orbit.gw=10.89.0.1 orbit.port=7001');
     expect(guestKernelArgs({ ip: '10.89.0.50' })).toBe('console=ttyS0 quiet panic=-1 orbit.ip=10.89.0.50/24');
   });
 
@@ -101,12 +99,8 @@ describe('guestQemuArgs', () => {
     expect(() => guestQemuArgs({ ...base, memoryMiB: 32 })).toThrow(/at least 64/);
     expect(() => guestQemuArgs({ ...base, vcpus: 0 })).toThrow(/Invalid vcpus 0/);
     expect(() => guestQemuArgs({ ...base, netdev: { kind: 'user', hostForwardPort: 1 } })).toThrow(/without `guest` settings/);
-    expect(() => guestQemuArgs({ ...base, guest: { ip: '10.0.2.15' }, netdev: { kind: 'tap', ifname: 'tap0', mac: 'nope' } })).toThrow(
-      /Invalid MAC address "nope"/,
-    );
-    expect(() => guestQemuArgs({ ...base, guest: { ip: '10.0.2.15' }, netdev: { kind: 'tap', ifname: 'a-name-far-too-long', mac: '52:54:00:00:00:01' } })).toThrow(
-      /Invalid tap ifname/,
-    );
+    expect(() => guestQemuArgs({ ...base, guest: { ip: '10.0.2.15' }, netdev: { kind: 'tap', ifname: 'tap0', mac: 'nope' } })).toThrow(/Invalid MAC address "nope"/);
+    expect(() => guestQemuArgs({ ...base, guest: { ip: '10.0.2.15' }, netdev: { kind: 'tap', ifname: 'a-name-far-too-long', mac: '52:54:00:00:00:01' } })).toThrow(/Invalid tap ifname/);
     expect(() => guestQemuArgs({ ...base, diskPath: '/d', diskFormat: 'vmdk' as 'raw' })).toThrow(/expected "raw" or "qcow2"/);
   });
 });
@@ -225,64 +219,60 @@ describe('the test guest, booted for real under TCG', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it(
-    'answers on TCP, counts, writes the counter to its disk, and finds it again after a crash and reboot',
-    async () => {
-      const disk = path.join(dir, 'disk.raw');
-      fs.writeFileSync(disk, '');
-      fs.truncateSync(disk, 8 << 20);
-      const port = await freePort();
-      const bootArgs = (serialPath: string) =>
-        guestQemuArgs({
-          accel: 'tcg',
-          memoryMiB: 256,
-          vcpus: 1,
-          serialPath,
-          guest: { ip: USER_NET_GUEST_ADDRESS },
-          netdev: { kind: 'user', hostForwardPort: port },
-          diskPath: disk,
-          diskFormat: 'raw',
-        });
+  it('answers on TCP, counts, writes the counter to its disk, and finds it again after a crash and reboot', async () => {
+    const disk = path.join(dir, 'disk.raw');
+    fs.writeFileSync(disk, '');
+    fs.truncateSync(disk, 8 << 20);
+    const port = await freePort();
+    const bootArgs = (serialPath: string) =>
+      guestQemuArgs({
+        accel: 'tcg',
+        memoryMiB: 256,
+        vcpus: 1,
+        serialPath,
+        guest: { ip: USER_NET_GUEST_ADDRESS },
+        netdev: { kind: 'user', hostForwardPort: port },
+        diskPath: disk,
+        diskFormat: 'raw',
+      });
 
-      const first = startQemu(bootArgs(path.join(dir, 'boot1.serial')));
-      const up = await whileRunning(first, waitForGuestUp(path.join(dir, 'boot1.serial'), 60_000));
-      expect(up).toMatchObject({ ip: '10.0.2.15', port: 7000, prev: null });
-      const r1 = await whileRunning(first, waitForGuestReport('127.0.0.1', port, 30_000));
-      expect(r1.boot).toBe(up.boot);
-      expect(r1.prev).toBeNull();
+    const first = startQemu(bootArgs(path.join(dir, 'boot1.serial')));
+    const up = await whileRunning(first, waitForGuestUp(path.join(dir, 'boot1.serial'), 60_000));
+    expect(up).toMatchObject({ ip: '10.0.2.15', port: 7000, prev: null });
+    const r1 = await whileRunning(first, waitForGuestReport('127.0.0.1', port, 30_000));
+    expect(r1.boot).toBe(up.boot);
+    expect(r1.prev).toBeNull();
 
-      await sleep(1500);
-      const r2 = await readGuestReport('127.0.0.1', port, 5000);
-      expect(r2.boot).toBe(r1.boot);
-      expect(r2.uptimeS).toBeGreaterThan(r1.uptimeS);
-      const rate = (r2.counter - r1.counter) / (r2.uptimeS - r1.uptimeS);
-      expect(rate).toBeGreaterThan(3); // 10 per second when the machine keeps up
-      expect(rate).toBeLessThan(12);
-      expect(r2.disk).not.toBeNull();
-      expect(r2.disk!).toBeGreaterThanOrEqual(r2.counter - 1);
+    await sleep(1500);
+    const r2 = await readGuestReport('127.0.0.1', port, 5000);
+    expect(r2.boot).toBe(r1.boot);
+    expect(r2.uptimeS).toBeGreaterThan(r1.uptimeS);
+    const rate = (r2.counter - r1.counter) / (r2.uptimeS - r1.uptimeS);
+    expect(rate).toBeGreaterThan(3); // 10 per second when the machine keeps up
+    expect(rate).toBeLessThan(12);
+    expect(r2.disk).not.toBeNull();
+    expect(r2.disk!).toBeGreaterThanOrEqual(r2.counter - 1);
 
-      const onDisk = await readDiskCounter(disk);
-      expect(onDisk?.boot).toBe(r1.boot);
-      expect(onDisk!.counter).toBeGreaterThanOrEqual(r2.disk!);
+    const onDisk = await readDiskCounter(disk);
+    expect(onDisk?.boot).toBe(r1.boot);
+    expect(onDisk!.counter).toBeGreaterThanOrEqual(r2.disk!);
 
-      await killQemu(first); // a crash: no shutdown of any kind
-      const last = await readDiskCounter(disk);
-      expect(last).not.toBeNull();
+    await killQemu(first); // a crash: no shutdown of any kind
+    const last = await readDiskCounter(disk);
+    expect(last).not.toBeNull();
 
-      const second = startQemu(bootArgs(path.join(dir, 'boot2.serial')));
-      const up2 = await whileRunning(second, waitForGuestUp(path.join(dir, 'boot2.serial'), 60_000));
-      expect(up2.prev).toBe(last!.counter);
-      const r3 = await whileRunning(second, waitForGuestReport('127.0.0.1', port, 30_000));
-      expect(r3.prev).toBe(last!.counter);
-      expect(r3.boot).not.toBe(r1.boot);
-      expect(r3.boot).toBe(up2.boot);
-      await killQemu(second);
+    const second = startQemu(bootArgs(path.join(dir, 'boot2.serial')));
+    const up2 = await whileRunning(second, waitForGuestUp(path.join(dir, 'boot2.serial'), 60_000));
+    expect(up2.prev).toBe(last!.counter);
+    const r3 = await whileRunning(second, waitForGuestReport('127.0.0.1', port, 30_000));
+    expect(r3.prev).toBe(last!.counter);
+    expect(r3.boot).not.toBe(r1.boot);
+    expect(r3.boot).toBe(up2.boot);
+    await killQemu(second);
 
-      // The same sector read through qemu-img from a qcow2 copy.
-      const qcow2 = path.join(dir, 'disk.qcow2');
-      execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', disk, qcow2]);
-      expect(await readDiskCounter(qcow2)).toEqual(await readDiskCounter(disk));
-    },
-    180_000,
-  );
+    // The same sector read through qemu-img from a qcow2 copy.
+    const qcow2 = path.join(dir, 'disk.qcow2');
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', disk, qcow2]);
+    expect(await readDiskCounter(qcow2)).toEqual(await readDiskCounter(disk));
+  }, 180_000);
 });

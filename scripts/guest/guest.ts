@@ -166,16 +166,28 @@ export function guestQemuArgs(opts: GuestQemuOptions): string[] {
 
   const args = [
     ...(opts.name ? ['-name', qemuValue(opts.name)] : []),
-    '-accel', opts.accel,
-    '-cpu', opts.cpu ?? 'qemu64',
-    '-m', String(opts.memoryMiB),
-    '-smp', String(opts.vcpus),
-    '-nodefaults', '-display', 'none', '-no-reboot',
-    '-kernel', kernelPath,
-    '-initrd', initrdPath,
-    '-append', kernelArgs,
-    '-chardev', `file,id=${ids.serial},path=${qemuValue(opts.serialPath)}`,
-    '-serial', `chardev:${ids.serial}`,
+    '-accel',
+    opts.accel,
+    '-cpu',
+    opts.cpu ?? 'qemu64',
+    '-m',
+    String(opts.memoryMiB),
+    '-smp',
+    String(opts.vcpus),
+    '-nodefaults',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    kernelPath,
+    '-initrd',
+    initrdPath,
+    '-append',
+    kernelArgs,
+    '-chardev',
+    `file,id=${ids.serial},path=${qemuValue(opts.serialPath)}`,
+    '-serial',
+    `chardev:${ids.serial}`,
   ];
   if (opts.qmpSocketPath) {
     args.push('-chardev', `socket,id=${ids.qmp},path=${qemuValue(opts.qmpSocketPath)},server=on,wait=off`, '-mon', `chardev=${ids.qmp},mode=control`);
@@ -205,11 +217,7 @@ function netdevArgs(netdev: GuestNetdev, guest: GuestKernelArgsOptions): string[
     const mask = (0xffffffff << (32 - prefix)) >>> 0;
     const network = formatIpv4((parseIpv4(address, 'guest ip') & mask) >>> 0);
     const guestPort = guest.port ?? GUEST_REPORT_PORT;
-    return [
-      '-netdev',
-      `user,id=${ids.netdev},restrict=on,net=${network}/${prefix},hostfwd=tcp:127.0.0.1:${netdev.hostForwardPort}-${address}:${guestPort}`,
-      ...nic,
-    ];
+    return ['-netdev', `user,id=${ids.netdev},restrict=on,net=${network}/${prefix},hostfwd=tcp:127.0.0.1:${netdev.hostForwardPort}-${address}:${guestPort}`, ...nic];
   }
   throw new Error(`Invalid netdev kind "${(netdev as { kind: string }).kind}": expected "tap" or "user".`);
 }
@@ -247,8 +255,7 @@ const COUNT = /^\d+$/;
 /** Parses `counter=<n> uptime=<s.cc> boot=<id> disk=<n|none> prev=<n|none> mem=<MiB>`. */
 export function parseGuestReport(line: string): GuestReport {
   const fields = keyValues(line);
-  const bad = (what: string) =>
-    new Error(`Malformed guest report ${JSON.stringify(line)}: ${what}. Expected "counter=<n> uptime=<seconds> boot=<id> disk=<n|none> prev=<n|none>".`);
+  const bad = (what: string) => new Error(`Malformed guest report ${JSON.stringify(line)}: ${what}. Expected "counter=<n> uptime=<seconds> boot=<id> disk=<n|none> prev=<n|none>".`);
   const count = (key: string, noneAllowed: boolean): number | null => {
     const value = fields.get(key);
     if (value === undefined) throw bad(`no ${key}=`);
@@ -281,10 +288,7 @@ export function readGuestReport(host: string, port: number, timeoutMs: number, s
       socket.destroy();
       outcome();
     };
-    const timer = setTimeout(
-      () => finish(() => reject(new Error(`The guest report at ${where} did not arrive within ${timeoutMs} ms (received ${JSON.stringify(data)}).`))),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish(() => reject(new Error(`The guest report at ${where} did not arrive within ${timeoutMs} ms (received ${JSON.stringify(data)}).`))), timeoutMs);
     signal?.addEventListener('abort', () => finish(() => reject(new Error(`Stopped waiting for the guest report at ${where} (received ${JSON.stringify(data)}).`))), { once: true });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (data += chunk));
@@ -405,12 +409,8 @@ export async function readDiskCounter(imagePath: string, format?: 'raw' | 'qcow2
   try {
     const out = path.join(dir, 'sector0.raw');
     await new Promise<void>((resolve, reject) => {
-      execFile(
-        'qemu-img',
-        ['dd', '-U', '-f', 'qcow2', '-O', 'raw', `bs=${SECTOR}`, 'count=1', `if=${imagePath}`, `of=${out}`],
-        { timeout: 15_000 },
-        (err, _stdout, stderr) =>
-          err ? reject(new Error(`Cannot read sector 0 of ${imagePath} with qemu-img dd: ${stderr.trim() || err.message}. Is qemu-utils installed?`)) : resolve(),
+      execFile('qemu-img', ['dd', '-U', '-f', 'qcow2', '-O', 'raw', `bs=${SECTOR}`, 'count=1', `if=${imagePath}`, `of=${out}`], { timeout: 15_000 }, (err, _stdout, stderr) =>
+        err ? reject(new Error(`Cannot read sector 0 of ${imagePath} with qemu-img dd: ${stderr.trim() || err.message}. Is qemu-utils installed?`)) : resolve(),
       );
     });
     return parseDiskSector(fs.readFileSync(out));

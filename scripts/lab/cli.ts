@@ -40,16 +40,25 @@ program
     if (!status.up) process.exitCode = 3;
   });
 
-program.command('isolate <host>').description('cut every link of a host').action((h: string) => isolateHost(h, stateDir()));
+program
+  .command('isolate <host>')
+  .description('cut every link of a host')
+  .action((h: string) => isolateHost(h, stateDir()));
 
 program
   .command('partition <groupA> <groupB>')
   .description('comma-separated groups of hosts (or "etcd") that can no longer reach each other')
   .action((a: string, b: string) => partition(a.split(','), b.split(','), stateDir()));
 
-program.command('heal').description('undo every fault and reboot killed hosts').action(() => heal(stateDir()));
+program
+  .command('heal')
+  .description('undo every fault and reboot killed hosts')
+  .action(() => heal(stateDir()));
 
-program.command('kill-host <host>').description('kill every process of a host and cut its links').action((h: string) => killHost(h, stateDir()));
+program
+  .command('kill-host <host>')
+  .description('kill every process of a host and cut its links')
+  .action((h: string) => killHost(h, stateDir()));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`lab: ${e instanceof Error ? e.message : String(e)}`);

@@ -52,19 +52,33 @@ export async function startEtcd(stateDir: string, tls: EtcdTls): Promise<void> {
   const child = spawn(
     'ip',
     [
-      'netns', 'exec', ETCD_NETNS, 'etcd',
-      '--name', 'orbit-lab',
-      '--data-dir', path.join(dir, 'data'),
-      '--listen-client-urls', etcdEndpoint,
-      '--advertise-client-urls', etcdEndpoint,
-      '--listen-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-cluster', 'orbit-lab=http://127.0.0.1:2380',
-      '--cert-file', tls.server.certPath,
-      '--key-file', tls.server.keyPath,
+      'netns',
+      'exec',
+      ETCD_NETNS,
+      'etcd',
+      '--name',
+      'orbit-lab',
+      '--data-dir',
+      path.join(dir, 'data'),
+      '--listen-client-urls',
+      etcdEndpoint,
+      '--advertise-client-urls',
+      etcdEndpoint,
+      '--listen-peer-urls',
+      'http://127.0.0.1:2380',
+      '--initial-advertise-peer-urls',
+      'http://127.0.0.1:2380',
+      '--initial-cluster',
+      'orbit-lab=http://127.0.0.1:2380',
+      '--cert-file',
+      tls.server.certPath,
+      '--key-file',
+      tls.server.keyPath,
       '--client-cert-auth',
-      '--trusted-ca-file', tls.caPath,
-      '--logger', 'zap',
+      '--trusted-ca-file',
+      tls.caPath,
+      '--logger',
+      'zap',
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
@@ -75,9 +89,7 @@ export async function startEtcd(stateDir: string, tls: EtcdTls): Promise<void> {
   if (child.pid !== undefined) os.setPriority(child.pid, MONITOR_NICE);
   // `ip netns exec` execs etcd in place, so the child's pid is etcd's.
   fs.writeFileSync(pidFile(stateDir), String(child.pid));
-  await waitFor(`etcd to become healthy at ${etcdEndpoint} (log: ${dir}/etcd.log)`, 20_000, async () =>
-    (await etcdHealthy(stateDir)) ? true : undefined,
-  );
+  await waitFor(`etcd to become healthy at ${etcdEndpoint} (log: ${dir}/etcd.log)`, 20_000, async () => ((await etcdHealthy(stateDir)) ? true : undefined));
 }
 
 /** An etcd of this lab that runs but does not answer as it should (e.g. started without TLS by an older lab) is stopped. */

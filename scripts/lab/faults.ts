@@ -22,7 +22,11 @@ function members(lab: LabDescription): Member[] {
 function member(lab: LabDescription, name: string): Member {
   const found = members(lab).find((m) => m.name === name);
   if (!found) {
-    throw new Error(`Unknown lab member "${name}"; the lab has ${members(lab).map((m) => m.name).join(', ')}.`);
+    throw new Error(
+      `Unknown lab member "${name}"; the lab has ${members(lab)
+        .map((m) => m.name)
+        .join(', ')}.`,
+    );
   }
   return found;
 }
@@ -43,8 +47,16 @@ export async function partition(groupA: string[], groupB: string[], stateDir = D
   const b = groupB.map((n) => member(lab, n));
   const overlap = a.filter((m) => b.some((o) => o.name === m.name));
   if (overlap.length > 0) throw new Error(`A partition needs two disjoint groups; ${overlap.map((m) => m.name).join(', ')} is in both.`);
-  for (const m of a) await dropTrafficTo(m.netns, b.map((o) => o.address));
-  for (const m of b) await dropTrafficTo(m.netns, a.map((o) => o.address));
+  for (const m of a)
+    await dropTrafficTo(
+      m.netns,
+      b.map((o) => o.address),
+    );
+  for (const m of b)
+    await dropTrafficTo(
+      m.netns,
+      a.map((o) => o.address),
+    );
 }
 
 /** Kills every process of the host (a power cut): sshd, QEMU, agents. Its links go down until `heal`. */

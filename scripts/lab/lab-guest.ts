@@ -27,11 +27,7 @@ export function labGuestMac(ip: string): string {
   return `52:54:00:89:00:${last.toString(16).padStart(2, '0')}`;
 }
 
-export async function startLabGuest(
-  session: SshSession,
-  host: LabHost,
-  opts: { name: string; ip: string; accel: 'kvm' | 'tcg'; memoryMiB?: number },
-): Promise<LabGuest> {
+export async function startLabGuest(session: SshSession, host: LabHost, opts: { name: string; ip: string; accel: 'kvm' | 'tcg'; memoryMiB?: number }): Promise<LabGuest> {
   if (!/^[a-z0-9-]{1,12}$/.test(opts.name)) throw new Error(`Invalid lab guest name "${opts.name}": 1-12 of a-z, 0-9, "-".`);
   const dir = `/var/lib/orbit/lab-guests/${opts.name}`;
   const run = `/run/orbit/lab-guests/${opts.name}`;

@@ -14,11 +14,7 @@ export function labHost(lab: LabDescription, name: string): LabHost {
  * An SSH session to a lab host, trusting only the lab's known_hosts file (or `pinnedHostKey`,
  * to prove that a wrong key is refused).
  */
-export function connectToLabHost(
-  lab: LabDescription,
-  name: string,
-  opts: SshTuning & { pinnedHostKey?: string } = {},
-): Promise<SshSession> {
+export function connectToLabHost(lab: LabDescription, name: string, opts: SshTuning & { pinnedHostKey?: string } = {}): Promise<SshSession> {
   const host = labHost(lab, name);
   const address = { name: host.name, address: host.address, port: host.sshPort };
   const hostKeys = opts.pinnedHostKey

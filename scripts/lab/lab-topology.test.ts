@@ -54,7 +54,8 @@ describe('labTopology', () => {
   test('the demo pair: primary on site-a, secondary on site-b, automatic failover allowed by the witness', () => {
     const stack = testStack('demo');
     const topology = labTopology(stack, 'Topology', lab);
-    new HighlyAvailableVm(stack, 'web', { disks,
+    new HighlyAvailableVm(stack, 'web', {
+      disks,
       name: 'demo-web',
       primaryHost: topology.host('site-a'),
       secondaryHost: topology.host('site-b'),

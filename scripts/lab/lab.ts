@@ -6,33 +6,9 @@ import { etcdEndpoint, etcdHealthy, startEtcd } from './etcd';
 import { ensureEtcdTls } from './etcd-tls';
 import { ensureMonitorKeys } from './monitor-keys';
 import { commandExists, ip, run } from './exec';
-import {
-  deleteLink,
-  deleteNetns,
-  droppedDestinations,
-  ensureBridges,
-  ensureMgmtLink,
-  ensureNetns,
-  ensureVmLink,
-  linkExists,
-  listNetns,
-} from './network';
+import { deleteLink, deleteNetns, droppedDestinations, ensureBridges, ensureMgmtLink, ensureNetns, ensureVmLink, linkExists, listNetns } from './network';
 import { ensureKeyPair, hostDirs, sshdAlive, startSshd, tcpReachable } from './sshd';
-import {
-  ETCD_ADDRESS,
-  ETCD_NETNS,
-  HOST_VM_BRIDGE,
-  HostSpec,
-  MGMT_BRIDGE,
-  MGMT_PREFIX,
-  VM_BRIDGE,
-  VM_PREFIX,
-  guestAddresses,
-  hostAddress,
-  hostVmAddress,
-  hostNetns,
-  parseHostSpecs,
-} from './topology';
+import { ETCD_ADDRESS, ETCD_NETNS, HOST_VM_BRIDGE, HostSpec, MGMT_BRIDGE, MGMT_PREFIX, VM_BRIDGE, VM_PREFIX, guestAddresses, hostAddress, hostVmAddress, hostNetns, parseHostSpecs } from './topology';
 
 const SSH_PORT = 22;
 const REQUIRED_COMMANDS: Array<[string, string]> = [
@@ -65,13 +41,10 @@ export async function labUp(opts: LabOptions = {}): Promise<LabDescription> {
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
   const specs = parseHostSpecs(opts.hosts ?? process.env.ORBIT_LAB_HOSTS);
   await checkPrerequisites();
-  const existing = fs.existsSync(descriptionPath(stateDir))
-    ? (JSON.parse(fs.readFileSync(descriptionPath(stateDir), 'utf8')) as LabDescription)
-    : undefined;
+  const existing = fs.existsSync(descriptionPath(stateDir)) ? (JSON.parse(fs.readFileSync(descriptionPath(stateDir), 'utf8')) as LabDescription) : undefined;
   if (existing && existing.hosts.map((h) => h.name).join(',') !== specs.map((s) => s.name).join(',')) {
     throw new Error(
-      `The lab is already up with hosts ${existing.hosts.map((h) => h.name).join(', ')}; ` +
-        `run \`npm run lab -- down\` before starting it with hosts ${specs.map((s) => s.name).join(', ')}.`,
+      `The lab is already up with hosts ${existing.hosts.map((h) => h.name).join(', ')}; ` + `run \`npm run lab -- down\` before starting it with hosts ${specs.map((s) => s.name).join(', ')}.`,
     );
   }
 

@@ -1,14 +1,5 @@
 import { ip, run } from './exec';
-import {
-  HOST_VM_BRIDGE,
-  MGMT_BRIDGE,
-  MGMT_PREFIX,
-  NETNS_PREFIX,
-  VM_BRIDGE,
-  VM_PREFIX,
-  mgmtVethRootSide,
-  vmVethRootSide,
-} from './topology';
+import { HOST_VM_BRIDGE, MGMT_BRIDGE, MGMT_PREFIX, NETNS_PREFIX, VM_BRIDGE, VM_PREFIX, mgmtVethRootSide, vmVethRootSide } from './topology';
 
 /** Links and namespaces of the lab: two bridges in the root namespace, one namespace per host. */
 
@@ -100,7 +91,10 @@ export async function dropTrafficTo(netns: string, addresses: string[]): Promise
 export async function droppedDestinations(netns: string): Promise<string[]> {
   if (!(await linkExists(DROP_LINK, netns))) return [];
   const routes = (await ip(['route', 'show', 'dev', DROP_LINK], netns)).stdout;
-  return routes.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  return routes
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);
 }
 
 export async function stopDroppingTraffic(netns: string): Promise<void> {

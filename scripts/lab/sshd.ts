@@ -113,14 +113,7 @@ export function tcpReachable(address: string, port: number, timeoutMs = 1000): P
  * host enables (the failover monitor agent, once the provider has installed it: its start
  * script is what an init system would run at boot), then sshd.
  */
-export async function startSshd(opts: {
-  name: string;
-  netns: string;
-  address: string;
-  port: number;
-  dirs: HostDirs;
-  authorizedKeys: string;
-}): Promise<void> {
+export async function startSshd(opts: { name: string; netns: string; address: string; port: number; dirs: HostDirs; authorizedKeys: string }): Promise<void> {
   const { dirs } = opts;
   fs.mkdirSync(dirs.varLibOrbit, { recursive: true });
   fs.mkdirSync(dirs.rootHome, { recursive: true, mode: 0o700 });
@@ -153,7 +146,5 @@ export async function startSshd(opts: {
     `exec /usr/sbin/sshd -f ${dirs.config} -E ${dirs.log}`,
   ].join('\n');
   await run('ip', ['netns', 'exec', opts.netns, 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'sh', '-c', boot]);
-  await waitFor(`sshd of lab host ${opts.name} to listen on ${opts.address}:${opts.port}`, 10_000, async () =>
-    (await tcpReachable(opts.address, opts.port)) ? true : undefined,
-  );
+  await waitFor(`sshd of lab host ${opts.name} to listen on ${opts.address}:${opts.port}`, 10_000, async () => ((await tcpReachable(opts.address, opts.port)) ? true : undefined));
 }

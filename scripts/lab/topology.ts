@@ -34,10 +34,7 @@ export function parseHostSpecs(text: string | undefined): HostSpec[] {
   const specs = text.split(',').map((item) => {
     const [name, site, extra] = item.trim().split(':');
     if (!name || !site || extra !== undefined || !NAME.test(name) || !NAME.test(site)) {
-      throw new Error(
-        `Invalid lab host "${item}": expected name:site with lower-case letters, digits and dashes, at most 12 characters each ` +
-          `(for example "site-a:a,site-b:b,witness:witness").`,
-      );
+      throw new Error(`Invalid lab host "${item}": expected name:site with lower-case letters, digits and dashes, at most 12 characters each ` + `(for example "site-a:a,site-b:b,witness:witness").`);
     }
     return { name, site };
   });

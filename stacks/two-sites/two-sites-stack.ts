@@ -44,14 +44,33 @@ export class TwoSitesStack extends TerraformStack {
     const agentCert = (host: string) => ({ agentCertPath: `/etc/orbit/etcd/agents/${host}.crt`, agentKeyPath: `/etc/orbit/etcd/agents/${host}.key` });
 
     const east = this.topology.addSite('east');
-    const east1 = east.addHost('east-1', { address: '10.10.0.11', sshKey, hostKey: HostKey.fingerprint('SHA256:sIppdn4RqQb0L3f++qEV4hk3dClqBfG7QvETaQ+m1L8'), memoryMib: 65536, vcpus: 32, ...agentCert('east-1') });
-    const east2 = east.addHost('east-2', { address: '10.10.0.12', sshKey, hostKey: HostKey.fingerprint('SHA256:r+8NqgHmbBlwCzYO8L0SUILHhCm+XWf+J1ykjQknipM'), memoryMib: 65536, vcpus: 32, ...agentCert('east-2') });
+    const east1 = east.addHost('east-1', {
+      address: '10.10.0.11',
+      sshKey,
+      hostKey: HostKey.fingerprint('SHA256:sIppdn4RqQb0L3f++qEV4hk3dClqBfG7QvETaQ+m1L8'),
+      memoryMib: 65536,
+      vcpus: 32,
+      ...agentCert('east-1'),
+    });
+    const east2 = east.addHost('east-2', {
+      address: '10.10.0.12',
+      sshKey,
+      hostKey: HostKey.fingerprint('SHA256:r+8NqgHmbBlwCzYO8L0SUILHhCm+XWf+J1ykjQknipM'),
+      memoryMib: 65536,
+      vcpus: 32,
+      ...agentCert('east-2'),
+    });
     const west = this.topology.addSite('west');
     west.addHost('west-1', { address: '10.20.0.11', sshKey, hostKey: HostKey.fingerprint('SHA256:1yCU6pkbadjYMhIrwk9vPzxuhfOGIisXS52Y0rx6l68'), memoryMib: 65536, vcpus: 32, ...agentCert('west-1') });
-    const west2 = west.addHost('west-2', { address: '10.20.0.12', sshKey, hostKey: HostKey.fingerprint('SHA256:Amagr4di7gBdbqZzJ9I124C7ql8OfjjC3id5nAnld8g'), memoryMib: 65536, vcpus: 32, ...agentCert('west-2') });
-    this.topology
-      .addSite('quorum', { witness: true })
-      .addHost('quorum-1', { address: '10.30.0.11', sshKey, hostKey: HostKey.fingerprint('SHA256:5sB2QcrRrnAsz1SuQxS12gJdgXD13rZ4eh82Qi/IgyA') });
+    const west2 = west.addHost('west-2', {
+      address: '10.20.0.12',
+      sshKey,
+      hostKey: HostKey.fingerprint('SHA256:Amagr4di7gBdbqZzJ9I124C7ql8OfjjC3id5nAnld8g'),
+      memoryMib: 65536,
+      vcpus: 32,
+      ...agentCert('west-2'),
+    });
+    this.topology.addSite('quorum', { witness: true }).addHost('quorum-1', { address: '10.30.0.11', sshKey, hostKey: HostKey.fingerprint('SHA256:5sB2QcrRrnAsz1SuQxS12gJdgXD13rZ4eh82Qi/IgyA') });
 
     const network = { bridge: 'vmbr0' };
     this.db = new HighlyAvailableVm(this, 'db', {

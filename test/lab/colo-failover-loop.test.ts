@@ -76,10 +76,7 @@ interface Round {
 
 /** Every thread's stack of the VM's QEMU on that host, for a survivor that stopped answering. */
 async function qemuBacktrace(session: SshSession, vm: string): Promise<string> {
-  const { stdout } = await session.exec(
-    `gdb -p "$(cat ${vmPaths(vm).pidFile})" -batch -nx -ex 'info threads' -ex 'thread apply all bt' 2>&1 | grep -v '^\\[New LWP' || true`,
-    { timeoutMs: 60_000 },
-  );
+  const { stdout } = await session.exec(`gdb -p "$(cat ${vmPaths(vm).pidFile})" -batch -nx -ex 'info threads' -ex 'thread apply all bt' 2>&1 | grep -v '^\\[New LWP' || true`, { timeoutMs: 60_000 });
   return stdout;
 }
 

@@ -88,7 +88,9 @@ test('the secondary dies: the primary fails over ("Primary Failover") and keeps 
       holder = await connectQmpOverSsh(siteA, vmPaths(VM.name).qmpSocket, { label: 'holder' });
     },
   }).finally(() => holder?.close());
-  console.log(`secondary lost: failover call ${m.failoverCallMs} ms (QMP ${m.result.qmpMs} ms), first answer ${m.failoverToAnswerMs} ms after the call; counter ${m.before.counter} -> ${m.after.counter}`);
+  console.log(
+    `secondary lost: failover call ${m.failoverCallMs} ms (QMP ${m.result.qmpMs} ms), first answer ${m.failoverToAnswerMs} ms after the call; counter ${m.before.counter} -> ${m.after.counter}`,
+  );
   expect(m.result).toMatchObject({ survivorWas: 'primary', alreadyFailedOver: false, status: 'running' });
   expect(m.after.boot).toBe(m.before.boot);
   expect(m.after.counter).toBeGreaterThanOrEqual(m.before.counter);
@@ -117,7 +119,9 @@ test('re-protected onto the third host (the sequence for a stock QEMU), a crash 
   await new Promise((r) => setTimeout(r, 4000));
 
   const m = await crashAndFailover(siteA, witness, VM.name, VM.ip);
-  console.log(`primary lost: failover call ${m.failoverCallMs} ms (QMP ${m.result.qmpMs} ms), first answer ${m.failoverToAnswerMs} ms after the call; counter ${m.before.counter} -> ${m.after.counter}, disk ${m.before.disk} -> ${m.after.disk}`);
+  console.log(
+    `primary lost: failover call ${m.failoverCallMs} ms (QMP ${m.result.qmpMs} ms), first answer ${m.failoverToAnswerMs} ms after the call; counter ${m.before.counter} -> ${m.after.counter}, disk ${m.before.disk} -> ${m.after.disk}`,
+  );
   expect(m.result).toMatchObject({ survivorWas: 'secondary', status: 'running' });
   expect(m.after.boot).toBe(before.boot);
   expect(m.after.prev).toBe(before.prev);

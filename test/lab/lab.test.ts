@@ -29,7 +29,10 @@ async function ssh(name: string): Promise<SshSession> {
 }
 
 async function forget(name: string): Promise<void> {
-  await sessions.get(name)?.close().catch(() => undefined);
+  await sessions
+    .get(name)
+    ?.close()
+    .catch(() => undefined);
   sessions.delete(name);
 }
 

@@ -160,7 +160,9 @@ test('a destination that dies during pre-copy: the migration fails before the sw
   expect(after.counter).toBeGreaterThan(before.counter);
   expect(await traces(siteB, FAIL.name)).toEqual([]);
   // The source's disk mirror is gone too: a later migration starts clean.
-  const { stdout } = await siteA.exec(`echo '{"execute":"qmp_capabilities"}{"execute":"query-block-jobs"}' | timeout 5 socat - UNIX-CONNECT:${vmPaths(FAIL.name).qmpSocket} | tail -1`).catch(() => ({ stdout: 'socat missing' }));
+  const { stdout } = await siteA
+    .exec(`echo '{"execute":"qmp_capabilities"}{"execute":"query-block-jobs"}' | timeout 5 socat - UNIX-CONNECT:${vmPaths(FAIL.name).qmpSocket} | tail -1`)
+    .catch(() => ({ stdout: 'socat missing' }));
   if (stdout !== 'socat missing') expect(stdout).toMatch(/"return": \[\]/);
 });
 

@@ -25,7 +25,20 @@ import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
-import { agentLog, agentPids, agentStatus, labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
+import {
+  agentLog,
+  agentPids,
+  agentStatus,
+  labEtcd,
+  LabSessions,
+  labSessions,
+  monitoredPairHostNames,
+  readPairEvents,
+  removeMonitoredLabPair,
+  startMonitoredLabPair,
+  waitFor,
+  waitForProtectedPair,
+} from '../support/lab-monitor';
 
 jest.setTimeout(1_200_000);
 
@@ -58,7 +71,10 @@ function expectStateKept(before: GuestReport | undefined, after: GuestReport | u
 }
 
 function lastBefore(samples: GuestSample[], t: number): GuestSample | undefined {
-  return samples.filter((s) => s.report && s.doneAt < t).sort((a, b) => a.doneAt - b.doneAt).pop();
+  return samples
+    .filter((s) => s.report && s.doneAt < t)
+    .sort((a, b) => a.doneAt - b.doneAt)
+    .pop();
 }
 
 function firstAfter(samples: GuestSample[], t: number): GuestSample | undefined {
@@ -67,7 +83,10 @@ function firstAfter(samples: GuestSample[], t: number): GuestSample | undefined 
 
 /** Longest time without an answer between `from` and `to` (ms). */
 function longestSilence(samples: GuestSample[], from: number, to: number): number {
-  const answers = samples.filter((s) => s.report && s.doneAt >= from && s.doneAt <= to).map((s) => s.doneAt).sort((a, b) => a - b);
+  const answers = samples
+    .filter((s) => s.report && s.doneAt >= from && s.doneAt <= to)
+    .map((s) => s.doneAt)
+    .sort((a, b) => a - b);
   let longest = 0;
   let previous = from;
   for (const at of [...answers, to]) {
@@ -110,7 +129,17 @@ async function underLoadHealing(when: 'always' | 'on-failure', fault: () => Prom
   }
 }
 
-const guestAnswers = () => waitFor('the guest to answer after the failover', () => readGuestReport(VM.ip, 7000, 2000).then(() => true, () => undefined), 30_000, 100);
+const guestAnswers = () =>
+  waitFor(
+    'the guest to answer after the failover',
+    () =>
+      readGuestReport(VM.ip, 7000, 2000).then(
+        () => true,
+        () => undefined,
+      ),
+    30_000,
+    100,
+  );
 
 /** ms (epoch) of the first log line of `host`'s agent with message `msg` at or after `since`. */
 async function loggedAt(host: string, msg: string | RegExp, since: number): Promise<number | undefined> {
@@ -207,7 +236,9 @@ test('the survivor is starved while it re-protects (host loaded, agent stopped p
       // its renewals cannot be confirmed, the lease expires, its watchdog's deadline passes.
       const [agent] = (await agentPids(survivor)).agent;
       starvedAt = Date.now();
-      await survivor.exec(`for i in 1 2; do timeout ${Math.ceil(starveMs / 1000) + 5} sh -c 'while :; do :; done' & done; kill -STOP ${agent}; sleep ${starveMs / 1000}; kill -CONT ${agent}`, { timeoutMs: starveMs + 20_000 });
+      await survivor.exec(`for i in 1 2; do timeout ${Math.ceil(starveMs / 1000) + 5} sh -c 'while :; do :; done' & done; kill -STOP ${agent}; sleep ${starveMs / 1000}; kill -CONT ${agent}`, {
+        timeoutMs: starveMs + 20_000,
+      });
       await guestAnswers();
     },
   );
@@ -488,7 +519,15 @@ test(`the active host's agent hangs (SIGSTOP): the watchdog fences its guest bef
     const again = await protectedPair();
     const watchdogLine = (await agentLog(s, 'supervisor.log')).find((l) => /^watchdog: /.test(l.msg) && Date.parse(l.time) >= stopAt);
     const fencedAt = Date.parse(String(watchdogLine?.killedAt));
-    const result = { round, hung: active, watchdogKilledAfterMs: fencedAt - stopAt, overdueMs: watchdogLine?.overdueMs, standbyFailedOverAfterMs: failoverAt - stopAt, stopToAnswerMs: after ? after.doneAt - stopAt : null, reprotectedOnto: again.standby };
+    const result = {
+      round,
+      hung: active,
+      watchdogKilledAfterMs: fencedAt - stopAt,
+      overdueMs: watchdogLine?.overdueMs,
+      standbyFailedOverAfterMs: failoverAt - stopAt,
+      stopToAnswerMs: after ? after.doneAt - stopAt : null,
+      reprotectedOnto: again.standby,
+    };
     rounds.push(result);
     console.log(JSON.stringify({ chaos: 'hung-agent', ...result }));
     expect(fencedAt).toBeLessThan(failoverAt);

@@ -110,7 +110,10 @@ test(`one TCP connection to redis keeps every acknowledged increment through ${R
         const clockAfter = await guestClock();
         const guestClockSkewMs = Math.round(clockAfter.uptimeMs - clockBefore.uptimeMs - (clockAfter.at - clockBefore.at));
         const pawsRejected = pawsRejectedSegments() - pawsBefore;
-        if (resumed) throw new Error(`${resumed.message}; after the kill of the ${side} (${killed}): guest clock moved ${guestClockSkewMs} ms against this machine's, ${pawsRejected} segments dropped by PAWS here`);
+        if (resumed)
+          throw new Error(
+            `${resumed.message}; after the kill of the ${side} (${killed}): guest clock moved ${guestClockSkewMs} ms against this machine's, ${pawsRejected} segments dropped by PAWS here`,
+          );
         const firstAck = client.acks.slice(acksBefore).find((a) => a.ackAt > killAt);
         const again = await waitForProtectedPair(session, VM.name, HOSTS, 180_000);
         const protectedAt = Date.now();

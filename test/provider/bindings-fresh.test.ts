@@ -20,9 +20,7 @@ test('provider/bindings matches the provider schema (else run `npm run bindings`
     const stale = [
       ...expected.filter((f) => !committed.includes(f)).map((f) => `missing: ${f}`),
       ...committed.filter((f) => !expected.includes(f)).map((f) => `not generated any more: ${f}`),
-      ...expected
-        .filter((f) => committed.includes(f) && !fs.readFileSync(path.join(fresh, f)).equals(fs.readFileSync(path.join(BINDINGS_DIR, f))))
-        .map((f) => `differs: ${f}`),
+      ...expected.filter((f) => committed.includes(f) && !fs.readFileSync(path.join(fresh, f)).equals(fs.readFileSync(path.join(BINDINGS_DIR, f)))).map((f) => `differs: ${f}`),
     ];
     if (stale.length > 0) {
       throw new Error(`provider/bindings is stale; run \`npm run bindings\` and commit the result.\n  ${stale.join('\n  ')}`);

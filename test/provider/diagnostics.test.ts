@@ -120,7 +120,7 @@ resource "orbit_test_item" "ok" {
     expect(result.code).toBe(1);
     expect(result.text).toContain('Error: Host "db-1" has no pinned host key');
     expect(result.text).toContain('Attribute: hosts[0]');
-    expect(result.text).toContain('Fix: set host_key to the host\'s key');
+    expect(result.text).toContain("Fix: set host_key to the host's key");
     expect(result.text).toContain('ssh-keyscan -t ed25519 10.0.0.5');
     expect(result.text).not.toContain('db-2');
     expect(result.text).toContain('Error: Invalid host key');

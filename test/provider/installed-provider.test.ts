@@ -20,11 +20,10 @@ jest.setTimeout(300_000);
 const REPO = path.resolve(__dirname, '../..');
 
 function install(dir: string): { stdout: string; stderr: string; status: number | null } {
-  const result = spawnSync(
-    process.execPath,
-    [require.resolve('ts-node/dist/bin.js'), '--transpile-only', path.join(REPO, 'scripts/provider-install.ts'), '--dir', dir],
-    { cwd: REPO, encoding: 'utf8' },
-  );
+  const result = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', path.join(REPO, 'scripts/provider-install.ts'), '--dir', dir], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
 
@@ -142,10 +141,7 @@ describe('installed provider', () => {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-cdktf-'));
     try {
       fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
-      fs.writeFileSync(
-        path.join(app, 'cdktf.json'),
-        JSON.stringify({ language: 'typescript', app: 'node main.js', terraformProviders: [], sendCrashReports: 'false' }),
-      );
+      fs.writeFileSync(path.join(app, 'cdktf.json'), JSON.stringify({ language: 'typescript', app: 'node main.js', terraformProviders: [], sendCrashReports: 'false' }));
       // a stack that uses the provider without generated bindings (those are another task's)
       fs.writeFileSync(
         path.join(app, 'main.js'),
@@ -162,8 +158,7 @@ class Demo extends TerraformStack {
 const app = new App(); new Demo(app, 'demo'); app.synth();
 `,
       );
-      const deploy = () =>
-        runCdktf(app, ['deploy', '--auto-approve'], { ...env, ...cacheEnv, TF_PLUGIN_CACHE_DIR: path.join(app, '.plugin-cache') });
+      const deploy = () => runCdktf(app, ['deploy', '--auto-approve'], { ...env, ...cacheEnv, TF_PLUGIN_CACHE_DIR: path.join(app, '.plugin-cache') });
       const first = await deploy();
       expect(first.output).not.toContain('Could not retrieve providers for locking');
       expect(first.code).toBe(0);
@@ -222,7 +217,7 @@ const app = new App(); new Demo(app, 'demo'); app.synth();
       expect(fs.existsSync(path.dirname(handshake.address))).toBe(false);
     });
 
-    test('mutual TLS is enforced: a client without terraform\'s certificate is refused', async () => {
+    test("mutual TLS is enforced: a client without terraform's certificate is refused", async () => {
       const client = await clientCertificate();
       const stranger = await clientCertificate();
       const plugin = await startPlugin(launcher, [], { clientCertPem: client.certPem, env: cacheEnv });

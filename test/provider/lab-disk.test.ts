@@ -105,7 +105,7 @@ describe('orbit_disk on a lab host', () => {
     await expectNoChanges();
   });
 
-  test('a disk deleted behind terraform\'s back is planned again', async () => {
+  test("a disk deleted behind terraform's back is planned again", async () => {
     await lab.ssh(HOST, `rm ${DIR}/${name}.raw`);
     const plan = ok(await ws.run(['plan']));
     expect(plan.output).toContain('# orbit_disk.data will be created');

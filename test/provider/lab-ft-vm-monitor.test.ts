@@ -58,7 +58,11 @@ function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic'): str
 
 /** The operator CLI, as an operator runs it. */
 function orbitFt(args: string[]): string {
-  return execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'provider/cli/orbit-ft.ts', ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--no-deprecation' } });
+  return execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'provider/cli/orbit-ft.ts', ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '--no-deprecation' },
+  });
 }
 
 function httpGet(url: string): Promise<{ status: number; body: string }> {
@@ -115,7 +119,10 @@ describe('orbit_ft_vm with the failover monitor', () => {
       await lab?.ssh(host, `pkill -9 -f '^[^ ]+ -name guest=${name},'; sleep 0.3; rm -rf /run/orbit/${name} /var/lib/orbit/${name}; true`);
     }
     if (etcd) {
-      await etcd.delete().prefix(pairKeys(name).prefix).catch(() => undefined);
+      await etcd
+        .delete()
+        .prefix(pairKeys(name).prefix)
+        .catch(() => undefined);
       etcd.close();
     }
     lab?.cleanup();
@@ -165,12 +172,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
     const after = await waitFor('the guest to answer again', () => readGuestReport(IP, 7000, 2000).catch(() => undefined), 30_000, 100);
     expect(after.boot).toBe(before.boot);
     expect(after.counter).toBeGreaterThanOrEqual(before.counter);
-    await waitFor(
-      'the agents to re-protect the pair',
-      async () => ((await statusOn('site-b'))?.pairs[name]?.protection === 'protected' ? true : undefined),
-      120_000,
-      500,
-    );
+    await waitFor('the agents to re-protect the pair', async () => ((await statusOn('site-b'))?.pairs[name]?.protection === 'protected' ? true : undefined), 120_000, 500);
     const plan = await ws.run(['plan', '-detailed-exitcode']);
     expect(plan.output).toContain('No changes.');
     expect(plan.code).toBe(0);
@@ -182,7 +184,10 @@ describe('orbit_ft_vm with the failover monitor', () => {
     expect(metrics.body).toMatch(new RegExp(`orbit_reprotections_total\\{vm="${name}",result="ok"\\} 1`));
 
     // The operator's view of the same: the agents' events in etcd, and each agent's status.
-    const events = orbitFt(['--lab', 'events', name]).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { kind: string; host: string });
+    const events = orbitFt(['--lab', 'events', name])
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { kind: string; host: string });
     expect(events.map((e) => `${e.kind}@${e.host}`)).toEqual(expect.arrayContaining(['failover@site-b', 'reprotect@site-b']));
     const agents = JSON.parse(orbitFt(['--lab', 'agents', name])) as Record<string, { pair: { role: string } }>;
     expect(agents['site-b'].pair.role).toBe('held');

@@ -69,7 +69,10 @@ describe('orbit_ft_vm on lab hosts', () => {
   };
   const attributes = () => ws.state().resources.find((r) => r.type === 'orbit_ft_vm')!.instances[0].attributes;
   const traces = async (host: string, vm: string) => {
-    const result = await lab.ssh(host, `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},' | sed 's/^/process /'; for d in /run/orbit/${vm} /var/lib/orbit/${vm}; do [ -e $d ] && echo "dir $d"; done; true`);
+    const result = await lab.ssh(
+      host,
+      `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},' | sed 's/^/process /'; for d in /run/orbit/${vm} /var/lib/orbit/${vm}; do [ -e $d ] && echo "dir $d"; done; true`,
+    );
     return result.stdout.split('\n').filter(Boolean);
   };
   const nothingAnywhere = async (vm: string) => {
@@ -171,7 +174,10 @@ describe('orbit_ft_vm on lab hosts', () => {
     // site-b's SSH port points at a closed port on site-b's address (its key pinned directly: known_hosts is per port)
     const siteB = lab.lab.hosts.find((h) => h.name === 'site-b')!;
     ws.write('main.tf', providerBlock({ 'site-b': { port: 2, known_hosts: null, host_key: siteB.hostKey } }));
-    ws.write('ft.tf', ftVm('bad', { name: badName, primary: 'site-a', secondary: 'site-b', ip: '10.89.0.79' }).replace('checkpoint_delay_ms = 2000', 'checkpoint_delay_ms = 2000\n  accelerator         = "tcg"'));
+    ws.write(
+      'ft.tf',
+      ftVm('bad', { name: badName, primary: 'site-a', secondary: 'site-b', ip: '10.89.0.79' }).replace('checkpoint_delay_ms = 2000', 'checkpoint_delay_ms = 2000\n  accelerator         = "tcg"'),
+    );
     const apply = await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 });
     expect(apply.code).not.toBe(0);
     expect(flat(apply)).toMatch(/site-b/);

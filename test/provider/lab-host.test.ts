@@ -32,7 +32,7 @@ describe('data orbit_host on a lab host', () => {
   test('reads the host, its QEMU and the accelerator it really boots guests with', async () => {
     ok(await ws.run(['apply', '-auto-approve']));
     const output = JSON.parse(ok(await ws.run(['output', '-json', 'host'])).stdout) as Record<string, unknown>;
-    const facts = (await lab.ssh(HOST, 'hostname; nproc; uname -r; awk \'/^MemTotal:/ { print int($2 / 1024) }\' /proc/meminfo')).stdout.trim().split('\n');
+    const facts = (await lab.ssh(HOST, "hostname; nproc; uname -r; awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo")).stdout.trim().split('\n');
     expect(output).toMatchObject({
       name: HOST,
       qemu_binary: 'qemu-system-x86_64',

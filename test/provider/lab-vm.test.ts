@@ -94,7 +94,10 @@ describe('orbit_vm on lab hosts', () => {
   afterAll(async () => {
     for (const host of ['site-a', 'site-b']) {
       for (const vm of [name, cutName, badName]) {
-        await lab?.ssh(host, `pkill -9 -f '^[^ ]+ -name guest=${vm},'; sleep 0.3; rm -rf /run/orbit/${vm} /var/lib/orbit/${vm}; for t in $(ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep '^${vm.slice(0, 5)}'); do ip link del $t; done; true`);
+        await lab?.ssh(
+          host,
+          `pkill -9 -f '^[^ ]+ -name guest=${vm},'; sleep 0.3; rm -rf /run/orbit/${vm} /var/lib/orbit/${vm}; for t in $(ip -o link show | sed -n 's/^[0-9]*: \\([^:@]*\\)[:@].*/\\1/p' | grep '^${vm.slice(0, 5)}'); do ip link del $t; done; true`,
+        );
       }
     }
     lab?.cleanup();
@@ -188,12 +191,17 @@ describe('orbit_vm on lab hosts', () => {
     expect(after.boot).toBe(before.boot);
     expect(after.counter).toBeGreaterThan(before.counter);
     expect(after.disk).not.toBeNull();
-    const reports = samples.filter((s) => s.report).sort((a, b) => a.doneAt - b.doneAt).map((s) => s.report!);
+    const reports = samples
+      .filter((s) => s.report)
+      .sort((a, b) => a.doneAt - b.doneAt)
+      .map((s) => s.report!);
     expect(reports.length).toBeGreaterThan(10);
     // Every answer during the move came from the same boot, and the counter never went back.
     expect(new Set(reports.map((r) => r.boot))).toEqual(new Set([before.boot]));
     expect(counterWentBack(samples)).toEqual([]);
-    console.log(`migration through terraform: longest silence ${longestSilenceMs(samples)} ms, QEMU downtime ${attributes().last_migration_downtime_ms} ms, total ${attributes().last_migration_total_ms} ms`);
+    console.log(
+      `migration through terraform: longest silence ${longestSilenceMs(samples)} ms, QEMU downtime ${attributes().last_migration_downtime_ms} ms, total ${attributes().last_migration_total_ms} ms`,
+    );
     expect(longestSilenceMs(samples)).toBeLessThan(10_000);
     expect(attributes()).toMatchObject({ host: 'site-b', memory_mib: 160 });
     expect(attributes().last_migration_downtime_ms).toEqual(expect.any(Number));

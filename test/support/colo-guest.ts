@@ -128,14 +128,18 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?:
   const parts: string[] = [];
   // The guest's own counters (its ORBIT-NET serial lines) beside the tap's: which side stops.
   const tapStats = () =>
-    survivor
-      .exec(`ip -s -s link show ${tap} 2>&1 | tail -n 8; bridge fdb show dev ${tap} 2>&1 | head -n 4; grep ORBIT-NET ${vmPaths(vm).serialLog} | tail -n 3`, { timeoutMs: 10_000 })
-      .then((r) => r.stdout, (e: Error) => e.message);
+    survivor.exec(`ip -s -s link show ${tap} 2>&1 | tail -n 8; bridge fdb show dev ${tap} 2>&1 | head -n 4; grep ORBIT-NET ${vmPaths(vm).serialLog} | tail -n 3`, { timeoutMs: 10_000 }).then(
+      (r) => r.stdout,
+      (e: Error) => e.message,
+    );
   parts.push(`tap ${tap}:\n${await tapStats()}`);
   // Meanwhile, the packets themselves: which way they go, and whether the guest's replies make sense (sequence numbers, resets).
   // Fresh requests meanwhile (the test's own client has stopped by now): something to watch.
   const probes = ip ? pollGuest(ip, { intervalMs: 200, timeoutMs: 1500 }) : undefined;
-  const capture = await survivor.exec(`timeout 2 tcpdump -l -nn -tt -i ${tap} -c 40 2>&1 | tail -n 40`, { timeoutMs: 10_000, allowFailure: true }).then((r) => r.stdout, (e: Error) => e.message);
+  const capture = await survivor.exec(`timeout 2 tcpdump -l -nn -tt -i ${tap} -c 40 2>&1 | tail -n 40`, { timeoutMs: 10_000, allowFailure: true }).then(
+    (r) => r.stdout,
+    (e: Error) => e.message,
+  );
   const probed = (await probes?.stop()) ?? [];
   if (ip) parts.push(`fresh requests to ${ip} during the capture: ${probed.filter((p) => p.report).length} of ${probed.length} answered`);
   parts.push(`tap ${tap} 2 s later:\n${await tapStats()}`);
@@ -143,8 +147,22 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?:
   // Where the bridges believe the guests' MACs are: the host's own bridge and the lab's shared one
   // (a MAC learned behind the wrong port sends the clients' frames away from a guest that then
   // has no reason to send anything).
-  const hostFdb = await survivor.exec(`bridge fdb show br ${HOST_VM_BRIDGE} | grep -i '^52:54:' || true`, { timeoutMs: 10_000 }).then((r) => r.stdout, (e: Error) => e.message);
-  const labFdb = await new Promise<string>((resolve) => execFile('bridge', ['fdb', 'show', 'br', VM_BRIDGE], (error, stdout) => resolve(error ? error.message : stdout.split('\n').filter((l) => /^52:54:/i.test(l)).join('\n'))));
+  const hostFdb = await survivor.exec(`bridge fdb show br ${HOST_VM_BRIDGE} | grep -i '^52:54:' || true`, { timeoutMs: 10_000 }).then(
+    (r) => r.stdout,
+    (e: Error) => e.message,
+  );
+  const labFdb = await new Promise<string>((resolve) =>
+    execFile('bridge', ['fdb', 'show', 'br', VM_BRIDGE], (error, stdout) =>
+      resolve(
+        error
+          ? error.message
+          : stdout
+              .split('\n')
+              .filter((l) => /^52:54:/i.test(l))
+              .join('\n'),
+      ),
+    ),
+  );
   parts.push(`${HOST_VM_BRIDGE} on ${survivor.host.name}:\n${hostFdb}\n${VM_BRIDGE} (the lab's):\n${labFdb}`);
   try {
     const qmp = await connectQmpOverSsh(survivor, coloPaths(vm).failoverQmpSocket, { label: 'evidence', timeoutMs: 5000 });
@@ -188,7 +206,13 @@ async function checkpointsOn(primary: SshSession, vm: string): Promise<Checkpoin
  * more completed without an answer (the guest or the network is stuck, not slow), and then with
  * the pauses measured. `limitMs` only bounds a pair that stopped checkpointing altogether.
  */
-export async function readGuestReportThroughCheckpoints(primary: SshSession, vm: string, ip: string, port: number, limitMs = 120_000): Promise<{ report: GuestReport; waitedMs: number; checkpoints: number }> {
+export async function readGuestReportThroughCheckpoints(
+  primary: SshSession,
+  vm: string,
+  ip: string,
+  port: number,
+  limitMs = 120_000,
+): Promise<{ report: GuestReport; waitedMs: number; checkpoints: number }> {
   const before = await checkpointsOn(primary, vm);
   const started = Date.now();
   const abort = new AbortController();

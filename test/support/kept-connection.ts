@@ -81,7 +81,10 @@ export async function keepIncrementing(ip: string, port: number, key: string, pa
       buffered = buffered.slice(end + 2);
       const value = line.startsWith(':') ? Number(line.slice(1)) : NaN;
       const expected = acks.length + 1;
-      if (value !== expected) return breakRun(`reply ${JSON.stringify(line)} to INCR number ${expected} (expected :${expected}: ${value > expected ? 'an increment applied twice or by someone else' : 'an acknowledged increment lost'})`);
+      if (value !== expected)
+        return breakRun(
+          `reply ${JSON.stringify(line)} to INCR number ${expected} (expected :${expected}: ${value > expected ? 'an increment applied twice or by someone else' : 'an acknowledged increment lost'})`,
+        );
       acks.push({ sentAt, ackAt: Date.now(), value });
       settleWaiters();
       setTimeout(send, pauseMs);
@@ -101,7 +104,10 @@ export async function keepIncrementing(ip: string, port: number, key: string, pa
     acknowledged(count, timeoutMs) {
       const until = acks.length + count;
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${count} acknowledged increments within ${timeoutMs} ms (${acks.length} so far, last ${acks.length ? Date.now() - acks[acks.length - 1].ackAt : '-'} ms ago)`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no ${count} acknowledged increments within ${timeoutMs} ms (${acks.length} so far, last ${acks.length ? Date.now() - acks[acks.length - 1].ackAt : '-'} ms ago)`)),
+          timeoutMs,
+        );
         waiters.push({ until, resolve: () => (clearTimeout(timer), resolve()), reject: (e) => (clearTimeout(timer), reject(e)) });
         settleWaiters();
       });

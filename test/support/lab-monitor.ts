@@ -116,8 +116,7 @@ export async function agentPids(session: SshSession): Promise<{ agent: number[];
     .split('\n')
     .filter(Boolean)
     .map((line) => ({ pid: Number(line.split(' ')[0]), argv: line.split(' ').slice(1) }));
-  const mode = (p: { pid: number; argv: string[] }) =>
-    p.argv.includes('supervise') ? 'supervisor' : p.pid === status?.pid || !p.argv.includes(STANDBY_ARG) ? 'agent' : 'spare';
+  const mode = (p: { pid: number; argv: string[] }) => (p.argv.includes('supervise') ? 'supervisor' : p.pid === status?.pid || !p.argv.includes(STANDBY_ARG) ? 'agent' : 'spare');
   const pids = (wanted: string) => processes.filter((p) => mode(p) === wanted).map((p) => p.pid);
   return { agent: pids('agent'), supervisor: pids('supervisor'), spare: pids('spare') };
 }
@@ -126,12 +125,7 @@ export async function agentPids(session: SshSession): Promise<{ agent: number[];
  * Waits until one agent holds the role of `vm` with a protected pair and another stands by as
  * its replica; returns where each is. `session` gives a live session to a host by name.
  */
-export async function waitForProtectedPair(
-  session: (host: string) => Promise<SshSession>,
-  vm: string,
-  hosts: readonly string[],
-  timeoutMs = 120_000,
-): Promise<{ active: string; standby: string }> {
+export async function waitForProtectedPair(session: (host: string) => Promise<SshSession>, vm: string, hosts: readonly string[], timeoutMs = 120_000): Promise<{ active: string; standby: string }> {
   let seen = '';
   return waitFor(
     'the pair to be protected (one agent active and protected, another standby)',

@@ -57,7 +57,23 @@ export function makeTestCertificates(dir: string): TestCertificates {
   const leaf = (name: string, caName: string, ext: string) => {
     openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${name}`);
     fs.writeFileSync(file(`${name}.ext`), ext);
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${caName}.crt`), '-CAkey', file(`${caName}.key`), '-CAcreateserial', '-out', file(`${name}.crt`), '-days', '2', '-extfile', file(`${name}.ext`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file(`${caName}.crt`),
+      '-CAkey',
+      file(`${caName}.key`),
+      '-CAcreateserial',
+      '-out',
+      file(`${name}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      file(`${name}.ext`),
+    );
   };
   ca('ca');
   ca('stranger-ca');
@@ -84,20 +100,29 @@ export async function startLocalEtcd(options: { tls?: boolean } = {}): Promise<L
   const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
-    '--name', 'test',
-    '--data-dir', path.join(dir, 'data'),
-    '--listen-client-urls', endpoint,
-    '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `test=${peer}`,
-    '--heartbeat-interval', '50',
-    '--election-timeout', '500',
-    '--logger', 'zap',
-    '--log-level', 'error',
-    ...(certificates
-      ? ['--cert-file', certificates.serverCertFile, '--key-file', certificates.serverKeyFile, '--client-cert-auth', '--trusted-ca-file', certificates.caFile]
-      : []),
+    '--name',
+    'test',
+    '--data-dir',
+    path.join(dir, 'data'),
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `test=${peer}`,
+    '--heartbeat-interval',
+    '50',
+    '--election-timeout',
+    '500',
+    '--logger',
+    'zap',
+    '--log-level',
+    'error',
+    ...(certificates ? ['--cert-file', certificates.serverCertFile, '--key-file', certificates.serverKeyFile, '--client-cert-auth', '--trusted-ca-file', certificates.caFile] : []),
   ];
   const child: ChildProcess = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -150,9 +175,7 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
 /** Until /health says a leader is elected (a listening etcd can still refuse leases and writes). */
 async function waitHealthy(endpoint: string, certificates: TestCertificates | undefined, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
-  const tls = certificates
-    ? { ca: fs.readFileSync(certificates.caFile), cert: fs.readFileSync(certificates.clientCertFile), key: fs.readFileSync(certificates.clientKeyFile) }
-    : {};
+  const tls = certificates ? { ca: fs.readFileSync(certificates.caFile), cert: fs.readFileSync(certificates.clientCertFile), key: fs.readFileSync(certificates.clientKeyFile) } : {};
   for (;;) {
     const healthy = await new Promise<boolean>((resolve) => {
       const get = certificates ? https.get : http.get;

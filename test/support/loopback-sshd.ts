@@ -186,10 +186,7 @@ function signalAll(pids: number[], signal: NodeJS.Signals): void {
   }
 }
 
-function loopback(
-  started: { child: ChildProcess; output: () => string },
-  info: { dir: string; port: number; hostKey: string; clientKey: KeyPair },
-): LoopbackSshd {
+function loopback(started: { child: ChildProcess; output: () => string }, info: { dir: string; port: number; hostKey: string; clientKey: KeyPair }): LoopbackSshd {
   const { child } = started;
   const pid = child.pid!;
   running.add(pid);

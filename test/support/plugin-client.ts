@@ -24,7 +24,10 @@ export function parseHandshake(line: string): Handshake {
 
 export function certificateFieldToPem(field: string): string {
   const padded = field + '='.repeat((4 - (field.length % 4)) % 4);
-  const body = Buffer.from(padded, 'base64').toString('base64').match(/.{1,64}/g)!.join('\n');
+  const body = Buffer.from(padded, 'base64')
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 }
 
@@ -56,11 +59,7 @@ export interface StartedPlugin {
  * Spawns `command` like terraform would and waits for the handshake line. Pass XDG_CACHE_HOME
  * in `env` to keep the provider's TLS certificate cache out of the real home directory.
  */
-export async function startPlugin(
-  command: string,
-  args: string[],
-  options: { clientCertPem?: string; env?: Record<string, string> } = {},
-): Promise<StartedPlugin> {
+export async function startPlugin(command: string, args: string[], options: { clientCertPem?: string; env?: Record<string, string> } = {}): Promise<StartedPlugin> {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, {
     env: {
@@ -122,8 +121,6 @@ export function connect(handshake: Handshake, tls?: { certPem: string; keyPem: s
 /** Calls a unary method and resolves with its response. */
 export function call<T = any>(client: PluginClients['provider'], method: string, request: object = {}, deadlineMs = 10_000): Promise<T> {
   return new Promise((resolve, reject) =>
-    client[method](request, { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, response: T) =>
-      error ? reject(error) : resolve(response),
-    ),
+    client[method](request, { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response))),
   );
 }

@@ -20,7 +20,8 @@ function layerOf(file: string): Layer | undefined {
   return (LAYERS as readonly string[]).includes(folder) && file.split('/').length > 2 ? (folder as Layer) : 'provider';
 }
 
-const IMPORT = /^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|\brequire\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;
+const IMPORT =
+  /^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|\brequire\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;
 
 /** Every import in `sources` (repository path → text) that goes against the layers. */
 export function layerViolations(sources: ReadonlyMap<string, string>): string[] {
