@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: type-check, unit tests, lab tests (real sshd/QEMU/etcd in network
+# The whole test suite: type-check, lint and format check, unit tests, lab tests (real sshd/QEMU/etcd in network
 # namespaces), provider tests (real terraform). Ends with the lab torn down, the failed tests
 # with the start of their messages, and a closing "N passed, N failed" line.
 set -uo pipefail
@@ -11,8 +11,10 @@ unit_tmp=$(mktemp -d)
 trap 'rm -rf "$results" "$unit_tmp"' EXIT
 status=0
 
-echo "== type-check"
+echo "== type-check, lint, format"
 npx tsc --noEmit -p . || status=1
+npx eslint --max-warnings 0 . || status=1
+npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "Prettier: the files above are not formatted (npm run format)"; status=1; }
 
 # The provider (and the monitor agent's bundle) as terraform, cdktf and the constructs' terraform validate use it.
 echo "== provider install"
