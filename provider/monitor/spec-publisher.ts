@@ -60,12 +60,6 @@ export async function removePairFromEtcd(etcd: Etcd3, vm: string): Promise<boole
   return existed;
 }
 
-/** The published spec of `vm` (unverified: this is the provider reading what it wrote), or undefined. */
-export async function readPublishedSpec(etcd: Etcd3, vm: string): Promise<PairRuntimeSpec | undefined> {
-  const value = await etcd.get(pairKeys(vm).spec).string();
-  return value ? storedSpec(value) : undefined;
-}
-
 /** VMs whose published spec names `host` (as one of the pair's hosts or a spare). */
 export async function pairsNaming(etcd: Etcd3, host: string): Promise<string[]> {
   const all = await etcd.getAll().prefix(KEY_PREFIX).strings();

@@ -26,14 +26,3 @@ export function pathToProto(path: AttributePath): ProtoAttributePath {
     steps: path.map((step) => (typeof step === 'string' ? { attribute_name: step } : typeof step === 'number' ? { element_key_int: step } : { element_key_string: step.key })),
   };
 }
-
-/** Reads a path sent by terraform (e.g. in requires_replace echoes); attribute steps become strings. */
-export function pathFromProto(proto: ProtoAttributePath | null | undefined): AttributePath {
-  return (proto?.steps ?? []).map((step) =>
-    step.attribute_name !== undefined && step.attribute_name !== null && step.attribute_name !== ''
-      ? step.attribute_name
-      : step.element_key_string !== undefined && step.element_key_string !== null && step.element_key_string !== ''
-        ? { key: step.element_key_string }
-        : Number(step.element_key_int ?? 0),
-  );
-}

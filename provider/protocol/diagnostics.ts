@@ -1,4 +1,4 @@
-import { AttributePath, formatPath, pathToProto, ProtoAttributePath } from './attribute-path';
+import { AttributePath, pathToProto, ProtoAttributePath } from './attribute-path';
 
 export type Severity = 'error' | 'warning';
 
@@ -46,10 +46,4 @@ export function diagnosticToProto(diagnostic: Diagnostic): ProtoDiagnostic {
     detail: diagnostic.detail ?? '',
     ...(diagnostic.path && diagnostic.path.length > 0 ? { attribute: pathToProto(diagnostic.path) } : {}),
   };
-}
-
-/** One line, for logs and test failures: `error: summary (at hosts[0].port): detail`. */
-export function formatDiagnostic(diagnostic: Diagnostic): string {
-  const where = diagnostic.path && diagnostic.path.length > 0 ? ` (at ${formatPath(diagnostic.path)})` : '';
-  return `${diagnostic.severity}: ${diagnostic.summary}${where}${diagnostic.detail ? `: ${diagnostic.detail}` : ''}`;
 }
