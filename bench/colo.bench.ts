@@ -29,6 +29,7 @@ import { labAccelerator } from '../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashAndFailover } from '../test/support/colo-guest';
 import { BenchResult, median } from './bench-result';
+import { setTimeout as sleep } from 'timers/promises';
 
 const VM = { name: 'colo-bench', ip: '10.89.0.71' };
 const WINDOW_MS = Number(process.env.ORBIT_BENCH_WINDOW_MS ?? 15_000);
@@ -158,5 +159,3 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

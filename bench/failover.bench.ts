@@ -44,6 +44,7 @@ import {
   waitForProtectedPair,
 } from '../test/support/lab-monitor';
 import { BenchResult, median } from './bench-result';
+import { setTimeout as sleep } from 'timers/promises';
 
 const VM = { name: 'failover-bench', ip: '10.89.0.72' };
 const ROUNDS = Number(process.env.ORBIT_BENCH_ROUNDS ?? 10);
@@ -211,5 +212,3 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

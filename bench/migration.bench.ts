@@ -21,6 +21,7 @@ import { connectToLabHost, labHost } from '../scripts/lab/lab-ssh';
 import { longestSilenceMs, pollGuest } from '../test/support/guest-poller';
 import { guestVmSpec } from '../test/support/guest-vm';
 import { BenchResult, median } from './bench-result';
+import { setTimeout as sleep } from 'timers/promises';
 
 const VM = 'drv-bench';
 const IP = '10.89.0.74';
@@ -79,13 +80,13 @@ export async function run(): Promise<BenchResult[]> {
     let here = 'site-a';
     await startVm(ssh(here), guestVmSpec({ name: VM, ip: IP, host: labHost(lab, here), accelerator, memoryMiB: MEMORY_MIB, extraAppend: `orbit.dirty=${DIRTY_MIB}` }));
     await waitForGuestReport(IP, 7000, 90_000);
-    await new Promise((r) => setTimeout(r, 3000)); // the dirtying loop gets going
+    await sleep(3000); // the dirtying loop gets going
 
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of MODES) {
         const there = here === 'site-a' ? 'site-b' : 'site-a';
         const baseline = pollGuest(IP, POLL);
-        await new Promise((r) => setTimeout(r, BASELINE_MS));
+        await sleep(BASELINE_MS);
         const baselineSilenceMs = longestSilenceMs(await baseline.stop());
 
         const poller = pollGuest(IP, POLL);
@@ -101,7 +102,7 @@ export async function run(): Promise<BenchResult[]> {
               dirty = Math.max(dirty, p.ram?.dirtyBytesPerSecond ?? 0);
             },
           });
-          await new Promise((r) => setTimeout(r, 1000));
+          await sleep(1000);
           const samples = await poller.stop();
           here = there;
           outcome = {

@@ -11,6 +11,7 @@ import { labUp } from './lab/lab';
 import { labAccelerator } from './lab/lab-accelerator';
 import { connectToLabHost } from './lab/lab-ssh';
 import { installProvider } from './provider-install';
+import { setTimeout as sleep } from 'timers/promises';
 
 /**
  * The main job: the lab comes up, the provider is built and installed, `cdktf deploy` builds the
@@ -33,7 +34,6 @@ process.noDeprecation = true;
 
 const step = (text: string) => console.log(`\n==> ${text}`);
 const say = (text: string) => console.log(`    ${text}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const describe = (r: GuestReport) => `counter=${r.counter} disk=${r.disk} boot=${r.boot.slice(0, 8)} uptime=${r.uptimeS}s`;
 
 async function main(): Promise<void> {

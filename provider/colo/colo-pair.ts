@@ -30,6 +30,7 @@ import { destroyVm, RunningVm, startVmWithCommandLine } from '../qemu/qemu-proce
 import { shellQuote } from '../ssh/remote-exec';
 import { SshSession } from '../ssh/ssh-session';
 import { validateVmSpec, VmSpec, VmSpecInput } from '../qemu/vm-spec';
+import { setTimeout as sleep } from 'timers/promises';
 
 export interface ColoPairOptions {
   /** Longest time between checkpoints when the outputs agree (`x-checkpoint-delay`). Default 2000 ms. */
@@ -480,5 +481,3 @@ function describeSide(state: ColoHostState): string {
 function samehost(a: SshSession, b: SshSession): boolean {
   return a.host.name === b.host.name || (a.host.address === b.host.address && a.host.port === b.host.port);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,6 +8,7 @@ import { defineProvider } from './provider-definition';
 import { ProviderServer } from './provider-server';
 import { defineResource } from './resource';
 import { computed, required, schema } from './schema-builder';
+import { setTimeout as sleep } from 'timers/promises';
 
 const thingSchema = schema({ attributes: { id: computed(t.string), name: required(t.string), size: computed(t.number) } });
 const type = blockValueType(thingSchema.block);
@@ -108,7 +109,7 @@ describe('provider server', () => {
     const server = await configuredServer();
     behaviour = 'waits';
     const pending = planAndApply(server, 'db');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     expect(await server.StopProvider()).toEqual({ Error: '' });
     const cancelled = await pending;
     expect(cancelled.diagnostics![0].summary).toBe('orbit_thing create: cancelled');

@@ -8,11 +8,11 @@ import { ActiveRole, RoleLoss } from './active-role';
 import { connectEtcd } from './etcd-connection';
 import { startLocalEtcd, LocalEtcd } from '../../test/support/local-etcd';
 import { DEFAULT_TIMING, detectionMs, ETCD_EXPIRY_CHECK_MS } from './timing';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(30_000);
 
 const timing = DEFAULT_TIMING;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('active role in etcd', () => {
   let etcd: LocalEtcd;

@@ -35,6 +35,7 @@ import { SshSession } from '../ssh/ssh-session';
 import type { AgentStatus } from './agent';
 import { AGENT_ENTRY, AgentBundle } from './agent-bundle';
 import type { InstalledAgentConfig } from './agent-main';
+import { setTimeout as sleep } from 'timers/promises';
 
 export const AGENT_ROOT = '/var/lib/orbit/agent';
 export const AGENT_RUN_DIR = '/run/orbit/agent';
@@ -308,7 +309,7 @@ async function waitReady(session: SshSession, release: string): Promise<void> {
       const alive = await session.exec(`kill -0 ${last.pid}`, { timeoutMs: CALL_TIMEOUT_MS, allowFailure: true });
       if (alive.code === 0) return;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   const tail = await session.exec(`tail -n 15 ${AGENT_PATHS.logs}/agent.out ${AGENT_PATHS.logs}/agent.log ${AGENT_PATHS.logs}/supervisor.log 2>/dev/null | cut -c1-400; true`, {
     timeoutMs: CALL_TIMEOUT_MS,

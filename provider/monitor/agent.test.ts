@@ -14,10 +14,10 @@ import { connectEtcd } from './etcd-connection';
 import { pairKeys, PairRuntimeSpec, signPairSpec } from './pair-spec';
 import { freePort, LocalEtcd, startLocalEtcd } from '../../test/support/local-etcd';
 import { DEFAULT_TIMING } from './timing';
+import { pollUntil } from '../ssh/poll';
 
 jest.setTimeout(30_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let etcd: LocalEtcd;
 let client: Etcd3;
 let dir: string;
@@ -37,15 +37,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> => pollUntil(what, probe, { timeoutMs, everyMs: 20 });
 
 const readStatus = (file: string): AgentStatus | undefined => {
   try {

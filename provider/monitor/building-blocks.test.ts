@@ -14,13 +14,13 @@ import { connectEtcd } from './etcd-connection';
 import { GuestState, HeartbeatEndpoint } from './heartbeat';
 import { freePort, LocalEtcd, startLocalEtcd } from '../../test/support/local-etcd';
 import { DEFAULT_TIMING, worstCaseRecoveryMs } from './timing';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(40_000);
 
 const timing = DEFAULT_TIMING;
 const key = randomBytes(32);
 const TICK_MS = 20;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class MiniAgent {
   local: GuestState;

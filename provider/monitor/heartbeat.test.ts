@@ -3,13 +3,13 @@ import { randomBytes } from 'crypto';
 import * as dgram from 'dgram';
 import { decodeHeartbeat, encodeHeartbeat, GuestState, HeartbeatEndpoint, HeartbeatOptions, PeerEvent } from './heartbeat';
 import { freePort } from '../../test/support/local-etcd';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(20_000);
 
 const key = randomBytes(32);
 const intervalMs = 50;
 const misses = 3;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const waitFor = async (check: () => boolean, limitMs: number) => {
   const started = Date.now();
   while (!check()) {

@@ -15,6 +15,7 @@ import { inspectVm } from '../qemu/qemu-process';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { connectQmpOverSsh } from '../qemu/qmp-over-ssh';
 import { asSshSession, LocalSession } from './local-session';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(30_000);
 
@@ -43,7 +44,7 @@ describe('LocalSession: commands and files', () => {
     expect(error).toBeInstanceOf(HostTimeoutError);
     expect(Date.now() - started).toBeLessThan(2000);
     const pid = Number(fs.readFileSync(marker, 'utf8'));
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     // Gone, or a zombie waiting for whoever adopted it to reap it (no longer running).
     const state = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
     expect(['gone', 'Z', 'X']).toContain(state);
@@ -94,7 +95,7 @@ describe('LocalSession: the host primitives on a real local QEMU', () => {
     const session = asSshSession(local);
     try {
       child = spawn(QEMU, ['-name', `guest=${vm},debug-threads=on`, '-machine', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${paths.qmpSocket},server=on,wait=off`], { stdio: 'ignore' });
-      for (let i = 0; i < 300 && !fs.existsSync(paths.qmpSocket); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 300 && !fs.existsSync(paths.qmpSocket); i++) await sleep(25);
 
       const inspection = await inspectVm(session, vm);
       expect(inspection).toMatchObject({ name: vm, state: 'running', pid: child.pid, incoming: false });

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as net from 'net';
 import { anyProgram, processHoldsResources, runningPid, runningPidFromFile } from './running-process';
+import { setTimeout as sleep } from 'timers/promises';
 
 test('a running pid counts only when its command line matches', () => {
   expect(runningPid(process.pid, anyProgram)).toBe(process.pid);
@@ -20,10 +21,10 @@ test('a zombie (exited, not reaped yet) does not count', async () => {
   try {
     const child = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
     // Until the child has exec'd `sleep`, its command line can read empty (mid-exec): wait for it.
-    while (!fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep')) await new Promise((r) => setTimeout(r, 10));
+    while (!fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep')) await sleep(10);
     expect(runningPid(child, anyProgram)).toBe(child);
     process.kill(child, 'SIGKILL');
-    while (!/\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 10));
+    while (!/\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'))) await sleep(10);
     expect(runningPid(child, anyProgram)).toBeUndefined();
   } finally {
     parent.kill('SIGKILL');
@@ -46,7 +47,7 @@ test('a process whose main thread is a zombie still holds its ports while anothe
   try {
     const port = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
     const pid = child.pid!;
-    while (!/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 10));
+    while (!/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) await sleep(10);
     expect(processHoldsResources(pid)).toBe(true);
     const bound = await new Promise<string>((resolve) => {
       const server = net.createServer().once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));

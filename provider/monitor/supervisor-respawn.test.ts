@@ -8,6 +8,8 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../ssh/poll';
 
 jest.setTimeout(30_000);
 
@@ -48,13 +50,7 @@ function wholeLines(file: string): number {
 /** Runs of the start command so far (it appends its parent's pid). */
 const startLines = (dir: string) => wholeLines(path.join(dir, 'started'));
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (what: string, check: () => boolean, timeoutMs = 15_000): Promise<true> => pollUntil(what, () => check() || undefined, { timeoutMs, everyMs: 50 });
 
 function alive(pid: number): boolean {
   try {
@@ -109,7 +105,7 @@ test('an agent whose new supervisor does not come up keeps working and starts on
 
 test('an agent whose supervisor lives starts nothing', async () => {
   const s = await start();
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   expect(alive(s.agentPid)).toBe(true);
   expect(fs.existsSync(path.join(s.dir, 'handed-over'))).toBe(false);
   expect(fs.existsSync(path.join(s.dir, 'started'))).toBe(false);
@@ -120,7 +116,7 @@ test('an agent stopped by a signal starts no supervisor', async () => {
   process.kill(s.agentPid, 'SIGTERM');
   await waitFor('the agent to exit', () => !alive(s.agentPid), 5000);
   s.supervisor.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   expect(fs.existsSync(path.join(s.dir, 'handed-over'))).toBe(false);
   expect(fs.existsSync(path.join(s.dir, 'started'))).toBe(false);
 });

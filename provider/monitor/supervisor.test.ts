@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SPARE_READY, SPARE_START, STANDBY_ARG, Supervisor } from './supervisor';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(20_000);
 
@@ -43,10 +44,10 @@ test("a supervisor whose predecessor's agent still runs starts its own agent onl
   supervisor.start();
   // The pid file (the sign that the watchdog runs) is there at once; the agent is not.
   expect(fs.readFileSync(path.join(dir, 'supervisor.pid'), 'utf8').trim()).toBe(String(process.pid));
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   expect(supervisor.agentPid).toBeUndefined();
   const exitedAt = await exited;
-  while (supervisor.agentPid === undefined) await new Promise((r) => setTimeout(r, 10));
+  while (supervisor.agentPid === undefined) await sleep(10);
   expect(Date.now() - exitedAt).toBeLessThan(1000);
   expect(supervisor.starts).toBe(1);
 });
@@ -88,7 +89,7 @@ setInterval(() => {}, 1000);`,
     const end = Date.now() + ms;
     while (!what()) {
       if (Date.now() > end) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
   };
 
@@ -105,7 +106,7 @@ setInterval(() => {}, 1000);`,
     await until(() => startedPids().length === 1);
     const first = supervisor.agentPid!;
     expect(startedPids()).toEqual([first]);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const spare = supervisor.sparePid;
     expect(spare).toBeDefined();
     const killedAt = Date.now();
@@ -120,7 +121,7 @@ setInterval(() => {}, 1000);`,
     expect(second).not.toBe(first);
     console.log(`agent killed -> spare started in ${tookMs} ms`);
     // A new spare is loaded behind it (it has not started: only one more "started" line later).
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     expect(startedPids()).toEqual([first, second]);
   });
 });

@@ -33,6 +33,7 @@ import { destroyVm, inspectVm, startIncomingVm, VmInspection } from './qemu-proc
 import { shellQuote } from '../ssh/remote-exec';
 import { SshSession } from '../ssh/ssh-session';
 import { VmSpec } from './vm-spec';
+import { setTimeout as sleep } from 'timers/promises';
 
 export type MigrationMode = 'postcopy' | 'precopy';
 export type MigrationPhase = 'checks' | 'destination' | 'disk-mirror' | 'pre-copy' | 'switch-over' | 'post-copy' | 'cleanup';
@@ -344,7 +345,7 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         switchedOver = true;
         // QEMU announces `completed` a moment before it fills in total-time and downtime.
         for (let i = 0; i < 40 && !info['total-time']; i++) {
-          await new Promise((r) => setTimeout(r, 25));
+          await sleep(25);
           info = await srcQmp.execute<MigrateInfo>('query-migrate');
         }
         break;
@@ -552,7 +553,7 @@ async function waitForMirrorsReady(qmp: QmpClient, jobs: string[], timeLeft: () 
     if (missing.length > 0) throw new Error(`the disk mirror ${missing.join(', ')} stopped before it was in sync (the NBD connection to the destination may have failed)`);
     if (ours.every((j) => j.ready)) return;
     report({ phase: 'disk-mirror', status: ours.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ') });
-    await new Promise((r) => setTimeout(r, Math.min(200, timeLeft())));
+    await sleep(Math.min(200, timeLeft()));
   }
 }
 
@@ -583,7 +584,7 @@ async function waitForFinalState(qmp: QmpClient, expected: 'running' | 'paused',
     const { status } = await qmp.execute<{ status: string }>('query-status');
     if (status === expected) return;
     if (status !== 'inmigrate' && status !== 'finish-migrate' && status !== 'paused') throw new Error(`the destination VM is in state ${status} after the migration completed, expected ${expected}`);
-    await new Promise((r) => setTimeout(r, Math.min(100, timeLeft())));
+    await sleep(Math.min(100, timeLeft()));
   }
 }
 
@@ -616,7 +617,7 @@ async function rollBack(
         const info = await qmp.execute<MigrateInfo>('query-migrate').catch(() => ({ status: 'unknown' }) as MigrateInfo);
         if (info.status?.startsWith('postcopy') || info.status === 'completed') return 'switched';
         if (!['active', 'cancelling', 'setup', 'pre-switchover', 'device'].includes(info.status ?? '')) break;
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        await sleep(POLL_MS);
       }
       const jobs = await qmp.execute<BlockJobInfo[]>('query-block-jobs').catch(() => [] as BlockJobInfo[]);
       for (const m of mirrors) {

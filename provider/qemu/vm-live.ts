@@ -10,6 +10,7 @@ import { VmError, withQmp } from './qemu-process';
 import { vmIds } from './qemu-command-line';
 import { QmpClient } from './qmp-client';
 import { SshSession } from '../ssh/ssh-session';
+import { setTimeout as sleep } from 'timers/promises';
 
 const MIB = 1024 * 1024;
 
@@ -78,7 +79,7 @@ export async function setVmMemory(session: SshSession, name: string, memoryMiB: 
             'the guest needs its virtio balloon driver (Linux: virtio_balloon) loaded; or, when it is short of memory, it cannot give more back: choose a larger memory size',
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, BALLOON_DEFAULTS.pollMs));
+        await sleep(BALLOON_DEFAULTS.pollMs);
         actual = await balloonActualMiB(qmp, startedMiB);
       }
     },

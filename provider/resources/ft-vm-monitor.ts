@@ -19,6 +19,7 @@ import { connectEtcd } from '../monitor/etcd-connection';
 import { PairHost } from '../monitor/pair-spec';
 import { PairEvent, pairsNaming, publishPairSpec, PublishResult, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../monitor/spec-publisher';
 import { FailoverTiming } from '../monitor/timing';
+import { setTimeout as sleep } from 'timers/promises';
 
 export interface MonitoredPair {
   readonly vm: string;
@@ -197,7 +198,7 @@ export async function waitMonitored(provider: ProviderContext, pair: MonitoredPa
     const active = statuses.find((s) => s.pair?.role === 'held' && s.pair.protection === 'protected');
     const standby = active && statuses.find((s) => s.name === active.pair!.peerHost && s.pair?.protection === 'standby');
     if (standby) return;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
   throw new OrbitError(`The failover monitor did not take the pair of VM "${pair.vm}" under watch within ${timeoutMs} ms`, {
     attribute,
@@ -223,7 +224,7 @@ export async function waitUnwatched(provider: ProviderContext, vm: string, hosts
       }),
     );
     watching = still.filter((n): n is string => n !== undefined);
-    if (watching.length > 0) await new Promise((r) => setTimeout(r, 200));
+    if (watching.length > 0) await sleep(200);
   }
 }
 

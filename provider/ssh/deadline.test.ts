@@ -1,6 +1,5 @@
 import { withDeadline } from './deadline';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'timers/promises';
 
 it('resolves with the work when it is in time', async () => {
   await expect(withDeadline({ timeoutMs: 1000, onTimeout: () => new Error('late') }, async () => 42)).resolves.toBe(42);

@@ -8,6 +8,7 @@ import { HostAuthenticationError, HostConnectionLostError, HostKeyMismatchError,
 import { HostKeyPolicy, HostKeyTrust } from './known-hosts';
 import { shellQuote } from './remote-exec';
 import { SshSession, SshSessionOptions } from './ssh-session';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(30_000);
 
@@ -262,6 +263,6 @@ async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<vo
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }

@@ -18,6 +18,7 @@ import {
   waitForGuestReport,
   waitForGuestUp,
 } from './guest';
+import { setTimeout as sleep } from 'timers/promises';
 
 const paths = { kernelPath: '/g/vmlinuz', initrdPath: '/g/initramfs.cpio.gz' };
 
@@ -198,8 +199,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the test guest, booted for real under TCG', () => {
   let dir: string;

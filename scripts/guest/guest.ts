@@ -10,6 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { guestCacheDir } from '../../provider/qemu/probe-guest';
+import { setTimeout as sleep } from 'timers/promises';
 
 export const GUEST_REPORT_PORT = 7000;
 /** Where the redis guest's redis-server listens (`orbit.redis=` on its command line). */
@@ -309,8 +310,6 @@ export function readGuestReport(host: string, port: number, timeoutMs: number, s
     );
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Retries readGuestReport until the guest answers or `timeoutMs` (a duration) has passed. */
 export async function waitForGuestReport(host: string, port: number, timeoutMs: number): Promise<GuestReport> {

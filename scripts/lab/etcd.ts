@@ -8,6 +8,7 @@ import { DEFAULT_STATE_DIR } from './description';
 import { EtcdTls } from './etcd-tls';
 import { waitFor } from './exec';
 import { ETCD_ADDRESS, ETCD_CLIENT_PORT, ETCD_NETNS } from './topology';
+import { setTimeout as sleep } from 'timers/promises';
 
 /**
  * The lab's single etcd member, in a namespace of its own so that faults can cut hosts off from
@@ -100,7 +101,7 @@ async function stopStaleEtcd(stateDir: string): Promise<void> {
   try {
     if (Number.isInteger(pid) && pid > 1 && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('etcd')) {
       process.kill(pid, 'SIGKILL');
-      for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`); i++) await sleep(100);
     }
   } catch {
     // not running any more

@@ -1,4 +1,5 @@
 import { execFile } from 'child_process';
+import { pollUntil } from '../../provider/ssh/poll';
 
 export interface RunResult {
   stdout: string;
@@ -44,23 +45,7 @@ export async function commandExists(command: string): Promise<boolean> {
   return r.code === 0;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns a value other than undefined, or throws `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-    }
-    await sleep(intervalMs);
-  }
+/** Polls `check` until it returns a value other than undefined, or throws `what` after `timeoutMs` (pollUntil). */
+export function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 100): Promise<T> {
+  return pollUntil(what, check, { timeoutMs, everyMs: intervalMs });
 }

@@ -1,5 +1,6 @@
 import { ip, run } from './exec';
 import { HOST_VM_BRIDGE, MGMT_BRIDGE, MGMT_PREFIX, NETNS_PREFIX, VM_BRIDGE, VM_PREFIX, mgmtVethRootSide, vmVethRootSide } from './topology';
+import { setTimeout as sleep } from 'timers/promises';
 
 /** Links and namespaces of the lab: two bridges in the root namespace, one namespace per host. */
 
@@ -117,7 +118,7 @@ export async function killAllIn(netns: string, timeoutMs = 10_000): Promise<void
     if (pids.length === 0) return;
     if (Date.now() > deadline) throw new Error(`Processes ${pids.join(', ')} in ${netns} survived SIGKILL for ${timeoutMs} ms.`);
     await run('kill', ['-9', ...pids.map(String)], { allowFailure: true });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

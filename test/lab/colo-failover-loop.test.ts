@@ -11,6 +11,7 @@ import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashAndFailover, diskCounter, readGuestReportThroughCheckpoints } from '../support/colo-guest';
 import { vmTraces } from '../support/guest-vm';
+import { setTimeout as sleep } from 'timers/promises';
 
 /**
  * The same guest through N crashes of its primary (ORBIT_COLO_LOOPS, default 6): each time the
@@ -94,9 +95,9 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
     rounds.push(entry);
     try {
       // Let a few checkpoints happen (and the disk counter move) before the crash.
-      await new Promise((r) => setTimeout(r, 3000));
+      await sleep(3000);
       const [lost, survivor] = CRASH === 'primary' ? [primary, secondary] : [secondary, primary];
-      const beforeFailover = async () => new Promise<void>((r) => setTimeout(r, Math.random() * FAILOVER_DELAY_MS));
+      const beforeFailover = async () => sleep(Math.random() * FAILOVER_DELAY_MS);
       const m = await crashAndFailover(lost, survivor, VM.name, VM.ip, { beforeFailover }).catch(async (error) => {
         console.log(`round ${round}: ${survivor.host.name}'s QEMU after the failover, every thread:\n${await qemuBacktrace(survivor, VM.name).catch((e) => String(e))}`);
         throw error;
@@ -112,7 +113,7 @@ test(`${LOOPS} crashes of the ${CRASH} in a row: every failover keeps boot, coun
       const deadline = Date.now() + 15_000;
       let sector = await diskCounter(survivor, VM.name).catch(() => undefined);
       while (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0)) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
         sector = await diskCounter(survivor, VM.name).catch(() => undefined);
       }
       if (!(sector && sector.boot === first.boot && sector.counter >= (m.before.disk ?? 0))) problems.push(`the survivor's disk image does not carry the counter on: ${JSON.stringify(sector)}`);

@@ -12,6 +12,7 @@ import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashAndFailover, diskCounter, readGuestReportThroughCheckpoints } from '../support/colo-guest';
 import { vmTraces } from '../support/guest-vm';
+import { setTimeout as sleep } from 'timers/promises';
 
 /**
  * A COLO pair of the test guest on real QEMU (the lab's COLO build, TCG): protected, it serves
@@ -56,7 +57,7 @@ test('a protected pair serves through the primary, checkpoints, and starting it 
   const up = Date.now();
   const first = await waitForGuestReport(VM.ip, 7000, 90_000);
   console.log(`first answer through COLO ${Date.now() - up} ms after the pair was up`);
-  await new Promise((r) => setTimeout(r, 5000));
+  await sleep(5000);
   const latencies: number[] = [];
   for (let i = 0; i < 5; i++) {
     const { report, waitedMs } = await readGuestReportThroughCheckpoints(siteA, VM.name, VM.ip, 7000);
@@ -116,7 +117,7 @@ test('re-protected onto the third host (the sequence for a stock QEMU), a crash 
   expect(during.counter).toBeGreaterThan(before.counter);
   expect(await inspectPair([siteA, siteB, witness], VM.name)).toMatchObject({ protection: 'protected', activeHost: 'site-a', standbyHost: 'witness' });
   expect(await reprotect(siteA, witness, VM.name)).toMatchObject({ alreadyProtected: true });
-  await new Promise((r) => setTimeout(r, 4000));
+  await sleep(4000);
 
   const m = await crashAndFailover(siteA, witness, VM.name, VM.ip);
   console.log(
@@ -141,6 +142,6 @@ async function expectDiskCarriesOn(session: SshSession, boot: string, atLeast: n
     const sector = await diskCounter(session, VM.name).catch(() => undefined);
     if (sector && sector.boot === boot && sector.counter >= atLeast) return;
     if (Date.now() > deadline) throw new Error(`The disk on ${session.host.name} does not carry the guest's counter on: ${JSON.stringify(sector)}, expected boot ${boot} and at least ${atLeast}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }

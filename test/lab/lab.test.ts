@@ -7,6 +7,7 @@ import { labDown, labLeftovers, labStatus, labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { LabGuest, removeLabGuest, startLabGuest } from '../../scripts/lab/lab-guest';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
+import { setTimeout as sleep } from 'timers/promises';
 
 /**
  * The foundation end to end: lab up, pinned-key SSH into every host, the test guest booted on
@@ -99,7 +100,7 @@ test('the test guest boots on every host and is reached from another host', asyn
     expect(line).toMatch(/^counter=\d+ uptime=[\d.]+ boot=\S+ disk=\d+ prev=/);
   }
   const first = await readGuestReport(guests[0].ip, 7000, 5000);
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   const later = await readGuestReport(guests[0].ip, 7000, 5000);
   expect(later.boot).toBe(first.boot);
   expect(later.counter).toBeGreaterThan(first.counter);

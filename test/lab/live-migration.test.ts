@@ -9,6 +9,7 @@ import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
 import { counterWentBack, longestSilenceMs, pollGuest } from '../support/guest-poller';
 import { guestVmSpec, vmTraces } from '../support/guest-vm';
+import { setTimeout as sleep } from 'timers/promises';
 
 /**
  * Post-copy live migration between two lab hosts with the test guest running (and dirtying
@@ -54,7 +55,7 @@ test('post-copy migration site-a -> site-b of a running, memory-dirtying guest w
   const spec = guestVmSpec({ ...MIG, host: labHost(lab, 'site-a'), accelerator, withDisk: true, extraAppend: 'orbit.dirty=16' });
   await startVm(siteA, spec);
   await waitForGuestReport(MIG.ip, 7000, 90_000);
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   const before = await readGuestReport(MIG.ip, 7000, 5000);
   expect(before.disk).not.toBeNull(); // the guest has written its counter to the disk
 
@@ -76,7 +77,7 @@ test('post-copy migration site-a -> site-b of a running, memory-dirtying guest w
       },
     });
     migrationEnd = Date.now();
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
   } finally {
     samples = await poller.stop();
   }

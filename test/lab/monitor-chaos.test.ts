@@ -39,6 +39,7 @@ import {
   waitFor,
   waitForProtectedPair,
 } from '../support/lab-monitor';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(1_200_000);
 
@@ -104,7 +105,7 @@ function longestSilence(samples: GuestSample[], from: number, to: number): numbe
 async function underLoad(fault: () => Promise<number>, until: (faultAt: number) => Promise<unknown>): Promise<{ faultAt: number; samples: GuestSample[] }> {
   const poller = pollGuest(VM.ip, { intervalMs: 25, timeoutMs: 1500, maxInFlight: 100 });
   await poller.answering();
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const faultAt = await fault();
   await until(faultAt);
   return { faultAt, samples: await poller.stop() };
@@ -294,7 +295,7 @@ test(`SIGKILL of an agent: the guest is unaffected, the supervisor restarts it, 
         );
         restartedAt = Date.parse(back.startedAt);
         // Past the lease TTL: a role that was not adopted would have expired and moved by now.
-        await new Promise((r) => setTimeout(r, worstCaseRecoveryMs(DEFAULT_TIMING) + 1000));
+        await sleep(worstCaseRecoveryMs(DEFAULT_TIMING) + 1000);
       },
     );
     const end = Date.now();
@@ -348,7 +349,7 @@ test(`SIGKILL of a supervisor: its agent starts a new one and hands over, the gu
           50,
         );
         backAt = Date.now();
-        await new Promise((r) => setTimeout(r, worstCaseRecoveryMs(DEFAULT_TIMING) + 1000));
+        await sleep(worstCaseRecoveryMs(DEFAULT_TIMING) + 1000);
       },
     );
     const end = Date.now();

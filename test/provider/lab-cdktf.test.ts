@@ -11,6 +11,7 @@ import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } 
 import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { runCdktf } from '../support/cdktf';
 import { LabTerraform, REPO, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(240_000);
 
@@ -96,7 +97,7 @@ app.synth();
     expect(await diskOnHost()).toBe(true);
     expect(deploy.output).toContain('vm_status = "running"');
     const first = await waitForGuestReport(GUEST_IP, 7000, 90_000);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     expect((await readGuestReport(GUEST_IP, 7000, 5000)).counter).toBeGreaterThan(first.counter);
 
     await ok(['destroy', '--auto-approve']);

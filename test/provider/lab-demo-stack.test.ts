@@ -12,6 +12,7 @@ import * as path from 'path';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { runCdktf } from '../support/cdktf';
 import { LabTerraform, REPO, setUpLabTerraform } from '../support/lab-terraform';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(600_000);
 
@@ -52,7 +53,7 @@ describe('the demo stack on the lab', () => {
     const status = await lab.ssh('site-a', 'cat /run/orbit/agent/status.json');
     expect(JSON.parse(status.stdout).pairs[VM]).toMatchObject({ role: 'held', protection: 'protected' });
     const first = await waitForGuestReport(IP, 7000, 120_000);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     expect((await readGuestReport(IP, 7000, 5000)).counter).toBeGreaterThan(first.counter);
 
     await ok(['destroy', '--auto-approve']);

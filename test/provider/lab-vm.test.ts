@@ -13,6 +13,7 @@ import { openCuttableLink } from '../support/cuttable-link';
 import { counterWentBack, longestSilenceMs, pollGuest } from '../support/guest-poller';
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(600_000);
 
@@ -146,12 +147,12 @@ describe('orbit_vm on lab hosts', () => {
     const qmp = `printf '%s\\n' '{"execute":"qmp_capabilities"}' '{"execute":"balloon","arguments":{"value":${128 * 2 ** 20}}}' | socat -t 2 - UNIX-CONNECT:/run/orbit/${name}/qmp.sock`;
     const memBefore = (await report(WEB.ip)).memMiB!;
     expect((await lab.ssh('site-a', qmp)).code).toBe(0);
-    for (let i = 0; i < 100 && (await report(WEB.ip)).memMiB !== memBefore - 32; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 100 && (await report(WEB.ip)).memMiB !== memBefore - 32; i++) await sleep(200);
     let plan: RunResult | undefined;
     for (let i = 0; i < 30; i++) {
       plan = await ws.run(['plan', '-detailed-exitcode']);
       if (plan.output.includes('~ memory_mib                  = 128 -> 160')) break;
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
     expect(plan!.code).toBe(2);
     expect(plan!.output).toContain('~ memory_mib                  = 128 -> 160');
@@ -259,7 +260,7 @@ describe('orbit_vm on lab hosts', () => {
           await link.cut();
           cutAt = Date.now();
         } else {
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
       }
       expect(cutAt).toBeGreaterThan(0);

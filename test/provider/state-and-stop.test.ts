@@ -5,6 +5,7 @@
 import { InProcessProvider, serveInProcess } from '../support/in-process-provider';
 import { requiredProviders, Workspace } from '../support/terraform';
 import { createTestProvider, Item, TestStore } from '../support/test-provider';
+import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(180_000);
 
@@ -99,7 +100,7 @@ resource "orbit_test_slow" "s" {
     const started = Date.now();
     let terraformPid = 0;
     const waitForCreate = (async () => {
-      while (!store.events.includes('slow create started')) await new Promise((r) => setTimeout(r, 50));
+      while (!store.events.includes('slow create started')) await sleep(50);
       process.kill(terraformPid, 'SIGINT');
     })();
     const result = await ws.run(['apply', '-auto-approve'], { onSpawn: (pid) => (terraformPid = pid) });

@@ -18,6 +18,7 @@ import { labHost } from '../../scripts/lab/lab-ssh';
 import { HOST_VM_BRIDGE, VM_BRIDGE } from '../../scripts/lab/topology';
 import { pollGuest } from './guest-poller';
 import { guestVmSpec } from './guest-vm';
+import { setTimeout as sleep } from 'timers/promises';
 
 /** The lab's COLO-capable QEMU; without it COLO cannot run here, and the tests say so instead of skipping. */
 export function labColoQemu(lab: LabDescription): string {
@@ -77,7 +78,7 @@ export async function crashAndFailover(
   const poller = pollGuest(ip, { intervalMs: 25, timeoutMs: 1500 });
   // Under COLO an answer waits for a checkpoint (up to a second or more under load): crash only a guest seen answering.
   await poller.answering();
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const crashAt = Date.now();
   await crashQemu(lost, vm);
   await options.beforeFailover?.();
@@ -223,7 +224,7 @@ export async function readGuestReportThroughCheckpoints(
   );
   try {
     for (;;) {
-      await Promise.race([reading, new Promise((r) => setTimeout(r, 250))]);
+      await Promise.race([reading, sleep(250)]);
       const waitedMs = Date.now() - started;
       const now = await checkpointsOn(primary, vm);
       // The count includes a checkpoint that may have begun before the request: one more.

@@ -8,6 +8,7 @@
  * silence measured is the guest's, not TCP's retransmission timer's.
  */
 import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
+import { setTimeout as sleep } from 'timers/promises';
 
 export interface GuestSample {
   /** When the request started (ms, Date.now()). */
@@ -69,7 +70,7 @@ export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
       const deadline = Date.now() + timeoutMs;
       while (!samples.some((s) => s.report && s.at >= since)) {
         if (Date.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
       return true;
     },
@@ -77,7 +78,7 @@ export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
       const deadline = Date.now() + timeoutMs;
       while (!samples.some((s) => s.report)) {
         if (Date.now() > deadline) throw new Error(`The guest at ${ip} did not answer within ${timeoutMs} ms of polling`);
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
     },
   };

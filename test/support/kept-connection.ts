@@ -9,6 +9,7 @@
  */
 import * as fs from 'fs';
 import * as net from 'net';
+import { setTimeout as sleep } from 'timers/promises';
 
 export interface Acknowledgement {
   /** When the INCR was written and when its reply arrived (ms since epoch). */
@@ -114,7 +115,7 @@ export async function keepIncrementing(ip: string, port: number, key: string, pa
     },
     async stop() {
       stopping = true;
-      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([done, sleep(5000)]);
       socket.end();
       socket.destroy();
       return { acks: [...acks], ...(broken ? { broken } : {}) };

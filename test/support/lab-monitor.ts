@@ -21,7 +21,7 @@ import { PairHost } from '../../provider/monitor/pair-spec';
 import { PairEvent, publishPairSpec, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../../provider/monitor/spec-publisher';
 import { DEFAULT_TIMING, FailoverTiming } from '../../provider/monitor/timing';
 import { LabDescription } from '../../scripts/lab/description';
-import { waitFor as labWaitFor } from '../../scripts/lab/exec';
+import { pollUntil } from '../../provider/ssh/poll';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
 import { destroyPair, startProtectedPair } from '../../provider/colo/colo-pair';
 import { VmSpecInput } from '../../provider/qemu/vm-spec';
@@ -143,9 +143,9 @@ export async function waitForProtectedPair(session: (host: string) => Promise<Ss
   });
 }
 
-/** scripts/lab/exec.ts's waitFor with the probe first (reads better at the call sites here). */
+/** pollUntil with the limit as an argument (reads better at the call sites here). */
 export function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
-  return labWaitFor(what, timeoutMs, async () => probe(), everyMs);
+  return pollUntil(what, probe, { timeoutMs, everyMs });
 }
 
 /**

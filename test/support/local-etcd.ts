@@ -11,6 +11,7 @@ import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
 
 export const ETCD = process.env.ORBIT_ETCD ?? 'etcd';
 
@@ -168,7 +169,7 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     });
     if (open) return;
     if (Date.now() > deadline) throw new Error(`${ETCD} did not listen on 127.0.0.1:${port} within 15 s:\n${stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
@@ -189,6 +190,6 @@ async function waitHealthy(endpoint: string, certificates: TestCertificates | un
     });
     if (healthy) return;
     if (Date.now() > deadline) throw new Error(`${ETCD} at ${endpoint} did not become healthy within 15 s:\n${stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }

@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
 
 export const QEMU = process.env.ORBIT_QEMU ?? 'qemu-system-x86_64';
 
@@ -51,6 +52,6 @@ async function waitForSocket(child: ChildProcess, socket: string, stderr: () => 
       throw new Error(`${QEMU} exited before creating its QMP socket (is qemu-system-x86 installed?):\n${stderr()}`);
     }
     if (Date.now() > deadline) throw new Error(`${QEMU} did not create ${socket} within 15 s:\n${stderr()}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
