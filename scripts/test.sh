@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: type-check, lint and format check, unit tests, lab tests (real sshd/QEMU/etcd in network
+# The whole test suite: type-check, lint and format check, unit tests, local-process tests, lab tests (real sshd/QEMU/etcd in network
 # namespaces), provider tests (real terraform). Ends with the lab torn down, the failed tests
 # with the start of their messages, and a closing "N passed, N failed" line.
 set -uo pipefail
@@ -20,14 +20,14 @@ npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "Pr
 echo "== provider install"
 npx ts-node --transpile-only scripts/provider-install.ts >/dev/null || status=1
 
-for project in unit lab provider; do
+for project in unit local lab provider; do
   echo "== jest: $project"
   extra=()
   # Lab and provider tests run one file at a time (one lab). --forceExit: a test that fails
   # half-way can leave a provider process or client open; the run must still end and report.
-  [ "$project" != unit ] && extra=(--runInBand --forceExit)
+  case $project in lab | provider) extra=(--runInBand --forceExit) ;; esac
   run=()
-  [ "$project" = unit ] && run=(env TMPDIR="$unit_tmp")
+  case $project in unit | local) run=(env TMPDIR="$unit_tmp") ;; esac
   "${run[@]}" npx jest --selectProjects "$project" "${extra[@]}" --json --outputFile="$results/$project.json" "$@" || status=1
 done
 

@@ -1,4 +1,4 @@
-/** Error classification and messages (pure; the real-sshd paths are in ssh-session.test.ts). */
+/** Error classification and messages (pure; the real-sshd paths are in ssh-session.local.test.ts). */
 import { classifySshError, describeHost, HostAuthenticationError, HostConnectionLostError, HostTimeoutError, HostUnreachableError, redact, RemoteCommandError } from './host-errors';
 
 const host = { name: 'site-a', address: '10.0.0.11', port: 22 };

@@ -1,5 +1,5 @@
 /**
- * A stand-in agent for supervisor-respawn.test.ts: a real process whose parent the test kills.
+ * A stand-in agent for supervisor-respawn.local.test.ts: a real process whose parent the test kills.
  * Arguments: <start command> <directory> [supervisor start ms]. It writes `ready` once it watches
  * its parent and `handed-over` when it exits for a new supervisor (whose pid file is
  * <directory>/supervisor.pid); SIGTERM stops it with no respawn.
