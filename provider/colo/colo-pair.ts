@@ -20,6 +20,7 @@ import { ColoHostState, checkColoHost, coloHostState, diskSizesOnHost } from './
 import { CheckpointStats } from './colo-checkpoint-trace';
 import { coloPaths, coloPorts, primaryColoArgs, secondaryColoArgs } from './colo-command-line';
 import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS, COLO_SETUP_QMP_TIMEOUT_MS } from './colo-limits';
+import { PhaseClock } from './phase-clock';
 import { ColoError, ColoHostRef, ColoOperation, ColoPairRecord, removePairRecord, writePairRecord } from './colo-pair-record';
 import { coloMigrateSteps, describeStepError, replicationChildSteps, runQmpSteps, secondaryExportUri, secondaryReadySteps, StepLog } from './colo-qmp';
 import { errorMessage } from '../ssh/host-errors';
@@ -86,13 +87,86 @@ export function validateColoSpec(input: VmSpecInput | VmSpec, host: SshSession, 
 
 export async function startProtectedPair(primary: SshSession, secondary: SshSession, input: VmSpecInput | VmSpec, options: ColoPairOptions = {}): Promise<ColoPairStarted> {
   const started = Date.now();
-  const operation: ColoOperation = 'Starting the COLO pair of';
-  const spec = validateColoSpec(input, primary, operation);
+  const spec = validateColoSpec(input, primary, START);
+  const clock = new PhaseClock<ColoStartPhase>('checks', options.onProgress);
+  const checked = await checkPairStart(primary, secondary, spec, options);
+  if ('alreadyProtected' in checked) return { ...checked.alreadyProtected, setupMs: Date.now() - started, phaseMs: clock.phasesMs };
+  const plan = checked.plan;
+  const vm = spec.name;
+  const deadline = started + (options.timeoutMs ?? COLO_DEFAULTS.timeoutMs);
+  const record = (role: 'primary' | 'secondary', pending?: 'starting'): Omit<ColoPairRecord, 'version' | 'updatedAt'> => ({
+    vm,
+    role,
+    startedAs: role,
+    primary: plan.primary,
+    secondary: plan.secondary,
+    checkpointDelayMs: plan.checkpointDelayMs,
+    generation: 1,
+    ...(pending ? { pending } : {}),
+  });
+  let qmp: QmpClient | undefined;
+  try {
+    await Promise.all([writePairRecord(primary, record('primary', 'starting')), writePairRecord(secondary, record('secondary', 'starting'))]);
+    clock.enter('secondary');
+    const secondaryVm = await startSecondary(secondary, spec, plan.primary, plan.secondary.address, plan.diskSizes, START);
+    clock.enter('primary');
+    const primaryArgs = primaryColoArgs(spec, plan.primary.address);
+    const primaryVm = await startVmWithCommandLine(primary, spec, { commandLine: primaryArgs, operation: 'Starting the COLO primary of', logFile: coloPaths(vm).traceLog });
+    qmp = await connectQmpOverSsh(primary, vmPaths(vm).qmpSocket, { label: `VM ${vm} (COLO primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
+    await waitForSecondaryConnected(qmp, secondary.host.name, deadline);
+    clock.enter('disk-sync');
+    await syncDisksToSecondary(qmp, plan.secondary.address, vm, spec.disks.length, deadline);
+    clock.enter('colo-migrate');
+    await joinAndMigrate(qmp, plan.secondary.address, vm, spec.disks.length, plan.checkpointDelayMs, deadline);
+    await Promise.all([writePairRecord(primary, record('primary')), writePairRecord(secondary, record('secondary'))]);
+    clock.enter('protected');
+    return {
+      vm,
+      primary: primary.host.name,
+      secondary: secondary.host.name,
+      alreadyProtected: false,
+      setupMs: Date.now() - started,
+      phaseMs: clock.phasesMs,
+      primaryPid: primaryVm.pid,
+      secondaryPid: secondaryVm.pid,
+    };
+  } catch (error) {
+    await qmp?.close();
+    qmp = undefined;
+    throw await rollBackPairStart(primary, secondary, vm, plan, clock.current, error);
+  } finally {
+    await qmp?.close();
+  }
+}
+
+const START: ColoOperation = 'Starting the COLO pair of';
+
+/** What the checks found and decided, before anything is started. */
+interface PairStartPlan {
+  primary: ColoHostRef;
+  secondary: ColoHostRef;
+  checkpointDelayMs: number;
+  diskSizes: number[];
+  /** Images this start creates on the primary (a roll-back removes them; existing ones are kept). */
+  createdOnPrimary: string[];
+}
+
+/**
+ * Everything that can be known before anything starts: the options, both hosts' state (an
+ * earlier start that died half-way is cleaned up; any other copy of the VM is refused), the
+ * QEMUs, the disks.
+ */
+async function checkPairStart(
+  primary: SshSession,
+  secondary: SshSession,
+  spec: VmSpec,
+  options: ColoPairOptions,
+): Promise<{ plan: PairStartPlan } | { alreadyProtected: Omit<ColoPairStarted, 'setupMs' | 'phaseMs'> }> {
   const vm = spec.name;
   const checkpointDelayMs = options.checkpointDelayMs ?? COLO_DEFAULTS.checkpointDelayMs;
   const primaryAddress = options.primaryAddress ?? primary.host.address;
   const secondaryAddress = options.secondaryAddress ?? secondary.host.address;
-  const fail = (summary: string, fix: string, cause?: unknown) => new ColoError(primary.host, vm, operation, summary, fix, cause !== undefined ? { cause } : undefined);
+  const fail = (summary: string, fix: string) => new ColoError(primary.host, vm, START, summary, fix);
   if (!Number.isInteger(checkpointDelayMs) || checkpointDelayMs < CHECKPOINT_DELAY_RANGE_MS.min || checkpointDelayMs > CHECKPOINT_DELAY_RANGE_MS.max) {
     throw fail(
       `checkpointDelayMs ${checkpointDelayMs} is not a whole number from ${CHECKPOINT_DELAY_RANGE_MS.min} to ${CHECKPOINT_DELAY_RANGE_MS.max}`,
@@ -107,24 +181,12 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
     throw fail(`the primary and the secondary are the same host (${primary.host.name}); a pair on one host survives nothing`, 'give two different hosts, ideally in different failure domains');
   }
 
-  const phaseMs: ColoPairStarted['phaseMs'] = {};
-  let phaseStart = Date.now();
-  let currentPhase: ColoStartPhase = 'checks';
-  const enter = (phase: ColoStartPhase) => {
-    phaseMs[currentPhase] = Date.now() - phaseStart;
-    currentPhase = phase;
-    phaseStart = Date.now();
-    options.onProgress?.(phase);
-  };
-  options.onProgress?.('checks');
-
-  // --- 1. where is the VM now?
   const [pState, sState] = await Promise.all([coloHostState(primary, vm), coloHostState(secondary, vm)]);
   for (const state of [pState, sState]) {
     if (!state.reachable) throw fail(`host ${state.host} cannot be asked about the VM: ${state.problem}`, `check that ${state.host} is up and reachable over SSH; nothing was started`);
   }
   if (isProtectedAs(pState, sState, primary.host.name, secondary.host.name)) {
-    return { vm, primary: primary.host.name, secondary: secondary.host.name, alreadyProtected: true, setupMs: Date.now() - started, phaseMs, primaryPid: pState.vm?.pid, secondaryPid: sState.vm?.pid };
+    return { alreadyProtected: { vm, primary: primary.host.name, secondary: secondary.host.name, alreadyProtected: true, primaryPid: pState.vm?.pid, secondaryPid: sState.vm?.pid } };
   }
   const leftovers = [pState, sState].filter((s) => s.record?.pending === 'starting');
   if (leftovers.length > 0) {
@@ -140,7 +202,7 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
         throw new ColoError(
           session.host,
           vm,
-          operation,
+          START,
           `the VM already exists on ${session.host.name} (${describeSide(state)}), but not as this protected pair`,
           `inspect the pair (inspectPair / orbit-ft status); fail over or re-protect it, or destroy the VM on ${session.host.name} (destroyPair) to start over`,
         );
@@ -148,7 +210,7 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
     }
   }
 
-  const [primaryVersion, secondaryVersion] = await Promise.all([checkColoHost(primary, spec, operation), checkColoHost(secondary, spec, operation)]);
+  const [primaryVersion, secondaryVersion] = await Promise.all([checkColoHost(primary, spec, START), checkColoHost(secondary, spec, START)]);
   if (primaryVersion !== secondaryVersion) {
     throw fail(
       `the hosts run different QEMUs: ${primary.host.name} "${primaryVersion}", ${secondary.host.name} "${secondaryVersion}"`,
@@ -163,60 +225,24 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
       throw fail(`disks[${i}]: ${disk.path} does not exist on ${primary.host.name} and sizeMiB is not set`, 'create the image on the primary, or set sizeMiB to have an empty one created');
     return size;
   });
+  return {
+    plan: { primary: { name: primary.host.name, address: primaryAddress }, secondary: { name: secondary.host.name, address: secondaryAddress }, checkpointDelayMs, diskSizes, createdOnPrimary },
+  };
+}
 
-  const pair = { primary: { name: primary.host.name, address: primaryAddress }, secondary: { name: secondary.host.name, address: secondaryAddress } };
-  const record = (role: 'primary' | 'secondary', pending?: 'starting'): Omit<ColoPairRecord, 'version' | 'updatedAt'> => ({
+/** Removes both sides of a start that failed (and the images it created); the error to throw says what is left. */
+async function rollBackPairStart(primary: SshSession, secondary: SshSession, vm: string, plan: PairStartPlan, phase: ColoStartPhase, error: unknown): Promise<ColoError> {
+  const cleanup = await Promise.allSettled([destroySide(secondary, vm, true), destroySide(primary, vm, false, plan.createdOnPrimary)]);
+  const left = cleanup.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => errorMessage(r.reason).split('\n')[0]);
+  const reason = error instanceof ColoError ? error.summary : describeStepError(error);
+  return new ColoError(
+    primary.host,
     vm,
-    role,
-    startedAs: role,
-    ...pair,
-    checkpointDelayMs,
-    generation: 1,
-    ...(pending ? { pending } : {}),
-  });
-  const deadline = started + (options.timeoutMs ?? COLO_DEFAULTS.timeoutMs);
-  let secondaryVm: RunningVm | undefined;
-  let primaryVm: RunningVm | undefined;
-  let qmp: QmpClient | undefined;
-  try {
-    await Promise.all([writePairRecord(primary, record('primary', 'starting')), writePairRecord(secondary, record('secondary', 'starting'))]);
-    enter('secondary');
-    secondaryVm = await startSecondary(secondary, spec, pair.primary, secondaryAddress, diskSizes, operation);
-    enter('primary');
-    const primaryArgs = primaryColoArgs(spec, primaryAddress);
-    primaryVm = await startVmWithCommandLine(primary, spec, { commandLine: primaryArgs, operation: 'Starting the COLO primary of', logFile: coloPaths(vm).traceLog });
-    qmp = await connectQmpOverSsh(primary, vmPaths(vm).qmpSocket, { label: `VM ${vm} (COLO primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
-    await waitForSecondaryConnected(qmp, secondary.host.name, deadline);
-    enter('disk-sync');
-    await syncDisksToSecondary(qmp, secondaryAddress, vm, spec.disks.length, deadline);
-    enter('colo-migrate');
-    await joinAndMigrate(qmp, secondaryAddress, vm, spec.disks.length, checkpointDelayMs, deadline);
-    await Promise.all([writePairRecord(primary, record('primary')), writePairRecord(secondary, record('secondary'))]);
-    enter('protected');
-    return {
-      vm,
-      primary: primary.host.name,
-      secondary: secondary.host.name,
-      alreadyProtected: false,
-      setupMs: Date.now() - started,
-      phaseMs,
-      primaryPid: primaryVm.pid,
-      secondaryPid: secondaryVm.pid,
-    };
-  } catch (error) {
-    await qmp?.close();
-    qmp = undefined;
-    const cleanup = await Promise.allSettled([destroySide(secondary, vm, true), destroySide(primary, vm, false, createdOnPrimary)]);
-    const left = cleanup.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => errorMessage(r.reason).split('\n')[0]);
-    const reason = error instanceof ColoError ? error.summary : describeStepError(error);
-    throw fail(
-      `${reason} (during ${currentPhase}). ${left.length === 0 ? 'Both sides were removed: nothing is left on either host' : `Removing what was started failed: ${left.join('; ')}`}`,
-      error instanceof ColoError ? error.fix : startFix(currentPhase, primaryAddress, secondaryAddress),
-      error,
-    );
-  } finally {
-    await qmp?.close();
-  }
+    START,
+    `${reason} (during ${phase}). ${left.length === 0 ? 'Both sides were removed: nothing is left on either host' : `Removing what was started failed: ${left.join('; ')}`}`,
+    error instanceof ColoError ? error.fix : startFix(phase, plan.primary.address, plan.secondary.address),
+    { cause: error },
+  );
 }
 
 function startFix(phase: ColoStartPhase, primaryAddress: string, secondaryAddress: string): string {

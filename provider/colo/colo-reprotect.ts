@@ -26,15 +26,17 @@
  */
 import { checkColoHost, coloHostState, diskSizesOnHost, ORBIT_COLO_BUILD_MARKER, RamCopyMode, ramCopyModeFor } from './colo-host';
 import { destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
-import { coloPorts } from './colo-command-line';
+import { ColoPorts, coloPorts } from './colo-command-line';
+import { PhaseClock } from './phase-clock';
 import { COLO_DEFAULTS, COLO_SETUP_QMP_TIMEOUT_MS } from './colo-limits';
-import { ColoError, ColoPairRecord, writePairRecord } from './colo-pair-record';
+import { ColoError, ColoHostRef, ColoPairRecord, writePairRecord } from './colo-pair-record';
 import { coloMigrateSteps, describeStepError, primaryChardevSteps, primaryFailoverSteps, primaryFilterSteps, replicationAttachSteps, replicationOpenSteps, runQmpSteps } from './colo-qmp';
 import { errorMessage } from '../ssh/host-errors';
 import { QmpClient, QmpEvent } from '../qemu/qmp-client';
 import { connectQmpOverSsh } from '../qemu/qmp-over-ssh';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { SshSession } from '../ssh/ssh-session';
+import { VmSpec } from '../qemu/vm-spec';
 
 export interface ReprotectOptions {
   /** Address the new secondary listens on. Default: its SSH address. */
@@ -67,31 +69,100 @@ export interface ReprotectResult {
 
 export async function reprotect(active: SshSession, newSecondary: SshSession, vm: string, options: ReprotectOptions = {}): Promise<ReprotectResult> {
   const started = Date.now();
-  const operation = 'Re-protecting' as const;
-  const fail = (summary: string, fix: string, cause?: unknown) => new ColoError(active.host, vm, operation, summary, fix, cause !== undefined ? { cause } : undefined);
-  options.onProgress?.('checks');
-  // The steps of the checks, timed (phasesMs).
-  const checkSteps: Record<string, number> = {};
-  let stepStarted = started;
-  const stepDone = (name: string) => {
-    const now = Date.now();
-    checkSteps[`checks.${name}`] = now - stepStarted;
-    stepStarted = now;
-  };
+  const clock = new PhaseClock<ReprotectPhase>('checks', options.onProgress);
+  const checked = await checkReprotection(active, newSecondary, vm, options, clock);
+  if ('alreadyProtected' in checked) return { ...checked.alreadyProtected, wallMs: Date.now() - started };
+  const plan = checked.plan;
+  const deadline = started + (options.timeoutMs ?? COLO_DEFAULTS.timeoutMs);
+  let qmp: QmpClient | undefined;
+  try {
+    await writePairRecord(active, { ...plan.base, generation: plan.record.generation, role: 'solo', startedAs: plan.record.startedAs, pending: 'reprotecting' });
+    clock.enter('secondary');
+    await writePairRecord(newSecondary, { ...plan.base, role: 'secondary', startedAs: 'secondary', pending: 'reprotecting' });
+    await startSecondary(newSecondary, plan.spec, plan.base.primary, plan.base.secondary.address, plan.diskSizes, OPERATION);
+    qmp = await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm} (re-protecting primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
+    // A former secondary lacks the primary's sockets; a former primary still has them.
+    await runQmpSteps(qmp, primaryChardevSteps(plan.base.primary.address, plan.ports));
+    await waitForSecondaryConnected(qmp, newSecondary.host.name, deadline);
+    clock.enter('disk-sync');
+    const stoppedAt = await copyUntilGuestStops(qmp, plan, clock, deadline);
+    const resumedAt = await switchOver(qmp, plan, clock, deadline);
+    // The active side first: until it is the COLO primary again (and so fenced if it loses the
+    // role), the new replica must not count as a secondary that could be promoted.
+    await writePairRecord(active, { ...plan.base, role: 'primary', startedAs: plan.record.startedAs });
+    await writePairRecord(newSecondary, { ...plan.base, role: 'secondary', startedAs: 'secondary' });
+    clock.enter('protected');
+    return {
+      vm,
+      primary: active.host.name,
+      secondary: newSecondary.host.name,
+      alreadyProtected: false,
+      wallMs: Date.now() - started,
+      guestStoppedMs: resumedAt - stoppedAt,
+      ramCopy: plan.ramCopy,
+      generation: plan.base.generation,
+      phasesMs: clock.phasesMs,
+    };
+  } catch (error) {
+    const undone = await undo(active, newSecondary, vm, qmp, plan.spec.disks.length, plan.record);
+    qmp = undefined;
+    throw new ColoError(
+      active.host,
+      vm,
+      OPERATION,
+      `${error instanceof ColoError ? error.summary : describeStepError(error)} (during ${clock.current}). ${undone}`,
+      error instanceof ColoError
+        ? error.fix
+        : `check that ${active.host.name} and ${newSecondary.host.name} reach each other (${plan.base.primary.address} <-> ${plan.base.secondary.address}, TCP ports 20000-32000), then re-protect again`,
+      { cause: error },
+    );
+  } finally {
+    await qmp?.close();
+  }
+}
+
+const OPERATION = 'Re-protecting' as const;
+
+/** What the checks found, and what the re-protection will write and start. */
+interface ReprotectPlan {
+  spec: VmSpec;
+  /** The active host's pair record before the re-protection (restored by an undo). */
+  record: ColoPairRecord;
+  /** The pair record both sides get, with the next generation. */
+  base: Omit<ColoPairRecord, 'version' | 'updatedAt' | 'role' | 'startedAs' | 'secondary'> & { secondary: ColoHostRef };
+  diskSizes: number[];
+  ramCopy: RamCopyMode;
+  ports: ColoPorts;
+}
+
+/**
+ * Everything that can be known before anything changes: both hosts' state, the pair record,
+ * the QEMUs, the disks. Removes a stale copy on the new host, and what an interrupted
+ * re-protection left on the active one.
+ */
+async function checkReprotection(
+  active: SshSession,
+  newSecondary: SshSession,
+  vm: string,
+  options: ReprotectOptions,
+  clock: PhaseClock<ReprotectPhase>,
+): Promise<{ plan: ReprotectPlan } | { alreadyProtected: Omit<ReprotectResult, 'wallMs'> }> {
+  const fail = (summary: string, fix: string) => new ColoError(active.host, vm, OPERATION, summary, fix);
+  let since = Date.now();
   if (active.host.name === newSecondary.host.name || (active.host.address === newSecondary.host.address && active.host.port === newSecondary.host.port)) {
     throw fail(`the new secondary is the active host itself (${active.host.name})`, 'give another host for the secondary');
   }
   const addressProblem = options.secondaryAddress !== undefined ? replicationAddressProblem(options.secondaryAddress) : undefined;
   if (addressProblem) throw fail(addressProblem, 'give the address the new secondary should listen on (secondaryAddress)');
   const [here, there] = await Promise.all([coloHostState(active, vm), coloHostState(newSecondary, vm)]);
-  stepDone('inspect');
+  since = clock.step('inspect', since);
   if (!there.reachable)
     throw fail(`the new secondary ${newSecondary.host.name} cannot be asked about the VM: ${there.problem}`, `check that ${newSecondary.host.name} is up and reachable over SSH; nothing was changed`);
   const record = here.record;
   if (!record) throw fail(`${active.host.name} has no pair record for the VM`, 're-protect from the host that runs the guest (inspectPair says which)');
   if (here.vm?.state !== 'running') throw fail(`the guest does not run on ${active.host.name}`, 're-protect from the host that runs the guest (inspectPair says which)');
   if (record.role === 'primary' && !record.pending && record.secondary?.name === newSecondary.host.name && here.migrationStatus === 'colo' && there.coloMode === 'secondary') {
-    return { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: true, wallMs: Date.now() - started, guestStoppedMs: 0, generation: record.generation };
+    return { alreadyProtected: { vm, primary: active.host.name, secondary: newSecondary.host.name, alreadyProtected: true, guestStoppedMs: 0, generation: record.generation } };
   }
   const resuming = record.role === 'solo' && record.pending === 'reprotecting';
   if (record.role !== 'solo' || (here.coloMode !== 'none' && !resuming)) {
@@ -116,7 +187,7 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
   const spec = here.vm.spec;
   if (!spec)
     throw fail(`${active.host.name} has no readable spec.json for the VM (${here.vm.specProblem ?? 'missing'})`, 'the secondary is started from the persisted spec; destroy and start the pair again');
-  const [activeVersion, secondaryVersion] = await Promise.all([checkColoHost(active, spec, operation), checkColoHost(newSecondary, spec, operation)]);
+  const [activeVersion, secondaryVersion] = await Promise.all([checkColoHost(active, spec, OPERATION), checkColoHost(newSecondary, spec, OPERATION)]);
   if (activeVersion !== secondaryVersion) {
     throw fail(`the hosts run different QEMUs: ${active.host.name} "${activeVersion}", ${newSecondary.host.name} "${secondaryVersion}"`, 'install the same QEMU build on both hosts');
   }
@@ -127,111 +198,74 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
       'leave ramCopy unset (the guest is then stopped for the RAM copy), or install a QEMU built by scripts/qemu-colo/build.sh',
     );
   }
-  const sizes = (await diskSizesOnHost(active, spec)).map((size, i) => {
+  const diskSizes = (await diskSizesOnHost(active, spec)).map((size, i) => {
     if (size === undefined) throw fail(`disks[${i}] ${spec.disks[i].path} is missing on ${active.host.name}`, 'the running guest uses it: check the host');
     return size;
   });
-  stepDone('hosts');
+  since = clock.step('hosts', since);
   if (there.vm?.state === 'running' || there.record || there.vm?.spec) await destroySide(newSecondary, vm, true);
   if (resuming) await cleanActive(active, vm, undefined, spec.disks.length);
-  stepDone('cleanup');
-
-  const primaryRef = { name: active.host.name, address: record.primary.address };
-  const secondaryRef = { name: newSecondary.host.name, address: options.secondaryAddress ?? newSecondary.host.address };
-  const checkpointDelayMs = options.checkpointDelayMs ?? record.checkpointDelayMs ?? COLO_DEFAULTS.checkpointDelayMs;
-  const generation = record.generation + 1;
-  const deadline = started + (options.timeoutMs ?? COLO_DEFAULTS.timeoutMs);
-  const base: Omit<ColoPairRecord, 'version' | 'updatedAt' | 'role' | 'startedAs'> = { vm, primary: primaryRef, secondary: secondaryRef, checkpointDelayMs, generation };
-  let qmp: QmpClient | undefined;
-  let stoppedAt: number | undefined;
-  let resumedAt: number | undefined;
-  let phase: ReprotectPhase = 'checks';
-  let phaseStarted = started;
-  const phasesMs: Record<string, number> = checkSteps;
-  const enter = (next: ReprotectPhase) => {
-    const now = Date.now();
-    phasesMs[phase] = now - phaseStarted;
-    phase = next;
-    phaseStarted = now;
-    options.onProgress?.(next);
+  clock.step('cleanup', since);
+  const base = {
+    vm,
+    primary: { name: active.host.name, address: record.primary.address },
+    secondary: { name: newSecondary.host.name, address: options.secondaryAddress ?? newSecondary.host.address },
+    checkpointDelayMs: options.checkpointDelayMs ?? record.checkpointDelayMs ?? COLO_DEFAULTS.checkpointDelayMs,
+    generation: record.generation + 1,
   };
-  try {
-    await writePairRecord(active, { ...base, generation: record.generation, role: 'solo', startedAs: record.startedAs, pending: 'reprotecting' });
-    enter('secondary');
-    await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary', pending: 'reprotecting' });
-    await startSecondary(newSecondary, spec, primaryRef, secondaryRef.address, sizes, operation);
+  return { plan: { spec, record, base, diskSizes, ramCopy, ports: coloPorts(vm) } };
+}
 
-    qmp = await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm} (re-protecting primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
-    // A former secondary lacks the primary's sockets; a former primary still has them.
-    await runQmpSteps(qmp, primaryChardevSteps(primaryRef.address, coloPorts(vm)));
-    await waitForSecondaryConnected(qmp, newSecondary.host.name, deadline);
-    enter('disk-sync');
-    const ports = coloPorts(vm);
-    const live = qmp;
-    // The mirrors end only once the migration has stopped the guest: until then they keep the copies in sync.
-    await syncDisksToSecondary(live, secondaryRef.address, vm, spec.disks.length, deadline, async () => {
-      if (ramCopy === 'while-running') enter('ram-copy');
-      await runQmpSteps(live, replicationOpenSteps(secondaryRef.address, ports, spec.disks.length));
-      const stopped = live.waitForEvent('STOP', () => true, Math.max(1, deadline - Date.now()));
-      stopped.catch(() => undefined);
-      if (ramCopy === 'while-running') {
-        await runQmpSteps(live, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs, { pauseBeforeSwitchover: true }));
-        await waitForColoMigration(live, 'pre-switchover', deadline);
-      } else {
-        await live.execute('stop');
-      }
-      stoppedAt = eventTime(await stopped);
-      enter('switch-over');
-    });
-    if (stoppedAt === undefined) throw new Error('the disk copies ended before the COLO migration had stopped the guest');
-    // Where the guest's stop goes (ms on this side's clock, from seeing the pause).
-    const mark = (step: string, since: number) => (phasesMs[`switch-over.${step}`] = Date.now() - since);
-    let since = Date.now();
-    mark('end-mirrors', phaseStarted);
-    await runQmpSteps(qmp, replicationAttachSteps(spec.disks.length));
-    await runQmpSteps(qmp, primaryFilterSteps(record.startedAs === 'secondary'));
-    mark('join', since);
-    since = Date.now();
-    const resumed = qmp.waitForEvent('RESUME', () => true, Math.max(1, deadline - Date.now()));
-    resumed.catch(() => undefined);
+/**
+ * Mirrors the disks into the new secondary and, once they are in sync, lets the guest stop:
+ * after copying its RAM while it runs (`while-running`: the migration pauses before the
+ * switch-over), or at once (`guest-stopped`). The mirrors end only then: until the guest stops
+ * they keep the copies in sync. Returns when QEMU stopped the guest (its STOP event).
+ */
+async function copyUntilGuestStops(qmp: QmpClient, plan: ReprotectPlan, clock: PhaseClock<ReprotectPhase>, deadline: number): Promise<number> {
+  const { base, spec, ports, ramCopy } = plan;
+  let stoppedAt: number | undefined;
+  await syncDisksToSecondary(qmp, base.secondary.address, base.vm, spec.disks.length, deadline, async () => {
+    if (ramCopy === 'while-running') clock.enter('ram-copy');
+    await runQmpSteps(qmp, replicationOpenSteps(base.secondary.address, ports, spec.disks.length));
+    const stopped = qmp.waitForEvent('STOP', () => true, Math.max(1, deadline - Date.now()));
+    stopped.catch(() => undefined);
     if (ramCopy === 'while-running') {
-      await qmp.execute('migrate-continue', { state: 'pre-switchover' });
+      await runQmpSteps(qmp, coloMigrateSteps(base.secondary.address, ports, base.checkpointDelayMs, { pauseBeforeSwitchover: true }));
+      await waitForColoMigration(qmp, 'pre-switchover', deadline);
     } else {
-      await runQmpSteps(qmp, coloMigrateSteps(secondaryRef.address, ports, checkpointDelayMs));
+      await qmp.execute('stop');
     }
-    // COLO first: a migration that failed instead resumes the guest too.
-    await waitForColoMigration(qmp, 'colo', deadline);
-    resumedAt = eventTime(await resumed);
-    mark(ramCopy === 'while-running' ? 'last-copy-and-resume' : 'copy-and-resume', since);
-    // The active side first: until it is the COLO primary again (and so fenced if it loses the
-    // role), the new replica must not count as a secondary that could be promoted.
-    await writePairRecord(active, { ...base, role: 'primary', startedAs: record.startedAs });
-    await writePairRecord(newSecondary, { ...base, role: 'secondary', startedAs: 'secondary' });
-    enter('protected');
-    return {
-      vm,
-      primary: active.host.name,
-      secondary: newSecondary.host.name,
-      alreadyProtected: false,
-      wallMs: Date.now() - started,
-      guestStoppedMs: resumedAt - stoppedAt,
-      ramCopy,
-      generation,
-      phasesMs,
-    };
-  } catch (error) {
-    const undone = await undo(active, newSecondary, vm, qmp, spec.disks.length, record);
-    qmp = undefined;
-    throw fail(
-      `${error instanceof ColoError ? error.summary : describeStepError(error)} (during ${phase}). ${undone}`,
-      error instanceof ColoError
-        ? error.fix
-        : `check that ${active.host.name} and ${newSecondary.host.name} reach each other (${primaryRef.address} <-> ${secondaryRef.address}, TCP ports 20000-32000), then re-protect again`,
-      error,
-    );
-  } finally {
-    await qmp?.close();
+    stoppedAt = eventTime(await stopped);
+    clock.enter('switch-over');
+  });
+  if (stoppedAt === undefined) throw new Error('the disk copies ended before the COLO migration had stopped the guest');
+  return stoppedAt;
+}
+
+/**
+ * With the guest stopped: the replication nodes join the quorums, the filters and colo-compare
+ * are added, and the COLO migration goes on (or starts); COLO resumes the guest on both sides.
+ * Returns when it did (QEMU's RESUME event). Each step's time is in the phases.
+ */
+async function switchOver(qmp: QmpClient, plan: ReprotectPlan, clock: PhaseClock<ReprotectPhase>, deadline: number): Promise<number> {
+  const { base, spec, ports, ramCopy } = plan;
+  let since = clock.step('end-mirrors', clock.currentSince);
+  await runQmpSteps(qmp, replicationAttachSteps(spec.disks.length));
+  await runQmpSteps(qmp, primaryFilterSteps(plan.record.startedAs === 'secondary'));
+  since = clock.step('join', since);
+  const resumed = qmp.waitForEvent('RESUME', () => true, Math.max(1, deadline - Date.now()));
+  resumed.catch(() => undefined);
+  if (ramCopy === 'while-running') {
+    await qmp.execute('migrate-continue', { state: 'pre-switchover' });
+  } else {
+    await runQmpSteps(qmp, coloMigrateSteps(base.secondary.address, ports, base.checkpointDelayMs));
   }
+  // COLO first: a migration that failed instead resumes the guest too.
+  await waitForColoMigration(qmp, 'colo', deadline);
+  const resumedAt = eventTime(await resumed);
+  clock.step(ramCopy === 'while-running' ? 'last-copy-and-resume' : 'copy-and-resume', since);
+  return resumedAt;
 }
 
 /** When QEMU emitted the event (the host's clock, ms). */

@@ -202,123 +202,182 @@ class MigrationStreamFailed extends Error {}
  * destination is removed before a new attempt.
  */
 export async function migrateVm(source: SshSession, destination: SshSession, name: string, options: MigrationOptions = {}): Promise<MigrationResult> {
-  const started = Date.now();
-  const mode = options.mode ?? MIGRATION_DEFAULTS.mode;
-  const timeoutMs = options.timeoutMs ?? MIGRATION_DEFAULTS.timeoutMs;
-  const address = options.destinationAddress ?? destination.host.address;
-  checkOptions(options, address);
-  const from = source.host;
-  const to = destination.host;
-  const fail = (phase: MigrationPhase, vmRunsOn: MigrationError['vmRunsOn'], reason: string, fix: string, cause?: unknown) =>
-    new MigrationError(from, name, to, phase, vmRunsOn, reason, fix, cause !== undefined ? { cause } : undefined);
-  const report = (progress: Omit<MigrationProgress, 'elapsedMs'>) => options.onProgress?.({ ...progress, elapsedMs: Date.now() - started });
-
-  // --- checks: where is the VM now?
-  report({ phase: 'checks' });
-  if (from.address === to.address && from.port === to.port) {
-    throw fail('checks', 'source', 'source and destination are the same host', 'give another host as the destination');
-  }
-  const [src, dst] = await Promise.all([inspectVm(source, name), inspectVm(destination, name)]);
-  const result = (alreadyMigrated: boolean): MigrationResult => ({ vm: name, from: from.name, to: to.name, mode, alreadyMigrated, timeline: [] });
-  if (dst.state === 'running' && !dst.incoming) {
-    if (src.state === 'absent') return { ...result(true), destinationPid: dst.pid };
-    if (src.status === 'postmigrate') {
-      await removeSource(source, name, fail);
-      return { ...result(true), destinationPid: dst.pid };
-    }
-    throw fail(
-      'checks',
-      'source',
-      `the VM runs on both hosts (source status ${src.status ?? 'unknown'}, destination status ${dst.status ?? 'unknown'})`,
-      `find out which copy is the real one (inspectVm on both) and destroy the other before migrating`,
-    );
-  }
-  const sourceSpec = runnableSource(src, fail);
-  const spec = options.destinationQemuBinary ? { ...sourceSpec, qemuBinary: options.destinationQemuBinary } : sourceSpec;
-  if (!dst.incoming && (dst.spec || dst.specProblem)) {
-    throw fail(
-      'checks',
-      'source',
-      `${to.name} has a stopped VM of the same name (its spec.json is there)`,
-      `destroy it on ${to.name} (destroyVm, with removeDisks if its disks are not needed) or migrate elsewhere`,
-    );
-  }
-  if (dst.incoming || dst.state === 'running') {
-    // The destination of an earlier attempt that never finished: nothing of value is there yet.
-    await destroyVm(destination, name, { removeDisks: true, graceMs: 0 });
-  }
-  const diskSizes = await diskVirtualSizes(source, spec, fail);
-
-  // --- from here on, anything that goes wrong before the switch rolls back to the source
-  const basePort = options.port ?? 49152 + (parseInt(createHash('sha256').update(name).digest('hex').slice(0, 6), 16) % 8000) * 2;
-  const timeline: MigrationResult['timeline'] = [];
-  const mirrors = spec.disks.map((_, i) => ({ job: `orbit-migrate-${vmIds.disk(i)}`, node: `orbit-migrate-${vmIds.disk(i)}`, disk: vmIds.disk(i), bytes: 0 }));
-  let phase: MigrationPhase = 'destination';
-  let destinationStarted = false;
-  let srcQmp: QmpClient | undefined;
-  let dstQmp: QmpClient | undefined;
-  let switchedOver = false;
-  let diskMirrorMs = 0;
-  let migrationStartedAt = 0;
-  const deadline = started + timeoutMs;
-  const timeLeft = (what: string) => {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`the migration did not finish within ${timeoutMs} ms (while ${what})`);
-    return left;
-  };
-
+  const run = new Migration(source, destination, name, options);
+  const checked = await run.check();
+  if ('done' in checked) return checked.done;
+  // From here on, anything that goes wrong before the switch rolls back to the source.
   try {
-    report({ phase });
-    const incoming = await startIncomingVm(destination, spec, { diskSizesBytes: diskSizes, from: describeHost(from) });
-    destinationStarted = true;
-    dstQmp = await connectQmpOverSsh(destination, vmPaths(name).qmpSocket, { label: `VM ${name} (migration destination)`, timeoutMs: QMP_TIMEOUT_MS });
-    srcQmp = await connectQmpOverSsh(source, vmPaths(name).qmpSocket, { label: `VM ${name} (migration source)`, timeoutMs: QMP_TIMEOUT_MS });
-    const postcopy = mode === 'postcopy';
+    const destinationPid = await run.startDestination(checked.spec, checked.diskSizes);
+    await run.mirrorDisks();
+    const info = await run.copyRam();
+    return await run.finish(info, destinationPid, checked.sourceStatus);
+  } catch (error) {
+    throw await run.failure(error);
+  } finally {
+    await run.closeQmp();
+  }
+}
+
+/** One migration in progress: its phase, its two QMP connections, and what has happened so far (for the roll-back). */
+class Migration {
+  private readonly started = Date.now();
+  private readonly mode: MigrationMode;
+  private readonly timeoutMs: number;
+  private readonly deadline: number;
+  private readonly address: string;
+  private readonly from: HostAddress;
+  private readonly to: HostAddress;
+  private phase: MigrationPhase = 'checks';
+  private mirrors: Array<{ job: string; node: string; disk: string; bytes: number }> = [];
+  private destinationStarted = false;
+  private srcQmp: QmpClient | undefined;
+  private dstQmp: QmpClient | undefined;
+  private nbdPort = 0;
+  private migrationPort = 0;
+  private diskMirrorMs = 0;
+  /** This machine's clock at `migrate` (0: not issued). */
+  private migrationStartedAt = 0;
+  private preSwitchoverDone = false;
+  private switchedOver = false;
+  private readonly events: QmpEvent[] = [];
+
+  constructor(
+    private readonly source: SshSession,
+    private readonly destination: SshSession,
+    private readonly name: string,
+    private readonly options: MigrationOptions,
+  ) {
+    this.mode = options.mode ?? MIGRATION_DEFAULTS.mode;
+    this.timeoutMs = options.timeoutMs ?? MIGRATION_DEFAULTS.timeoutMs;
+    this.deadline = this.started + this.timeoutMs;
+    this.address = options.destinationAddress ?? destination.host.address;
+    this.from = source.host;
+    this.to = destination.host;
+    checkOptions(options, this.address);
+  }
+
+  private readonly fail = (phase: MigrationPhase, vmRunsOn: MigrationError['vmRunsOn'], reason: string, fix: string, cause?: unknown) =>
+    new MigrationError(this.from, this.name, this.to, phase, vmRunsOn, reason, fix, cause !== undefined ? { cause } : undefined);
+
+  private report(progress: Omit<MigrationProgress, 'elapsedMs'>): void {
+    this.options.onProgress?.({ ...progress, elapsedMs: Date.now() - this.started });
+  }
+
+  private timeLeft(what: string): number {
+    const left = this.deadline - Date.now();
+    if (left <= 0) throw new Error(`the migration did not finish within ${this.timeoutMs} ms (while ${what})`);
+    return left;
+  }
+
+  /**
+   * Where is the VM now? Finishes off a migration that already happened, removes the
+   * destination of an attempt that never finished, refuses anything else in the way.
+   */
+  async check(): Promise<{ done: MigrationResult } | { spec: VmSpec; diskSizes: number[]; sourceStatus: string | undefined }> {
+    const { source, destination, name, from, to, fail } = this;
+    this.report({ phase: 'checks' });
+    if (from.address === to.address && from.port === to.port) {
+      throw fail('checks', 'source', 'source and destination are the same host', 'give another host as the destination');
+    }
+    const [src, dst] = await Promise.all([inspectVm(source, name), inspectVm(destination, name)]);
+    const migrated = (): MigrationResult => ({ vm: name, from: from.name, to: to.name, mode: this.mode, alreadyMigrated: true, timeline: [], destinationPid: dst.pid });
+    if (dst.state === 'running' && !dst.incoming) {
+      if (src.state === 'absent') return { done: migrated() };
+      if (src.status === 'postmigrate') {
+        await removeSource(source, name, fail);
+        return { done: migrated() };
+      }
+      throw fail(
+        'checks',
+        'source',
+        `the VM runs on both hosts (source status ${src.status ?? 'unknown'}, destination status ${dst.status ?? 'unknown'})`,
+        `find out which copy is the real one (inspectVm on both) and destroy the other before migrating`,
+      );
+    }
+    const sourceSpec = runnableSource(src, fail);
+    const spec = this.options.destinationQemuBinary ? { ...sourceSpec, qemuBinary: this.options.destinationQemuBinary } : sourceSpec;
+    if (!dst.incoming && (dst.spec || dst.specProblem)) {
+      throw fail(
+        'checks',
+        'source',
+        `${to.name} has a stopped VM of the same name (its spec.json is there)`,
+        `destroy it on ${to.name} (destroyVm, with removeDisks if its disks are not needed) or migrate elsewhere`,
+      );
+    }
+    if (dst.incoming || dst.state === 'running') {
+      // The destination of an earlier attempt that never finished: nothing of value is there yet.
+      await destroyVm(destination, name, { removeDisks: true, graceMs: 0 });
+    }
+    const diskSizes = await diskVirtualSizes(source, spec, fail);
+    this.mirrors = spec.disks.map((_, i) => ({ job: `orbit-migrate-${vmIds.disk(i)}`, node: `orbit-migrate-${vmIds.disk(i)}`, disk: vmIds.disk(i), bytes: 0 }));
+    return { spec, diskSizes, sourceStatus: src.status };
+  }
+
+  /** Starts the destination QEMU waiting for the stream, exports its disks over NBD, and sets both QEMUs up; returns its pid. */
+  async startDestination(spec: VmSpec, diskSizes: number[]): Promise<number> {
+    const { name, address, mirrors, options } = this;
+    this.phase = 'destination';
+    this.report({ phase: this.phase });
+    const incoming = await startIncomingVm(this.destination, spec, { diskSizesBytes: diskSizes, from: describeHost(this.from) });
+    this.destinationStarted = true;
+    const dstQmp = (this.dstQmp = await connectQmpOverSsh(this.destination, vmPaths(name).qmpSocket, { label: `VM ${name} (migration destination)`, timeoutMs: QMP_TIMEOUT_MS }));
+    const srcQmp = (this.srcQmp = await connectQmpOverSsh(this.source, vmPaths(name).qmpSocket, { label: `VM ${name} (migration source)`, timeoutMs: QMP_TIMEOUT_MS }));
+    const postcopy = this.mode === 'postcopy';
     await setCapabilities(dstQmp, { events: true, 'postcopy-ram': postcopy, 'postcopy-blocktime': postcopy });
-    let nextPort = basePort;
+    let nextPort = options.port ?? 49152 + (parseInt(createHash('sha256').update(name).digest('hex').slice(0, 6), 16) % 8000) * 2;
     if (mirrors.length > 0) {
-      nextPort = 1 + (await listenOnFreePort(nextPort, (port) => dstQmp!.execute('nbd-server-start', { addr: { type: 'inet', data: { host: address, port: String(port) } } })));
+      nextPort = 1 + (await listenOnFreePort(nextPort, (port) => dstQmp.execute('nbd-server-start', { addr: { type: 'inet', data: { host: address, port: String(port) } } })));
       for (const m of mirrors) await dstQmp.execute('block-export-add', { type: 'nbd', id: m.node, 'node-name': m.disk, name: m.disk, writable: true });
     }
-    const nbdPort = nextPort - 1;
-    const migrationPort = await listenOnFreePort(nextPort, (port) => dstQmp!.execute('migrate-incoming', { uri: `tcp:${address}:${port}` }));
-
+    this.nbdPort = nextPort - 1;
+    this.migrationPort = await listenOnFreePort(nextPort, (port) => dstQmp.execute('migrate-incoming', { uri: `tcp:${address}:${port}` }));
     await setCapabilities(srcQmp, { events: true, 'postcopy-ram': postcopy, 'pause-before-switchover': mirrors.length > 0, 'auto-converge': options.autoConverge ?? false });
     await srcQmp.execute('migrate-set-parameters', {
       'max-bandwidth': options.maxBandwidthBytesPerSecond ?? MIGRATION_DEFAULTS.maxBandwidthBytesPerSecond,
       'downtime-limit': options.downtimeLimitMs ?? MIGRATION_DEFAULTS.downtimeLimitMs,
       'max-postcopy-bandwidth': options.postcopyBandwidthBytesPerSecond ?? 0,
     });
+    return incoming.pid;
+  }
 
-    if (mirrors.length > 0) {
-      phase = 'disk-mirror';
-      report({ phase });
-      const mirrorStarted = Date.now();
-      for (const m of mirrors) {
-        await srcQmp.execute('blockdev-add', { driver: 'nbd', 'node-name': m.node, server: { type: 'inet', host: address, port: String(nbdPort) }, export: m.disk });
-        await srcQmp.execute('blockdev-mirror', { 'job-id': m.job, device: m.disk, target: m.node, sync: 'full', 'copy-mode': 'write-blocking' });
-      }
-      await waitForMirrorsReady(
-        srcQmp,
-        mirrors.map((m) => m.job),
-        () => timeLeft('copying the disks'),
-        report,
-      );
-      diskMirrorMs = Date.now() - mirrorStarted;
+  /** Mirrors every disk into the destination's export until the copies are in sync (write-blocking from then on). */
+  async mirrorDisks(): Promise<void> {
+    const srcQmp = this.srcQmp!;
+    if (this.mirrors.length === 0) return;
+    this.phase = 'disk-mirror';
+    this.report({ phase: this.phase });
+    const mirrorStarted = Date.now();
+    for (const m of this.mirrors) {
+      await srcQmp.execute('blockdev-add', { driver: 'nbd', 'node-name': m.node, server: { type: 'inet', host: this.address, port: String(this.nbdPort) }, export: m.disk });
+      await srcQmp.execute('blockdev-mirror', { 'job-id': m.job, device: m.disk, target: m.node, sync: 'full', 'copy-mode': 'write-blocking' });
     }
+    await waitForMirrorsReady(
+      srcQmp,
+      this.mirrors.map((m) => m.job),
+      () => this.timeLeft('copying the disks'),
+      (progress) => this.report(progress),
+    );
+    this.diskMirrorMs = Date.now() - mirrorStarted;
+  }
 
-    // --- RAM
-    phase = 'pre-copy';
-    report({ phase });
-    const events: QmpEvent[] = [];
+  /**
+   * The RAM: `migrate`, then the switch to post-copy when it is due, and at the pause before the
+   * switch-over the disk copies end; until QEMU reports `completed`. Returns its last answer.
+   */
+  async copyRam(): Promise<MigrateInfo> {
+    const srcQmp = this.srcQmp!;
+    const { options, events } = this;
+    this.phase = 'pre-copy';
+    this.report({ phase: this.phase });
     let wake: (() => void) | undefined;
     srcQmp.on('event', (event: QmpEvent) => {
       if (event.event !== 'MIGRATION') return;
       events.push(event);
       wake?.();
     });
-    migrationStartedAt = Date.now();
-    await srcQmp.execute('migrate', { uri: `tcp:${address}:${migrationPort}` });
+    this.migrationStartedAt = Date.now();
+    await srcQmp.execute('migrate', { uri: `tcp:${this.address}:${this.migrationPort}` });
+    const postcopy = this.mode === 'postcopy';
     let switchRequested = false;
     const postcopyAfterMs = options.postcopyAfterMs ?? MIGRATION_DEFAULTS.postcopyAfterMs;
     if (postcopy && postcopyAfterMs === 0) {
@@ -326,51 +385,49 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
       await srcQmp.execute('migrate-start-postcopy');
       switchRequested = true;
     }
-    let preSwitchoverDone = false;
-    let info: MigrateInfo;
     for (;;) {
-      info = await srcQmp.execute<MigrateInfo>('query-migrate');
+      let info = await srcQmp.execute<MigrateInfo>('query-migrate');
       const status = info.status ?? 'none';
       if (status === 'postcopy-active' || status === 'postcopy-paused' || status === 'postcopy-recover') {
-        switchedOver = true;
-        phase = 'post-copy';
+        this.switchedOver = true;
+        this.phase = 'post-copy';
       }
-      if (status === 'completed' && phase !== 'post-copy' && events.some((e) => e.data.status === 'postcopy-active')) {
+      if (status === 'completed' && this.phase !== 'post-copy' && events.some((e) => e.data.status === 'postcopy-active')) {
         // A post-copy phase shorter than one poll: QEMU's own events saw it, so the progress says so too.
-        phase = 'post-copy';
-        report({ phase, status: 'postcopy-active' });
+        this.phase = 'post-copy';
+        this.report({ phase: this.phase, status: 'postcopy-active' });
       }
-      report({ phase, status, ...(info.ram ? { ram: ramProgress(info.ram) } : {}) });
+      this.report({ phase: this.phase, status, ...(info.ram ? { ram: ramProgress(info.ram) } : {}) });
       if (status === 'completed') {
-        switchedOver = true;
+        this.switchedOver = true;
         // QEMU announces `completed` a moment before it fills in total-time and downtime.
         for (let i = 0; i < 40 && !info['total-time']; i++) {
           await sleep(25);
           info = await srcQmp.execute<MigrateInfo>('query-migrate');
         }
-        break;
+        return info;
       }
       if (status === 'failed' || status === 'cancelled') throw new MigrationStreamFailed(`QEMU reports the migration ${status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
       if (status === 'postcopy-paused') throw new MigrationStreamFailed('the post-copy stream broke (status postcopy-paused)');
-      if (status === 'pre-switchover' && !preSwitchoverDone) {
-        phase = 'switch-over';
-        report({ phase, status });
-        await finishDiskCopies(srcQmp, dstQmp, mirrors);
+      if (status === 'pre-switchover' && !this.preSwitchoverDone) {
+        this.phase = 'switch-over';
+        this.report({ phase: this.phase, status });
+        await finishDiskCopies(srcQmp, this.dstQmp!, this.mirrors);
         await srcQmp.execute('migrate-continue', { state: 'pre-switchover' });
-        preSwitchoverDone = true;
+        this.preSwitchoverDone = true;
       }
       if (postcopy && (status === 'active' || status === 'setup') && !switchRequested) {
         const ram = info.ram;
         const firstPassDone = (ram?.['dirty-sync-count'] ?? 0) >= 2;
         const remainingSmall = ram !== undefined && ram.remaining <= (options.postcopyWhenRemainingBytes ?? MIGRATION_DEFAULTS.postcopyWhenRemainingBytes);
-        if (Date.now() - migrationStartedAt >= postcopyAfterMs || (firstPassDone && remainingSmall)) {
+        if (Date.now() - this.migrationStartedAt >= postcopyAfterMs || (firstPassDone && remainingSmall)) {
           switchRequested = true;
           // Refused only when the migration has meanwhile left `active`; the next poll sees where it went.
           await srcQmp.execute('migrate-start-postcopy').catch(() => undefined);
           continue;
         }
       }
-      const left = timeLeft(`in status ${status}`);
+      const left = this.timeLeft(`in status ${status}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(POLL_MS, left));
         wake = () => {
@@ -380,18 +437,24 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
       });
       wake = undefined;
     }
+  }
 
-    // --- completed: the VM runs on the destination
-    phase = 'cleanup';
-    report({ phase, status: 'completed' });
-    for (const event of events) timeline.push({ status: String(event.data.status), atMs: Math.round(eventMs(event) - migrationStartedAtHost(events, migrationStartedAt)) });
+  /** The VM runs on the destination: remove the source, and report what the migration took. */
+  async finish(info: MigrateInfo, destinationPid: number, sourceStatus: string | undefined): Promise<MigrationResult> {
+    const { name, events, mirrors } = this;
+    const dstQmp = this.dstQmp!;
+    this.phase = 'cleanup';
+    this.report({ phase: this.phase, status: 'completed' });
+    const timeline: MigrationResult['timeline'] = events.map((event) => ({
+      status: String(event.data.status),
+      atMs: Math.round(eventMs(event) - migrationStartedAtHost(events, this.migrationStartedAt)),
+    }));
     const destinationInfo = await dstQmp.execute<MigrateInfo>('query-migrate').catch(() => ({}) as MigrateInfo);
-    await waitForFinalState(dstQmp, src.status === 'paused' ? 'paused' : 'running', () => timeLeft('waiting for the destination to run'));
-    if (mirrors.length > 0 && !preSwitchoverDone) await dstQmp.execute('nbd-server-stop').catch(() => undefined);
-    await Promise.all([srcQmp.close(), dstQmp.close()]);
-    srcQmp = dstQmp = undefined;
-    await destination.exec(`rm -f ${shellQuote(vmPaths(name).incomingMarker)}`, { timeoutMs: QMP_TIMEOUT_MS });
-    await removeSource(source, name, fail);
+    await waitForFinalState(dstQmp, sourceStatus === 'paused' ? 'paused' : 'running', () => this.timeLeft('waiting for the destination to run'));
+    if (mirrors.length > 0 && !this.preSwitchoverDone) await dstQmp.execute('nbd-server-stop').catch(() => undefined);
+    await this.closeQmp();
+    await this.destination.exec(`rm -f ${shellQuote(vmPaths(name).incomingMarker)}`, { timeoutMs: QMP_TIMEOUT_MS });
+    await removeSource(this.source, name, this.fail);
 
     const ram = info.ram!;
     const switchAt = timeline.find((t) => ['pre-switchover', 'postcopy-active', 'device'].includes(t.status))?.atMs;
@@ -401,17 +464,17 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
     const postcopyAt = timeline.find((t) => t.status === 'postcopy-active')?.atMs;
     return {
       vm: name,
-      from: from.name,
-      to: to.name,
+      from: this.from.name,
+      to: this.to.name,
       mode: usedPostcopy ? 'postcopy' : 'precopy',
       alreadyMigrated: false,
-      destinationPid: incoming.pid,
+      destinationPid,
       timeline,
       stats: {
-        wallMs: Date.now() - started,
+        wallMs: Date.now() - this.started,
         totalMs: info['total-time'] ?? 0,
         downtimeMs: info.downtime ?? 0,
-        diskMirrorMs,
+        diskMirrorMs: this.diskMirrorMs,
         precopyMs: (switchAt ?? completedAt) - activeAt,
         postcopyMs: postcopyAt !== undefined ? completedAt - postcopyAt : 0,
         ramBytes: { total: ram.transferred, precopy: ram['precopy-bytes'] ?? 0, downtime: ram['downtime-bytes'] ?? 0, postcopy: ram['postcopy-bytes'] ?? 0 },
@@ -422,16 +485,24 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         ...(destinationInfo['postcopy-blocktime'] !== undefined ? { postcopyBlocktimeMs: destinationInfo['postcopy-blocktime'] } : {}),
       },
     };
-  } catch (error) {
-    if (error instanceof MigrationError) throw error;
+  }
+
+  /**
+   * The error to throw for a failure at the current phase, after what can be undone was: before
+   * the switch-over everything is rolled back to the source; after it, both QEMUs are left in
+   * place (the guest's state is split between them).
+   */
+  async failure(error: unknown): Promise<MigrationError> {
+    if (error instanceof MigrationError) return error;
+    const { fail, phase, from, to } = this;
     const reason = errorMessage(error).split('\nFix:')[0];
     if (phase === 'cleanup') {
-      await Promise.all([srcQmp?.close(), dstQmp?.close()]);
-      throw fail('cleanup', 'destination', reason, `check the VM on ${to.name} (inspectVm); run the migration again to finish removing the source`, error);
+      await this.closeQmp();
+      return fail('cleanup', 'destination', reason, `check the VM on ${to.name} (inspectVm); run the migration again to finish removing the source`, error);
     }
-    if (switchedOver) {
-      await Promise.all([srcQmp?.close(), dstQmp?.close()]);
-      throw fail(
+    if (this.switchedOver) {
+      await this.closeQmp();
+      return fail(
         'post-copy',
         'split',
         reason,
@@ -439,10 +510,10 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         error,
       );
     }
-    const sourceStatus = await rollBack(source, destination, name, srcQmp, dstQmp, mirrors, destinationStarted, migrationStartedAt > 0);
-    srcQmp = dstQmp = undefined;
+    const sourceStatus = await rollBack(this.source, this.destination, this.name, this.srcQmp, this.dstQmp, this.mirrors, this.destinationStarted, this.migrationStartedAt > 0);
+    this.srcQmp = this.dstQmp = undefined;
     if (sourceStatus === 'switched') {
-      throw fail(
+      return fail(
         'post-copy',
         'split',
         `${reason}; the switch-over happened (or cannot be ruled out: the destination's QEMU is past waiting for the stream), so nothing was rolled back`,
@@ -451,7 +522,7 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
       );
     }
     if (sourceStatus !== 'running') {
-      throw fail(
+      return fail(
         phase,
         'source',
         `${reason}; after the roll-back the VM on ${from.name} is in state ${sourceStatus}, not running`,
@@ -459,9 +530,13 @@ export async function migrateVm(source: SshSession, destination: SshSession, nam
         error,
       );
     }
-    throw fail(phase, 'source', reason, migrationFix(phase, to, address), error);
-  } finally {
-    await Promise.all([srcQmp?.close(), dstQmp?.close()]);
+    return fail(phase, 'source', reason, migrationFix(phase, to, this.address), error);
+  }
+
+  async closeQmp(): Promise<void> {
+    const open = [this.srcQmp, this.dstQmp];
+    this.srcQmp = this.dstQmp = undefined;
+    await Promise.all(open.map((qmp) => qmp?.close()));
   }
 }
 
