@@ -12,6 +12,7 @@ import { labAccelerator } from './lab/lab-accelerator';
 import { connectToLabHost } from './lab/lab-ssh';
 import { installProvider } from './provider-install';
 import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../provider/ssh/poll';
 
 /**
  * The main job: the lab comes up, the provider is built and installed, `cdktf deploy` builds the
@@ -147,17 +148,23 @@ function describeEvent(event: Record<string, unknown> & { kind: string; host: st
 
 /** Waits until the agent on `active` reports the pair protected; the standby host's name. */
 async function waitProtected(active: SshSession, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
-    const view = (await readAgentStatusOn(active, 5000).catch(() => undefined))?.pairs[VM];
-    const text = view ? `${view.protection}${view.reprotecting ? ` (re-protecting onto ${view.reprotecting})` : ''}` : 'no status';
-    if (text !== last) say(`agent on ${active.host.name}: ${text}`);
-    last = text;
-    if (view?.protection === 'protected' && view.peerHost) return view.peerHost;
-    await sleep(250);
-  }
-  throw new Error(`the pair was not re-protected within ${timeoutMs / 1000} s: see /var/lib/orbit/agent/log/agent.log on ${active.host.name}`);
+  return pollUntil(
+    'the pair to be re-protected',
+    async () => {
+      const view = (await readAgentStatusOn(active, 5000).catch(() => undefined))?.pairs[VM];
+      const text = view ? `${view.protection}${view.reprotecting ? ` (re-protecting onto ${view.reprotecting})` : ''}` : 'no status';
+      if (text !== last) say(`agent on ${active.host.name}: ${text}`);
+      last = text;
+      return view?.protection === 'protected' && view.peerHost ? view.peerHost : undefined;
+    },
+    {
+      timeoutMs,
+      everyMs: 250,
+      probeErrors: 'throw',
+      timeoutError: () => new Error(`the pair was not re-protected within ${timeoutMs / 1000} s: see /var/lib/orbit/agent/log/agent.log on ${active.host.name}`),
+    },
+  );
 }
 
 /** Watches the counter for `seconds`, one line per second; returns the last report. */
@@ -173,17 +180,16 @@ async function watch(seconds: number): Promise<GuestReport> {
 
 /** Asks the guest every 50 ms (each request with its own connection) until it answers; resolves with when it did. */
 async function pollUntilAnswer(): Promise<number> {
-  const deadline = Date.now() + 30_000;
   await sleep(50);
-  for (;;) {
-    const answered = await readGuestReport(IP, 7000, 400).then(
-      () => true,
-      () => false,
-    );
-    if (answered) return Date.now();
-    if (Date.now() > deadline) throw new Error('the guest did not answer within 30 s of the failover');
-    await sleep(50);
-  }
+  return pollUntil(
+    'the guest to answer after the failover',
+    () =>
+      readGuestReport(IP, 7000, 400).then(
+        () => Date.now(),
+        () => undefined,
+      ),
+    { timeoutMs: 30_000, everyMs: 50, timeoutError: () => new Error('the guest did not answer within 30 s of the failover') },
+  );
 }
 
 /**

@@ -31,7 +31,7 @@ import { destroyVm, RunningVm, startVmWithCommandLine } from '../qemu/qemu-proce
 import { shellQuote } from '../ssh/remote-exec';
 import { SshSession } from '../ssh/ssh-session';
 import { validateVmSpec, VmSpec, VmSpecInput } from '../qemu/vm-spec';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../ssh/poll';
 
 export interface ColoPairOptions {
   /** Longest time between checkpoints when the outputs agree (`x-checkpoint-delay`). Default 2000 ms. */
@@ -360,22 +360,28 @@ export async function startSecondary(session: SshSession, spec: VmSpec, primary:
 
 /** Waits until the secondary has connected to the primary's packet mirror and compare sockets. */
 export async function waitForSecondaryConnected(qmp: QmpClient, secondaryName: string, deadline: number): Promise<void> {
-  const until = Math.min(deadline, Date.now() + PEER_CONNECT_MS);
   const wanted = ['mirror0', 'compare1'];
-  for (;;) {
-    const chardevs = await qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
-    const missing = wanted.filter((id) => !chardevs.some((c) => c.label === id && c.filename.includes('<->')));
-    if (missing.length === 0) return;
-    if (Date.now() > until) {
-      throw new Error(
-        `the secondary on ${secondaryName} did not connect to the primary's ${missing.join(' and ')} socket${missing.length > 1 ? 's' : ''} within ${PEER_CONNECT_MS} ms (${chardevs
-          .filter((c) => missing.includes(c.label))
-          .map((c) => c.filename)
-          .join(', ')})`,
-      );
-    }
-    await sleep(100);
-  }
+  let missing = wanted;
+  let chardevs: Array<{ label: string; filename: string }> = [];
+  await pollUntil(
+    'the secondary to connect',
+    async () => {
+      chardevs = await qmp.execute<Array<{ label: string; filename: string }>>('query-chardev');
+      missing = wanted.filter((id) => !chardevs.some((c) => c.label === id && c.filename.includes('<->')));
+      return missing.length === 0 || undefined;
+    },
+    {
+      deadline: Math.min(deadline, Date.now() + PEER_CONNECT_MS),
+      probeErrors: 'throw',
+      timeoutError: () =>
+        new Error(
+          `the secondary on ${secondaryName} did not connect to the primary's ${missing.join(' and ')} socket${missing.length > 1 ? 's' : ''} within ${PEER_CONNECT_MS} ms (${chardevs
+            .filter((c) => missing.includes(c.label))
+            .map((c) => c.filename)
+            .join(', ')})`,
+        ),
+    },
+  );
 }
 
 interface BlockJob {
@@ -401,16 +407,23 @@ export async function syncDisksToSecondary(qmp: QmpClient, secondaryAddress: str
   for (let i = 0; i < diskCount; i++) {
     await qmp.execute('drive-mirror', { device: `colo-disk${i}`, 'job-id': jobs[i], target: secondaryExportUri(secondaryAddress, ports, i), mode: 'existing', format: 'raw', sync: 'full' });
   }
-  for (;;) {
-    const running = (await qmp.execute<BlockJob[]>('query-block-jobs')).filter((j) => jobs.includes(j.device));
-    const gone = jobs.filter((job) => !running.some((j) => j.device === job));
-    if (gone.length > 0)
-      throw new Error(`the disk copy ${gone.join(', ')} to the secondary's NBD export stopped before it was in sync (did the secondary die, or is ${secondaryAddress}:${ports.nbd} unreachable?)`);
-    if (running.every((j) => j.ready)) break;
-    if (Date.now() > deadline)
-      throw new Error(`the disk copy to the secondary was not in sync before the deadline (${running.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ')})`);
-    await sleep(100);
-  }
+  let running: BlockJob[] = [];
+  await pollUntil(
+    'the disk copies to be in sync',
+    async () => {
+      running = (await qmp.execute<BlockJob[]>('query-block-jobs')).filter((j) => jobs.includes(j.device));
+      const gone = jobs.filter((job) => !running.some((j) => j.device === job));
+      if (gone.length > 0)
+        throw new Error(`the disk copy ${gone.join(', ')} to the secondary's NBD export stopped before it was in sync (did the secondary die, or is ${secondaryAddress}:${ports.nbd} unreachable?)`);
+      return running.every((j) => j.ready) || undefined;
+    },
+    {
+      deadline,
+      probeErrors: 'throw',
+      timeoutError: () =>
+        new Error(`the disk copy to the secondary was not in sync before the deadline (${running.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ')})`),
+    },
+  );
   await beforeCancel?.();
   for (const job of jobs) {
     const ended = qmp.waitForEvent('BLOCK_JOB_COMPLETED', (e) => e.data.device === job, 60_000);
@@ -424,12 +437,15 @@ export async function syncDisksToSecondary(qmp: QmpClient, secondaryAddress: str
 
 /** A former secondary commits its active/hidden images into the disk after failover (a block job): copying waits for it. */
 async function waitForNoBlockJobs(qmp: QmpClient, deadline: number): Promise<void> {
-  for (;;) {
-    const jobs = await qmp.execute<BlockJob[]>('query-block-jobs');
-    if (jobs.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`block jobs ${jobs.map((j) => j.device).join(', ')} still run on the primary`);
-    await sleep(100);
-  }
+  let jobs: BlockJob[] = [];
+  await pollUntil(
+    'the block jobs to end',
+    async () => {
+      jobs = await qmp.execute<BlockJob[]>('query-block-jobs');
+      return jobs.length === 0 || undefined;
+    },
+    { deadline, probeErrors: 'throw', timeoutError: () => new Error(`block jobs ${jobs.map((j) => j.device).join(', ')} still run on the primary`) },
+  );
 }
 
 /** Replication children towards the secondary, then the COLO migration; resolves once the primary checkpoints. */
@@ -454,19 +470,28 @@ export async function joinAndMigrate(
  * stopped; "colo": checkpointing); fails as soon as it ended otherwise.
  */
 export async function waitForColoMigration(qmp: QmpClient, status: 'pre-switchover' | 'colo', deadline: number): Promise<void> {
-  // Reaching pre-switchover copies all of the guest's RAM: that takes what RAM size over
-  // bandwidth takes, bounded by the operation's deadline only.
-  const until = status === 'colo' ? Math.min(deadline, Date.now() + COLO_WAIT_MS) : deadline;
-  for (;;) {
-    const info = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-    if (info.status === status) return;
-    if (info.status === 'failed' || info.status === 'cancelled' || info.status === 'completed') {
-      throw new Error(`the COLO migration ended as ${info.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
-    }
-    if (Date.now() > until) throw new Error(`the COLO migration did not reach "${status}" within ${status === 'colo' ? `${COLO_WAIT_MS} ms` : 'the deadline'} (status ${info.status ?? 'none'})`);
-    // Often: the guest is stopped while it waits for either state.
-    await sleep(20);
-  }
+  let last: string | undefined;
+  await pollUntil(
+    `the COLO migration to reach "${status}"`,
+    async () => {
+      const info = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+      last = info.status;
+      if (info.status === status) return true;
+      if (info.status === 'failed' || info.status === 'cancelled' || info.status === 'completed') {
+        throw new Error(`the COLO migration ended as ${info.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
+      }
+      return undefined;
+    },
+    {
+      // Reaching pre-switchover copies all of the guest's RAM: that takes what RAM size over
+      // bandwidth takes, bounded by the operation's deadline only.
+      deadline: status === 'colo' ? Math.min(deadline, Date.now() + COLO_WAIT_MS) : deadline,
+      // Often: the guest is stopped while it waits for either state.
+      everyMs: 20,
+      probeErrors: 'throw',
+      timeoutError: () => new Error(`the COLO migration did not reach "${status}" within ${status === 'colo' ? `${COLO_WAIT_MS} ms` : 'the deadline'} (status ${last ?? 'none'})`),
+    },
+  );
 }
 
 /**

@@ -35,7 +35,7 @@ import { SshSession } from '../ssh/ssh-session';
 import type { AgentStatus } from './agent';
 import { AGENT_ENTRY, AgentBundle } from './agent-bundle';
 import type { InstalledAgentConfig } from './agent-main';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../ssh/poll';
 
 export const AGENT_ROOT = '/var/lib/orbit/agent';
 export const AGENT_RUN_DIR = '/run/orbit/agent';
@@ -301,16 +301,23 @@ async function stopSupervisor(session: SshSession): Promise<void> {
 }
 
 async function waitReady(session: SshSession, release: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
   let last: AgentStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await readJson<AgentStatus>(session, AGENT_PATHS.status).catch(() => undefined);
-    if (last?.ready && last.release === release) {
+  // The error at the deadline is built below, with the agent's logs (an SSH call).
+  const notReady = new Error('not ready');
+  const ready = await pollUntil(
+    'the agent to be ready',
+    async () => {
+      last = await readJson<AgentStatus>(session, AGENT_PATHS.status).catch(() => undefined);
+      if (!(last?.ready && last.release === release)) return undefined;
       const alive = await session.exec(`kill -0 ${last.pid}`, { timeoutMs: CALL_TIMEOUT_MS, allowFailure: true });
-      if (alive.code === 0) return;
-    }
-    await sleep(200);
-  }
+      return alive.code === 0 || undefined;
+    },
+    { timeoutMs: READY_TIMEOUT_MS, everyMs: 200, probeErrors: 'throw', timeoutError: () => notReady },
+  ).catch((error: unknown) => {
+    if (error === notReady) return false;
+    throw error;
+  });
+  if (ready) return;
   const tail = await session.exec(`tail -n 15 ${AGENT_PATHS.logs}/agent.out ${AGENT_PATHS.logs}/agent.log ${AGENT_PATHS.logs}/supervisor.log 2>/dev/null | cut -c1-400; true`, {
     timeoutMs: CALL_TIMEOUT_MS,
     allowFailure: true,

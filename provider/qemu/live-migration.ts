@@ -34,6 +34,7 @@ import { shellQuote } from '../ssh/remote-exec';
 import { SshSession } from '../ssh/ssh-session';
 import { VmSpec } from './vm-spec';
 import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../ssh/poll';
 
 export type MigrationMode = 'postcopy' | 'precopy';
 export type MigrationPhase = 'checks' | 'destination' | 'disk-mirror' | 'pre-copy' | 'switch-over' | 'post-copy' | 'cleanup';
@@ -265,8 +266,12 @@ class Migration {
 
   private timeLeft(what: string): number {
     const left = this.deadline - Date.now();
-    if (left <= 0) throw new Error(`the migration did not finish within ${this.timeoutMs} ms (while ${what})`);
+    if (left <= 0) throw this.timedOut(what);
     return left;
+  }
+
+  private timedOut(what: string): Error {
+    return new Error(`the migration did not finish within ${this.timeoutMs} ms (while ${what})`);
   }
 
   /**
@@ -354,7 +359,8 @@ class Migration {
     await waitForMirrorsReady(
       srcQmp,
       this.mirrors.map((m) => m.job),
-      () => this.timeLeft('copying the disks'),
+      this.deadline,
+      () => this.timedOut('copying the disks'),
       (progress) => this.report(progress),
     );
     this.diskMirrorMs = Date.now() - mirrorStarted;
@@ -450,7 +456,7 @@ class Migration {
       atMs: Math.round(eventMs(event) - migrationStartedAtHost(events, this.migrationStartedAt)),
     }));
     const destinationInfo = await dstQmp.execute<MigrateInfo>('query-migrate').catch(() => ({}) as MigrateInfo);
-    await waitForFinalState(dstQmp, sourceStatus === 'paused' ? 'paused' : 'running', () => this.timeLeft('waiting for the destination to run'));
+    await waitForFinalState(dstQmp, sourceStatus === 'paused' ? 'paused' : 'running', this.deadline, () => this.timedOut('waiting for the destination to run'));
     if (mirrors.length > 0 && !this.preSwitchoverDone) await dstQmp.execute('nbd-server-stop').catch(() => undefined);
     await this.closeQmp();
     await this.destination.exec(`rm -f ${shellQuote(vmPaths(name).incomingMarker)}`, { timeoutMs: QMP_TIMEOUT_MS });
@@ -620,16 +626,20 @@ async function listenOnFreePort(first: number, listen: (port: number) => Promise
   }
 }
 
-async function waitForMirrorsReady(qmp: QmpClient, jobs: string[], timeLeft: () => number, report: (progress: Omit<MigrationProgress, 'elapsedMs'>) => void): Promise<void> {
-  for (;;) {
-    const running = await qmp.execute<BlockJobInfo[]>('query-block-jobs');
-    const ours = running.filter((j) => jobs.includes(j.device));
-    const missing = jobs.filter((job) => !ours.some((j) => j.device === job));
-    if (missing.length > 0) throw new Error(`the disk mirror ${missing.join(', ')} stopped before it was in sync (the NBD connection to the destination may have failed)`);
-    if (ours.every((j) => j.ready)) return;
-    report({ phase: 'disk-mirror', status: ours.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ') });
-    await sleep(Math.min(200, timeLeft()));
-  }
+async function waitForMirrorsReady(qmp: QmpClient, jobs: string[], deadline: number, timeoutError: () => Error, report: (progress: Omit<MigrationProgress, 'elapsedMs'>) => void): Promise<void> {
+  await pollUntil(
+    'the disk mirrors to be in sync',
+    async () => {
+      const running = await qmp.execute<BlockJobInfo[]>('query-block-jobs');
+      const ours = running.filter((j) => jobs.includes(j.device));
+      const missing = jobs.filter((job) => !ours.some((j) => j.device === job));
+      if (missing.length > 0) throw new Error(`the disk mirror ${missing.join(', ')} stopped before it was in sync (the NBD connection to the destination may have failed)`);
+      if (ours.every((j) => j.ready)) return true;
+      report({ phase: 'disk-mirror', status: ours.map((j) => `${j.device} ${Math.round((100 * j.offset) / Math.max(1, j.len))}%`).join(', ') });
+      return undefined;
+    },
+    { deadline, everyMs: 200, probeErrors: 'throw', timeoutError },
+  );
 }
 
 /**
@@ -654,13 +664,17 @@ async function finishDiskCopies(srcQmp: QmpClient, dstQmp: QmpClient, mirrors: A
 }
 
 /** Waits until the destination has left the incoming states and checks it is `expected` (a paused source stays paused). */
-async function waitForFinalState(qmp: QmpClient, expected: 'running' | 'paused', timeLeft: () => number): Promise<void> {
-  for (;;) {
-    const { status } = await qmp.execute<{ status: string }>('query-status');
-    if (status === expected) return;
-    if (status !== 'inmigrate' && status !== 'finish-migrate' && status !== 'paused') throw new Error(`the destination VM is in state ${status} after the migration completed, expected ${expected}`);
-    await sleep(Math.min(100, timeLeft()));
-  }
+async function waitForFinalState(qmp: QmpClient, expected: 'running' | 'paused', deadline: number, timeoutError: () => Error): Promise<void> {
+  await pollUntil(
+    `the destination VM to be ${expected}`,
+    async () => {
+      const { status } = await qmp.execute<{ status: string }>('query-status');
+      if (status === expected) return true;
+      if (status !== 'inmigrate' && status !== 'finish-migrate' && status !== 'paused') throw new Error(`the destination VM is in state ${status} after the migration completed, expected ${expected}`);
+      return undefined;
+    },
+    { deadline, probeErrors: 'throw', timeoutError },
+  );
 }
 
 /**

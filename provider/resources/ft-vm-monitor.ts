@@ -19,7 +19,7 @@ import { connectEtcd } from '../monitor/etcd-connection';
 import { PairHost } from '../monitor/pair-spec';
 import { PairEvent, pairsNaming, publishPairSpec, PublishResult, readPairEvents, removePairFromEtcd, verifyKeyPem } from '../monitor/spec-publisher';
 import { FailoverTiming } from '../monitor/timing';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../ssh/poll';
 
 export interface MonitoredPair {
   readonly vm: string;
@@ -184,22 +184,24 @@ export async function removeUnneededAgents(provider: ProviderContext, etcd: Etcd
  * and sees a live secondary, whose agent stands by. The failure names what each agent reported.
  */
 export async function waitMonitored(provider: ProviderContext, pair: MonitoredPair, attribute: AttributePath, signal: AbortSignal, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let seen = '';
-  while (Date.now() < deadline) {
-    const statuses = await Promise.all(
-      allHosts(pair).map(async (name) => {
-        const session = await sessionOf(provider, name, attribute, signal).catch(() => undefined);
-        const status = session ? await readAgentStatusOn(session, 10_000).catch(() => undefined) : undefined;
-        return { name, pair: status?.pairs[pair.vm] };
-      }),
-    );
-    seen = statuses.map((s) => `${s.name}: ${s.pair ? `${s.pair.role}, ${s.pair.protection} (${s.pair.last})` : 'not watching it'}`).join('; ');
-    const active = statuses.find((s) => s.pair?.role === 'held' && s.pair.protection === 'protected');
-    const standby = active && statuses.find((s) => s.name === active.pair!.peerHost && s.pair?.protection === 'standby');
-    if (standby) return;
-    await sleep(300);
-  }
+  const watched = await pollUntil(
+    'the agents to watch the pair',
+    async () => {
+      const statuses = await Promise.all(
+        allHosts(pair).map(async (name) => {
+          const session = await sessionOf(provider, name, attribute, signal).catch(() => undefined);
+          const status = session ? await readAgentStatusOn(session, 10_000).catch(() => undefined) : undefined;
+          return { name, pair: status?.pairs[pair.vm] };
+        }),
+      );
+      seen = statuses.map((s) => `${s.name}: ${s.pair ? `${s.pair.role}, ${s.pair.protection} (${s.pair.last})` : 'not watching it'}`).join('; ');
+      const active = statuses.find((s) => s.pair?.role === 'held' && s.pair.protection === 'protected');
+      return (active && statuses.some((s) => s.name === active.pair!.peerHost && s.pair?.protection === 'standby')) || undefined;
+    },
+    { timeoutMs, everyMs: 300, probeErrors: 'throw', timeoutError: () => new Error('not watched') },
+  ).catch(() => false);
+  if (watched) return;
   throw new OrbitError(`The failover monitor did not take the pair of VM "${pair.vm}" under watch within ${timeoutMs} ms`, {
     attribute,
     detail: `The agents report: ${seen}`,
@@ -209,23 +211,27 @@ export async function waitMonitored(provider: ProviderContext, pair: MonitoredPa
 
 /** Waits (bounded) until no reachable agent watches the pair any more (its spec was removed). */
 export async function waitUnwatched(provider: ProviderContext, vm: string, hosts: readonly string[], signal: AbortSignal, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let watching = [...new Set(hosts)];
-  while (watching.length > 0 && Date.now() < deadline) {
-    const still = await Promise.all(
-      watching.map(async (name) => {
-        try {
-          const session = await sessionOf(provider, name, [], signal);
-          const status = await readAgentStatusOn(session, 5000);
-          return status?.supervisorRunning && status.pairs[vm] ? name : undefined;
-        } catch {
-          return undefined; // unreachable: its agent cannot act on the pair's guest here anyway once it is destroyed
-        }
-      }),
-    );
-    watching = still.filter((n): n is string => n !== undefined);
-    if (watching.length > 0) await sleep(200);
-  }
+  // Bounded, not required: past the limit the caller goes on.
+  await pollUntil(
+    'the agents to drop the pair',
+    async () => {
+      const still = await Promise.all(
+        watching.map(async (name) => {
+          try {
+            const session = await sessionOf(provider, name, [], signal);
+            const status = await readAgentStatusOn(session, 5000);
+            return status?.supervisorRunning && status.pairs[vm] ? name : undefined;
+          } catch {
+            return undefined; // unreachable: its agent cannot act on the pair's guest here anyway once it is destroyed
+          }
+        }),
+      );
+      watching = still.filter((n): n is string => n !== undefined);
+      return watching.length === 0 || undefined;
+    },
+    { timeoutMs, everyMs: 200 },
+  ).catch(() => undefined);
 }
 
 export interface MonitorObservation {

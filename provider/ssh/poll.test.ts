@@ -29,4 +29,21 @@ describe('pollUntil', () => {
     abort.abort();
     await expect(waiting).rejects.toThrow();
   });
+
+  test("a driver's probe error ends the waiting at once; its own timeout error carries what the probes saw", async () => {
+    let calls = 0;
+    const failing = pollUntil(
+      'x',
+      () => {
+        calls++;
+        throw new Error('QMP: migration failed');
+      },
+      { timeoutMs: 5000, everyMs: 10, probeErrors: 'throw' },
+    );
+    await expect(failing).rejects.toThrow('QMP: migration failed');
+    expect(calls).toBe(1);
+    let seen = '';
+    const late = pollUntil('y', () => void (seen = 'status active'), { timeoutMs: 30, everyMs: 10, timeoutError: () => new Error(`still ${seen}`) });
+    await expect(late).rejects.toThrow('still status active');
+  });
 });

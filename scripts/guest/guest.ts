@@ -10,7 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { guestCacheDir } from '../../provider/qemu/probe-guest';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../../provider/ssh/poll';
 
 export const GUEST_REPORT_PORT = 7000;
 /** Where the redis guest's redis-server listens (`orbit.redis=` on its command line). */
@@ -315,18 +315,19 @@ export function readGuestReport(host: string, port: number, timeoutMs: number, s
 export async function waitForGuestReport(host: string, port: number, timeoutMs: number): Promise<GuestReport> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    try {
-      return await readGuestReport(host, port, Math.min(left, 3000));
-    } catch (e) {
-      lastError = e;
-    }
-    await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
-  }
-  const why = lastError instanceof Error ? ` Last error: ${lastError.message}` : '';
-  throw new Error(`The guest at ${host}:${port} did not answer within ${timeoutMs} ms.${why}`);
+  return pollUntil(
+    `the guest at ${host}:${port} to answer`,
+    () =>
+      readGuestReport(host, port, Math.max(1, Math.min(deadline - Date.now(), 3000))).catch((error: unknown) => {
+        lastError = error;
+        return undefined;
+      }),
+    {
+      deadline,
+      everyMs: 200,
+      timeoutError: () => new Error(`The guest at ${host}:${port} did not answer within ${timeoutMs} ms.${lastError instanceof Error ? ` Last error: ${lastError.message}` : ''}`),
+    },
+  );
 }
 
 export interface GuestUp {
@@ -354,20 +355,23 @@ export function parseGuestUp(serialText: string): GuestUp | undefined {
 
 /** Polls a serial log file (QEMU's `-chardev file`) until the guest's up marker appears. */
 export async function waitForGuestUp(serialPath: string, timeoutMs: number): Promise<GuestUp> {
-  const deadline = Date.now() + timeoutMs;
   let text = '';
-  while (Date.now() < deadline) {
-    try {
-      text = fs.readFileSync(serialPath, 'utf8');
-    } catch {
-      // QEMU has not created it yet.
-    }
-    const up = parseGuestUp(text);
-    if (up) return up;
-    await sleep(50);
-  }
-  const tail = text.split('\n').slice(-5).join('\n');
-  throw new Error(`No ${GUEST_UP_MARKER} line in ${serialPath} within ${timeoutMs} ms. Last serial output:\n${tail || '(empty)'}`);
+  return pollUntil(
+    `${GUEST_UP_MARKER} in ${serialPath}`,
+    () => {
+      try {
+        text = fs.readFileSync(serialPath, 'utf8');
+      } catch {
+        // QEMU has not created it yet.
+      }
+      return parseGuestUp(text);
+    },
+    {
+      timeoutMs,
+      everyMs: 50,
+      timeoutError: () => new Error(`No ${GUEST_UP_MARKER} line in ${serialPath} within ${timeoutMs} ms. Last serial output:\n${text.split('\n').slice(-5).join('\n') || '(empty)'}`),
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { ip, run } from './exec';
 import { HOST_VM_BRIDGE, MGMT_BRIDGE, MGMT_PREFIX, NETNS_PREFIX, VM_BRIDGE, VM_PREFIX, mgmtVethRootSide, vmVethRootSide } from './topology';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../../provider/ssh/poll';
 
 /** Links and namespaces of the lab: two bridges in the root namespace, one namespace per host. */
 
@@ -112,14 +112,17 @@ export async function netnsPids(netns: string): Promise<number[]> {
 
 /** SIGKILLs every process in the namespace until none is left (a pulled power cord). */
 export async function killAllIn(netns: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pids = await netnsPids(netns);
-    if (pids.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`Processes ${pids.join(', ')} in ${netns} survived SIGKILL for ${timeoutMs} ms.`);
-    await run('kill', ['-9', ...pids.map(String)], { allowFailure: true });
-    await sleep(50);
-  }
+  let pids: number[] = [];
+  await pollUntil(
+    `every process in ${netns} to die`,
+    async () => {
+      pids = await netnsPids(netns);
+      if (pids.length === 0) return true;
+      await run('kill', ['-9', ...pids.map(String)], { allowFailure: true });
+      return undefined;
+    },
+    { timeoutMs, everyMs: 50, probeErrors: 'throw', timeoutError: () => new Error(`Processes ${pids.join(', ')} in ${netns} survived SIGKILL for ${timeoutMs} ms.`) },
+  );
 }
 
 export async function deleteNetns(netns: string): Promise<void> {

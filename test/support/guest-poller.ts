@@ -8,7 +8,7 @@
  * silence measured is the guest's, not TCP's retransmission timer's.
  */
 import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../../provider/ssh/poll';
 
 export interface GuestSample {
   /** When the request started (ms, Date.now()). */
@@ -66,20 +66,15 @@ export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
       await Promise.all([...inFlight]);
       return samples.sort((a, b) => a.at - b.at);
     },
-    async answeredSince(since: number, timeoutMs: number) {
-      const deadline = Date.now() + timeoutMs;
-      while (!samples.some((s) => s.report && s.at >= since)) {
-        if (Date.now() > deadline) return false;
-        await sleep(25);
-      }
-      return true;
+    answeredSince(since: number, timeoutMs: number): Promise<boolean> {
+      return pollUntil('an answer', () => samples.some((s) => s.report && s.at >= since) || undefined, { timeoutMs, everyMs: 25 }).catch(() => false);
     },
-    async answering(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!samples.some((s) => s.report)) {
-        if (Date.now() > deadline) throw new Error(`The guest at ${ip} did not answer within ${timeoutMs} ms of polling`);
-        await sleep(25);
-      }
+    async answering(timeoutMs = 30_000): Promise<void> {
+      await pollUntil('an answer', () => samples.some((s) => s.report) || undefined, {
+        timeoutMs,
+        everyMs: 25,
+        timeoutError: () => new Error(`The guest at ${ip} did not answer within ${timeoutMs} ms of polling`),
+      });
     },
   };
 }

@@ -11,7 +11,7 @@ import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../../provider/ssh/poll';
 
 export const ETCD = process.env.ORBIT_ETCD ?? 'etcd';
 
@@ -159,37 +159,39 @@ export async function startLocalEtcd(options: { tls?: boolean } = {}): Promise<L
 }
 
 async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${ETCD} exited before listening (is etcd-server installed?):\n${stderr()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`${ETCD} did not listen on 127.0.0.1:${port} within 15 s:\n${stderr()}`);
-    await sleep(50);
-  }
+  await pollUntil(
+    `${ETCD} to listen on 127.0.0.1:${port}`,
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${ETCD} exited before listening (is etcd-server installed?):\n${stderr()}`);
+      const open = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(false));
+      });
+      return open || undefined;
+    },
+    { timeoutMs: 15_000, everyMs: 50, probeErrors: 'throw', timeoutError: () => new Error(`${ETCD} did not listen on 127.0.0.1:${port} within 15 s:\n${stderr()}`) },
+  );
 }
 
 /** Until /health says a leader is elected (a listening etcd can still refuse leases and writes). */
 async function waitHealthy(endpoint: string, certificates: TestCertificates | undefined, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
   const tls = certificates ? { ca: fs.readFileSync(certificates.caFile), cert: fs.readFileSync(certificates.clientCertFile), key: fs.readFileSync(certificates.clientKeyFile) } : {};
-  for (;;) {
-    const healthy = await new Promise<boolean>((resolve) => {
-      const get = certificates ? https.get : http.get;
-      const request = get(`${endpoint}/health`, { ...tls, timeout: 1000 }, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve(/"health":\s*"true"/.test(body)));
+  await pollUntil(
+    `${ETCD} at ${endpoint} to be healthy`,
+    async () => {
+      const healthy = await new Promise<boolean>((resolve) => {
+        const get = certificates ? https.get : http.get;
+        const request = get(`${endpoint}/health`, { ...tls, timeout: 1000 }, (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve(/"health":\s*"true"/.test(body)));
+        });
+        request.on('error', () => resolve(false));
+        request.on('timeout', () => (request.destroy(), resolve(false)));
       });
-      request.on('error', () => resolve(false));
-      request.on('timeout', () => (request.destroy(), resolve(false)));
-    });
-    if (healthy) return;
-    if (Date.now() > deadline) throw new Error(`${ETCD} at ${endpoint} did not become healthy within 15 s:\n${stderr()}`);
-    await sleep(50);
-  }
+      return healthy || undefined;
+    },
+    { timeoutMs: 15_000, everyMs: 50, timeoutError: () => new Error(`${ETCD} at ${endpoint} did not become healthy within 15 s:\n${stderr()}`) },
+  );
 }

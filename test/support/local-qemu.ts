@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../../provider/ssh/poll';
 
 export const QEMU = process.env.ORBIT_QEMU ?? 'qemu-system-x86_64';
 
@@ -46,12 +46,15 @@ export async function startLocalQemu(): Promise<LocalQemu> {
 }
 
 async function waitForSocket(child: ChildProcess, socket: string, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!fs.existsSync(socket)) {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
-      throw new Error(`${QEMU} exited before creating its QMP socket (is qemu-system-x86 installed?):\n${stderr()}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${QEMU} did not create ${socket} within 15 s:\n${stderr()}`);
-    await sleep(25);
-  }
+  await pollUntil(
+    `${QEMU} to create ${socket}`,
+    () => {
+      if (fs.existsSync(socket)) return true;
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+        throw new Error(`${QEMU} exited before creating its QMP socket (is qemu-system-x86 installed?):\n${stderr()}`);
+      }
+      return undefined;
+    },
+    { timeoutMs: 15_000, everyMs: 25, probeErrors: 'throw', timeoutError: () => new Error(`${QEMU} did not create ${socket} within 15 s:\n${stderr()}`) },
+  );
 }
