@@ -12,7 +12,8 @@ import { Etcd3 } from 'etcd3';
 import { Agent, AgentConfig, AgentStatus } from './agent';
 import { connectEtcd } from './etcd-connection';
 import { pairKeys, PairRuntimeSpec, signPairSpec } from './pair-spec';
-import { freePort, LocalEtcd, startLocalEtcd } from '../../test/support/local-etcd';
+import { LocalEtcd, startLocalEtcd } from '../../test/support/local-etcd';
+import { freePort } from '../../test/support/ports';
 import { DEFAULT_TIMING } from './timing';
 import { pollUntil } from '../ssh/poll';
 

@@ -12,7 +12,8 @@ import { ActiveRole, RunsAlone } from './active-role';
 import { decide, isServing, RoleView } from './decision';
 import { connectEtcd } from './etcd-connection';
 import { GuestState, HeartbeatEndpoint } from './heartbeat';
-import { freePort, LocalEtcd, startLocalEtcd } from '../../test/support/local-etcd';
+import { LocalEtcd, startLocalEtcd } from '../../test/support/local-etcd';
+import { freePort } from '../../test/support/ports';
 import { DEFAULT_TIMING, worstCaseRecoveryMs } from './timing';
 import { setTimeout as sleep } from 'timers/promises';
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'crypto';
 import * as dgram from 'dgram';
 import { decodeHeartbeat, encodeHeartbeat, GuestState, HeartbeatEndpoint, HeartbeatOptions, PeerEvent } from './heartbeat';
-import { freePort } from '../../test/support/local-etcd';
+import { freePort } from '../../test/support/ports';
 import { setTimeout as sleep } from 'timers/promises';
 
 jest.setTimeout(20_000);

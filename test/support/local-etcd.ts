@@ -5,6 +5,7 @@
  * 1 s leases; the agent's defaults still use 2 s.
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { freePort } from './ports';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
@@ -36,17 +37,6 @@ export interface LocalEtcd {
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function makeTestCertificates(dir: string): TestCertificates {

@@ -4,9 +4,9 @@
  * `stop()` kills it with everything it started; call it in afterAll/afterEach.
  */
 import { ChildProcess, execFile, spawn } from 'child_process';
+import { freePort } from './ports';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -76,18 +76,6 @@ export async function generateKeyPair(dir: string, name: string): Promise<KeyPai
   const file = path.join(dir, `${name}_ed25519`);
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `orbit-test-${name}`, '-f', file]);
   return { privateKey: fs.readFileSync(file), publicKey: fs.readFileSync(`${file}.pub`, 'utf8').trim() };
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** All processes below `pid` (children, grandchildren, ...), from /proc. */
