@@ -15,13 +15,15 @@ test('a running pid counts only when its command line matches', () => {
 });
 
 test('a zombie (exited, not reaped yet) does not count', async () => {
-  // The inner sleep lives until this test kills it; its parent, exec'd into `sleep 30`, never
-  // reaps it. No timing: the child dies when told, however slow the machine.
+  // The inner sleep lives until this test kills it; its parent, once exec'd into `sleep 30`,
+  // never reaps it. No timing: the child dies when told, however slow the machine.
   const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const child = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
-    // Until the child has exec'd `sleep`, its command line can read empty (mid-exec): wait for it.
-    while (!fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep')) await sleep(10);
+    // Until both have exec'd `sleep`, a command line can read empty (mid-exec), and the shell,
+    // not yet replaced, may still reap its child (it did once in CI): wait for both.
+    const execdSleep = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep');
+    while (!execdSleep(child) || !execdSleep(parent.pid!)) await sleep(10);
     expect(runningPid(child, anyProgram)).toBe(child);
     process.kill(child, 'SIGKILL');
     while (!/\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'))) await sleep(10);
