@@ -39,6 +39,8 @@ export interface RunningVm {
   spec: VmSpec;
   /** False when the VM was already running with this spec (nothing was done). */
   started: boolean;
+  /** Disk images this start created empty (the others were there already and were kept as they were). */
+  createdDisks: string[];
   /** QMP run state, e.g. `running`, `paused`, `inmigrate`. */
   status: string;
 }
@@ -82,8 +84,15 @@ export interface StopOptions {
 }
 
 export interface DestroyOptions extends StopOptions {
-  /** Also delete the disk images named in the persisted spec. Default false. */
-  removeDisks?: boolean;
+  /** Also delete disk images: `true`, all those named in the persisted spec; a list, only these (say, the ones a failed create made). Default false. */
+  removeDisks?: boolean | readonly string[];
+}
+
+export interface RestartResult {
+  stop: StopResult;
+  running: RunningVm;
+  /** From the stop request to QEMU answering again with the new spec. */
+  downtimeMs: number;
 }
 
 /** For live-migration.ts: a destination QEMU waiting for the migration stream. */
@@ -182,7 +191,7 @@ function adoptRunning(session: SshSession, spec: VmSpec, existing: VmInspection)
   if (differences.length > 0) {
     throw new VmError(session.host, spec.name, 'Starting', `it already runs (pid ${existing.pid}) with a different spec: ${differences.join('; ')}`, fix);
   }
-  return { name: spec.name, pid: existing.pid!, spec, started: false, status: existing.status ?? 'unknown' };
+  return { name: spec.name, pid: existing.pid!, spec, started: false, createdDisks: [], status: existing.status ?? 'unknown' };
 }
 
 /** Whether the VM's QEMU runs, with its persisted spec and QMP run state. Read only. */
@@ -288,6 +297,8 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
   const stop = await stopVm(session, name, options);
   const paths = vmPaths(name);
   const disks = before.spec?.disks.map((d) => d.path) ?? [];
+  const removeAll = options.removeDisks === true;
+  const toRemove = removeAll ? disks : Array.isArray(options.removeDisks) ? [...(options.removeDisks as readonly string[])] : [];
   const script = [
     vmShellFunctions(name),
     // Anything still there is an orphan (a second start by hand, a QEMU whose pidfile was lost).
@@ -295,15 +306,14 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
     'for tap in $(vm_taps); do ip link del "$tap" && echo "tap $tap"; done',
     `rm -rf ${shellQuote(paths.runDir)}`,
     `rm -f ${shellQuote(paths.specFile, paths.serialLog, paths.incomingMarker)}`,
-    ...(options.removeDisks
-      ? [...disks.map((d) => `if [ -e ${shellQuote(d)} ]; then rm -f ${shellQuote(d)} && echo ${shellQuote(`disk ${d}`)}; fi`), `rm -rf ${shellQuote(paths.stateDir)}`]
-      : [`rmdir ${shellQuote(paths.stateDir)} 2>/dev/null || true`]),
+    ...toRemove.map((d) => `if [ -e ${shellQuote(d)} ]; then rm -f ${shellQuote(d)} && echo ${shellQuote(`disk ${d}`)}; fi`),
+    removeAll ? `rm -rf ${shellQuote(paths.stateDir)}` : `rmdir ${shellQuote(paths.stateDir)} 2>/dev/null || true`,
     // Proof: nothing of the VM is left (disks only when they were to be kept).
     'left=""',
     '[ -z "$(vm_pids)" ] || left="$left process"',
     '[ -z "$(vm_taps)" ] || left="$left taps($(vm_taps | tr "\\n" " "))"',
     `[ ! -e ${shellQuote(paths.runDir)} ] || left="$left ${paths.runDir}"`,
-    ...(options.removeDisks ? [`[ ! -e ${shellQuote(paths.stateDir)} ] || left="$left ${paths.stateDir}"`] : []),
+    ...(removeAll ? [`[ ! -e ${shellQuote(paths.stateDir)} ] || left="$left ${paths.stateDir}"`] : []),
     'if [ -n "$left" ]; then echo "still there:$left" >&2; exit 1; fi',
   ].join('\n');
   let stdout: string;
@@ -319,8 +329,40 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
     stop,
     removedTaps: lines.filter((l) => l.startsWith('tap ')).map((l) => l.slice(4)),
     removedDisks,
-    keptDisks: options.removeDisks ? [] : disks,
+    keptDisks: disks.filter((d) => !toRemove.includes(d)),
   };
+}
+
+/**
+ * A planned restart on the same disks: the host is checked for the new spec while the guest
+ * still runs, then the guest is stopped as by stopVm (ACPI power-off with `graceMs`, quit,
+ * kill) and QEMU starts again with `input`. Disk images are never removed or rewritten; disks
+ * the new spec adds are created empty. When the new spec does not start, the VM is started
+ * again with the spec it ran with, and the error says so.
+ */
+export async function restartVm(session: SshSession, input: VmSpecInput | VmSpec, options: StopOptions = {}): Promise<RestartResult> {
+  const spec = validateVmSpec(input);
+  const before = await inspectVm(session, spec.name, { skipStatus: true });
+  const operation = 'Restarting';
+  if (before.state !== 'running') throw new VmError(session.host, spec.name, operation, 'its QEMU does not run there', 'start the VM instead (terraform apply plans that after a refresh)');
+  if (before.incoming) throw new VmError(session.host, spec.name, operation, 'it is the destination of an unfinished live migration', 'finish or roll back the migration first');
+  if (!before.spec)
+    throw new VmError(session.host, spec.name, operation, `it runs without a readable spec.json (${before.specProblem ?? 'missing'})`, 'stop the QEMU started by hand, then start the VM');
+  const previous = before.spec;
+  await prepareHost(session, spec, operation, {});
+  const stopping = Date.now();
+  const stop = await stopVm(session, spec.name, options);
+  await removeTaps(session, spec.name);
+  try {
+    const running = await launch(session, spec, {});
+    return { stop, running, downtimeMs: Date.now() - stopping };
+  } catch (error) {
+    const back = await launch(session, previous, {}).then(
+      () => 'it runs again with its previous settings',
+      (e: unknown) => `starting it again with its previous settings failed too (${errorMessage(e)}); its disks are untouched`,
+    );
+    throw new VmError(session.host, spec.name, operation, `the new settings did not start: ${errorMessage(error)}\n${back}`, 'fix what the message names and apply again', { cause: error });
+  }
 }
 
 /** Runs `use` with a QMP connection to the VM and closes it after: QEMU serves one QMP client at a time. */
@@ -414,7 +456,7 @@ async function launch(session: SshSession, spec: VmSpec, options: LaunchOptions)
       { cause: error },
     );
   }
-  return { name: spec.name, pid, spec, started: true, status };
+  return { name: spec.name, pid, spec, started: true, createdDisks, status };
 }
 
 /** Checks the host can run the spec (reports every problem at once), then creates the VM's directories. Returns whether the state directory existed. */
@@ -529,6 +571,11 @@ async function undoLaunch(session: SshSession, spec: VmSpec, keepStateDir: boole
     keepStateDir ? `rm -f ${shellQuote(paths.incomingMarker)}` : `rm -rf ${shellQuote(paths.stateDir)}`,
   ].join('\n');
   await session.exec(script, { timeoutMs: CLEANUP_TIMEOUT_MS }).catch(() => undefined);
+}
+
+/** Removes the VM's taps (a restart may change its NICs; launch makes the ones the spec has). */
+async function removeTaps(session: SshSession, name: string): Promise<void> {
+  await session.exec(`${vmShellFunctions(name)}\nfor tap in $(vm_taps); do ip link del "$tap"; done`, { timeoutMs: CLEANUP_TIMEOUT_MS });
 }
 
 async function vmPids(session: SshSession, name: string): Promise<number[]> {

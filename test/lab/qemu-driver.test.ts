@@ -1,5 +1,5 @@
 import { tapName, vmPaths } from '../../provider/qemu/qemu-command-line';
-import { destroyVm, inspectVm, startVm, stopVm, VmError } from '../../provider/qemu/qemu-process';
+import { destroyVm, inspectVm, restartVm, startVm, stopVm, VmError } from '../../provider/qemu/qemu-process';
 import { SshSession } from '../../provider/ssh/ssh-session';
 import { VmSpecError, VmSpecInput } from '../../provider/qemu/vm-spec';
 import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
@@ -11,8 +11,9 @@ import { guestVmSpec, vmTraces } from '../support/guest-vm';
 
 /**
  * The QEMU process driver on a real lab host: the test guest started as a VM over SSH, found
- * again, stopped (the busybox guest ignores ACPI, so the quit path runs), destroyed without a
- * trace, and bad specs refused before anything starts.
+ * again, stopped (the busybox guest ignores ACPI, so the quit path runs), restarted with a new
+ * spec on the same disk (and back to the old one when the new one does not start), destroyed
+ * without a trace, and bad specs refused before anything starts.
  */
 
 jest.setTimeout(240_000);
@@ -120,6 +121,40 @@ test('stop: the busybox guest ignores ACPI, so QEMU quits after the grace period
   const report = await waitForGuestReport(IP, 7000, 90_000);
   expect(report.boot).not.toBe(bootBefore);
   expect(report.prev).not.toBeNull(); // the disk kept the counter across the stop
+});
+
+test('restart with a new spec (2 vCPUs, more memory): same disk image, the counter carries over', async () => {
+  const before = await readGuestReport(IP, 7000, 5000);
+  const inode = async () => (await session.exec(`stat -c %i ${vmPaths(VM).stateDir}/disk.raw`)).stdout.trim();
+  const image = await inode();
+  const restarted = await restartVm(session, { ...spec, vcpus: 2, memoryMiB: 160 }, { graceMs: 0 });
+  console.log(`drv-basic: restarted (stopped by ${restarted.stop.method}), down ${restarted.downtimeMs} ms until QEMU answered`);
+  expect(restarted.running).toMatchObject({ started: true, createdDisks: [], status: 'running' });
+  const after = await waitForGuestReport(IP, 7000, 90_000);
+  expect(after.boot).not.toBe(before.boot);
+  expect(after.prev!).toBeGreaterThanOrEqual(before.disk!);
+  expect(await inode()).toBe(image);
+  expect((await inspectVm(session, VM)).spec).toMatchObject({ vcpus: 2, memoryMiB: 160 });
+});
+
+test('a restart whose new spec the host cannot run is refused before the guest is touched', async () => {
+  const boot = (await readGuestReport(IP, 7000, 5000)).boot;
+  const error = await restartVm(session, { ...spec, nics: [{ ...spec.nics![0], bridge: 'nosuchbr0' }] }, { graceMs: 0 }).catch((e: unknown) => e);
+  expect((error as Error).message).toMatch(/there is no bridge nosuchbr0 on the host/);
+  expect((await readGuestReport(IP, 7000, 5000)).boot).toBe(boot);
+});
+
+test('a restart whose new spec QEMU refuses starts the VM again as it was, and says so', async () => {
+  const boot = (await readGuestReport(IP, 7000, 5000)).boot;
+  const error = await restartVm(session, { ...spec, vcpus: 2, memoryMiB: 160, machine: 'no-such-machine' }, { graceMs: 0 }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(VmError);
+  expect((error as Error).message).toMatch(/the new settings did not start: .*no-such-machine.*\n.*it runs again with its previous settings/s);
+  const back = await waitForGuestReport(IP, 7000, 90_000);
+  expect(back.boot).not.toBe(boot);
+  expect(back.prev).not.toBeNull();
+  expect((await inspectVm(session, VM)).spec).toMatchObject({ vcpus: 2, memoryMiB: 160, machine: spec.machine ?? 'pc' });
+  await restartVm(session, spec, { graceMs: 0 });
+  await waitForGuestReport(IP, 7000, 90_000);
 });
 
 test('destroy removes process, tap and files; destroying again is a no-op', async () => {
