@@ -31,10 +31,16 @@ export interface VmProps extends MachineProps {
    */
   readonly networks?: NetworkProps[];
   /**
-   * How long the guest gets to power off after the ACPI request when the VM is destroyed or replaced, in ms; 0 skips the request.
+   * How long the guest gets to power off after the ACPI request when the VM is destroyed or restarted, in ms; 0 skips the request.
    * @default 30000
    */
   readonly stopTimeoutMs?: number;
+  /**
+   * Leave the disk images on the host when the VM is destroyed; a VM declared again with the same name attaches them.
+   * No other change deletes a disk: changes that need a new QEMU restart the VM on the same disks.
+   * @default false
+   */
+  readonly keepDisksOnDestroy?: boolean;
   /**
    * Live migration: the longest pre-copy phase before switching to post-copy, in ms.
    * @default 5000
@@ -90,6 +96,7 @@ export class Vm extends Construct {
       host: host.hostName,
       maxMemoryMib: props.maxMemoryMib,
       stopTimeoutMs: props.stopTimeoutMs,
+      keepDisksOnDestroy: props.keepDisksOnDestroy,
       migrationPostcopyAfterMs: props.migrationPostcopyAfterMs,
       network: props.networks?.map((n) => ({ bridge: n.bridge, mac: n.mac, model: n.model })),
       provider: topology.provider,

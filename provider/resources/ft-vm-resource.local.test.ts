@@ -7,7 +7,7 @@ import { createLogger } from '../protocol/logger';
 import { Unknowable } from '../framework/model';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { orbitErrorOf } from '../../test/support/rejections';
-import { FtVm, ftVmResource } from './ft-vm-resource';
+import { FtVm, ftVmResource, ftVmSchema } from './ft-vm-resource';
 
 const provider = localProviderContext(new LocalHostConnector(), ['site-a', 'site-b']);
 const context = () => ({ provider, signal: new AbortController().signal, diagnostics: new Diagnostics(), logger: createLogger({ level: 'off' }) });
@@ -88,6 +88,20 @@ test('where the pair runs after a failover is not planned: an unchanged configur
   const { replace, planned } = await plan(config(), state());
   expect(replace).toEqual([]);
   expect(planned.accelerator_in_use).toBe('tcg');
+});
+
+test('a change that needs a new pair is refused at plan time, naming every change and the explicit way out; nothing forces a replacement', async () => {
+  const error = await orbitErrorOf(plan(config({ memory_mib: 768, vcpus: 4, secondary_host: 'site-a' }), state()));
+  expect(error.message).toBe('orbit_ft_vm "db-1" cannot take this change while its pair exists: vcpus 2 -> 4, memory_mib 256 -> 768, secondary_host "site-b" -> "site-a"');
+  expect(error.detail).toMatch(/a new pair, which starts from empty disks/);
+  expect(error.fix).toMatch(/terraform taint ADDRESS && terraform apply/);
+  const renamed = await orbitErrorOf(plan(config({ name: 'db-2' }), state()));
+  expect(renamed.message).toMatch(/name "db-1" -> "db-2"/);
+  // Unknown at plan time: judged at apply, before anything is touched.
+  expect((await plan(config({ memory_mib: undefined as unknown as number }), state())).replace).toEqual([]);
+  const replacing = Object.entries(ftVmSchema.block.attributes).filter(([, a]) => a.requiresReplace);
+  const replacingBlocks = Object.entries(ftVmSchema.block.blocks).filter(([, b]) => b.requiresReplace || Object.values(b.block.attributes).some((a) => a.requiresReplace));
+  expect([...replacing, ...replacingBlocks]).toEqual([]);
 });
 
 test('an unknown host fails the plan at the attribute that names it', async () => {

@@ -10,7 +10,12 @@
  * figures). A failover is therefore not drift: the next plan is empty.
  *
  * Apply builds the whole COLO setup (colo-pair.ts); a failure leaves nothing on either host.
- * `checkpoint_delay_ms` changes on the running pair; everything else replaces it.
+ * `checkpoint_delay_ms`, the monitor's settings, `failover` and `spare_hosts` change on the
+ * running pair. A change that would need a new pair (hosts, memory, vCPUs, machine, boot, disks,
+ * NIC, accelerator, name) is refused, at plan time when its values are known and otherwise at
+ * apply before anything is touched: a new pair would start from empty disks, and rebuilding a
+ * pair on its disks is not built yet. Nothing here ever replaces the pair; only destroy
+ * deletes its disks.
  *
  * With `failover = "automatic"` (the default) apply also sets up the failover monitor
  * (ft-vm-monitor.ts): the pair's signed runtime spec in etcd and an agent on each of its hosts
@@ -51,22 +56,21 @@ import {
 } from './ft-vm-monitor';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 
+const PAIR_CHANGE_REFUSED = 'A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).';
+
 export const ftVmSchema = schema({
   description: "A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary's QEMU or host dies.",
   attributes: {
-    ...vmMachineAttributes,
+    ...vmMachineAttributes('refuse'),
     primary_host: required(t.string, {
-      requiresReplace: true,
-      description: 'The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift.',
+      description: `The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. ${PAIR_CHANGE_REFUSED}`,
     }),
     secondary_host: required(t.string, {
-      requiresReplace: true,
-      description: 'The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site).',
+      description: `The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site). ${PAIR_CHANGE_REFUSED}`,
     }),
     memory_mib: optional(t.number, {
       default: VM_SPEC_DEFAULTS.memoryMiB,
-      requiresReplace: true,
-      description: `Guest memory in MiB. Default ${VM_SPEC_DEFAULTS.memoryMiB}. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it replaces the pair.`,
+      description: `Guest memory in MiB. Default ${VM_SPEC_DEFAULTS.memoryMiB}. The secondary host needs about twice this (replica plus checkpoint buffer). ${PAIR_CHANGE_REFUSED}`,
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
     }),
     checkpoint_delay_ms: optional(t.number, {
@@ -124,8 +128,8 @@ export const ftVmSchema = schema({
     last_checkpoint_pause_ms: computed(t.number, { description: 'How long the guest was paused for the last checkpoint, in ms.' }),
   },
   blocks: {
-    disk: nested.list(diskBlock({ growsInPlace: false }), { maxItems: VM_LIMITS.maxDisks }),
-    network: nested.list(networkBlock, { minItems: 1, maxItems: 1, requiresReplace: true }),
+    disk: nested.list(diskBlock({ growsInPlace: false, change: 'refuse' }), { maxItems: VM_LIMITS.maxDisks }),
+    network: nested.list(networkBlock, { minItems: 1, maxItems: 1 }),
   },
 });
 
@@ -172,16 +176,13 @@ export const ftVmResource = defineResource({
     validateBoot(config);
   },
 
-  modifyPlan({ planned, prior, config, provider, requireReplace }) {
+  modifyPlan({ planned, prior, config, provider }) {
     if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
     if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
-    const replacing =
-      prior !== null &&
-      (machineChanges(prior, planned, { diskGrowsInPlace: false }) ||
-        planned.memory_mib !== prior.memory_mib ||
-        planned.primary_host !== prior.primary_host ||
-        planned.secondary_host !== prior.secondary_host);
-    if (planAccelerator(planned, prior, replacing)) requireReplace('accelerator');
+    // Values still unknown are judged at apply; known ones that need a new pair fail the plan now.
+    const rebuild = prior !== null ? pairRebuildReasons(prior, planned).filter((reason) => !reason.includes('(known after apply)')) : [];
+    if (rebuild.length > 0) throw pairRebuildRefused(prior!, rebuild);
+    planAccelerator(planned, prior, false);
     planMachine(
       planned,
       prior,
@@ -274,6 +275,9 @@ export const ftVmResource = defineResource({
   },
 
   async update({ prior, planned, config, provider, signal }) {
+    // Against the plan (defaults applied; the config leaves unset attributes null).
+    const rebuild = pairRebuildReasons(prior, planned);
+    if (rebuild.length > 0) throw pairRebuildRefused(prior, rebuild);
     const delay = config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs;
     if (delay !== prior.checkpoint_delay_ms) await setCheckpointDelay(provider, signal, config.name, delay);
     const pair = monitoredPair(config);
@@ -341,6 +345,24 @@ export const ftVmResource = defineResource({
 });
 
 /** What Read observes (and create/update return): placement, protection, checkpoints, run state, and the accelerator in use. */
+/** What needs a new pair, one line each ("memory_mib 512 -> 768"); unknown values read "(known after apply)". */
+function pairRebuildReasons(prior: FtVm, planned: Unknowable<FtVm>): string[] {
+  const reasons = machineChanges(prior, planned, { diskGrowsInPlace: false });
+  const show = (value: unknown) => (value === undefined ? '(known after apply)' : JSON.stringify(value));
+  for (const attribute of ['memory_mib', 'primary_host', 'secondary_host'] as const) {
+    if (planned[attribute] !== prior[attribute]) reasons.push(`${attribute} ${show(prior[attribute])} -> ${show(planned[attribute])}`);
+  }
+  return reasons;
+}
+
+function pairRebuildRefused(prior: FtVm, reasons: string[]): OrbitError {
+  return new OrbitError(`orbit_ft_vm "${prior.name}" cannot take this change while its pair exists: ${reasons.join(', ')}`, {
+    detail:
+      'These settings are fixed when the COLO pair is built. Applying them would take a new pair, which starts from empty disks; Orbit never deletes a disk on a change, and rebuilding a pair on its disks is not built yet. Nothing was changed.',
+    fix: 'keep the values the pair has; to start over with new ones (a new pair, its disks deleted), mark it for replacement and apply: terraform taint ADDRESS && terraform apply',
+  });
+}
+
 function observedPart(state: FtVm): Partial<FtVm> {
   const { active_host, standby_host, protection, checkpoint_count, last_checkpoint_pause_ms, status, accelerator_in_use, id, disk, network, worst_case_recovery_ms, failover_count, last_failover } =
     state;

@@ -23,22 +23,38 @@ const NIC_MODELS = ['virtio-net-pci', 'e1000', 'rtl8139'] as const;
 const PATH = /^\/[^\s]*$/;
 const MIB = 1024 * 1024;
 
-/** `disk` blocks; `growsInPlace` says whether a larger size_mib is applied to the running VM (else it replaces it). */
-export function diskBlock(options: { growsInPlace: boolean }) {
+/**
+ * How a change that needs a new QEMU process applies: `restart`, a planned restart on the same
+ * disks (orbit_vm); `refuse`, refused while the VM exists (orbit_ft_vm: a new pair would start
+ * from empty disks, and rebuilding a pair on its disks is not built yet). Never a replacement:
+ * no change deletes a disk, only destroy does.
+ */
+export type NewProcessChange = 'restart' | 'refuse';
+
+const CHANGE_NEEDS: Record<NewProcessChange, string> = {
+  restart: 'Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).',
+  refuse: 'A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).',
+};
+
+/** `disk` blocks; `growsInPlace` says whether a larger size_mib is applied to the running VM. */
+export function diskBlock(options: { growsInPlace: boolean; change: NewProcessChange }) {
+  const restarts = options.change === 'restart';
   return block({
-    description: 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>; created empty, deleted with the VM.',
+    description: restarts
+      ? 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>: created empty if it is not there yet, kept across restarts (a removed disk block detaches the image and keeps it), deleted only when the VM is destroyed (unless keep_disks_on_destroy).'
+      : 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>; created empty, deleted when the VM is destroyed.',
     attributes: {
       size_mib: required(t.number, {
-        requiresReplace: !options.growsInPlace,
         description: options.growsInPlace
           ? 'Virtual size in MiB. Growing it resizes the disk under the running guest; shrinking is refused at plan time.'
-          : 'Virtual size in MiB. Changing it replaces the VM.',
+          : `Virtual size in MiB. ${CHANGE_NEEDS[options.change]}`,
         validators: [integer(), between(1, VM_LIMITS.maxDiskSizeMiB)],
       }),
       format: optional(t.string, {
         default: 'qcow2',
-        requiresReplace: true,
-        description: 'Image format: "qcow2" (default, allocated as written) or "raw".',
+        description: restarts
+          ? 'Image format: "qcow2" (default, allocated as written) or "raw". Fixed once the disk exists (a change is refused at plan time: the image would have to be converted).'
+          : `Image format: "qcow2" (default, allocated as written) or "raw". ${CHANGE_NEEDS[options.change]}`,
         validators: [oneOf<string>(DISK_FORMATS)],
       }),
       path: computed(t.string, { description: 'Where the image is on the host.' }),
@@ -65,55 +81,50 @@ export const networkBlock = block({
   },
 });
 
-/** The attributes every VM resource has (placement and memory are the resource's own). */
-export const vmMachineAttributes = {
-  id: computed(t.string, { useStateForUnknown: true, description: 'The VM name.' }),
-  name: required(t.string, {
-    requiresReplace: true,
-    description: 'VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider.',
-    validators: [matches(VM_NAME_PATTERN, '1-40 of a-z, 0-9 and "-", starting with a letter', 'web-1')],
-  }),
-  vcpus: optional(t.number, {
-    default: 1,
-    requiresReplace: true,
-    description: 'Virtual CPUs. Default 1. Changing it restarts the VM (replacement).',
-    validators: [integer(), between(1, VM_LIMITS.maxVcpus)],
-  }),
-  accelerator: optional(t.string, {
-    default: 'auto',
-    description: '"kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host).',
-    validators: [oneOf<string>(ACCELERATORS)],
-  }),
-  accelerator_in_use: computed(t.string, { description: 'The accelerator the VM runs with: "kvm" or "tcg".' }),
-  machine: optional(t.string, {
-    default: VM_SPEC_DEFAULTS.machine,
-    requiresReplace: true,
-    description: `QEMU machine type. Default "${VM_SPEC_DEFAULTS.machine}". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".`,
-    validators: [matches(/^[A-Za-z0-9_.+-]{1,64}$/, 'a QEMU machine type name', 'pc-i440fx-7.2')],
-  }),
-  cpu_model: optional(t.string, {
-    default: VM_SPEC_DEFAULTS.cpuModel,
-    requiresReplace: true,
-    description: `QEMU CPU model. Default "${VM_SPEC_DEFAULTS.cpuModel}", which runs under TCG and KVM and migrates between any x86 hosts.`,
-    validators: [matches(/^[A-Za-z0-9_.+-]{1,64}$/, 'a QEMU CPU model name', 'qemu64')],
-  }),
-  kernel_path: optional(t.string, {
-    requiresReplace: true,
-    description: 'Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk.',
-    validators: [matches(PATH, 'an absolute path without spaces', '/var/lib/orbit/images/vmlinuz')],
-  }),
-  initrd_path: optional(t.string, {
-    requiresReplace: true,
-    description: 'Direct kernel boot: the initramfs on the host. Needs kernel_path.',
-    validators: [matches(PATH, 'an absolute path without spaces', '/var/lib/orbit/images/initrd.img')],
-  }),
-  kernel_cmdline: optional(t.string, {
-    requiresReplace: true,
-    description: 'Direct kernel boot: the kernel command line. Needs kernel_path.',
-    validators: [matches(/^[^\n\0]{0,2048}$/, 'one line of at most 2048 characters', 'console=ttyS0 root=/dev/vda1')],
-  }),
-  status: computed(t.string, { description: 'QEMU\'s run state when last read: "running", "paused", ...' }),
-} as const;
+/** The attributes every VM resource has (placement and memory are the resource's own). None forces a replacement. */
+export function vmMachineAttributes(change: NewProcessChange) {
+  return {
+    id: computed(t.string, { useStateForUnknown: true, description: 'The VM name.' }),
+    name: required(t.string, {
+      description: 'VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider. A rename is refused: the name names the VM\'s processes and disks on its hosts.',
+      validators: [matches(VM_NAME_PATTERN, '1-40 of a-z, 0-9 and "-", starting with a letter', 'web-1')],
+    }),
+    vcpus: optional(t.number, {
+      default: 1,
+      description: `Virtual CPUs. Default 1. ${CHANGE_NEEDS[change]}`,
+      validators: [integer(), between(1, VM_LIMITS.maxVcpus)],
+    }),
+    accelerator: optional(t.string, {
+      default: 'auto',
+      description: `"kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host). "auto" and the accelerator it found are the same; only a switch to another one is a change. ${CHANGE_NEEDS[change]}`,
+      validators: [oneOf<string>(ACCELERATORS)],
+    }),
+    accelerator_in_use: computed(t.string, { description: 'The accelerator the VM runs with: "kvm" or "tcg".' }),
+    machine: optional(t.string, {
+      default: VM_SPEC_DEFAULTS.machine,
+      description: `QEMU machine type. Default "${VM_SPEC_DEFAULTS.machine}". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2". ${CHANGE_NEEDS[change]}`,
+      validators: [matches(/^[A-Za-z0-9_.+-]{1,64}$/, 'a QEMU machine type name', 'pc-i440fx-7.2')],
+    }),
+    cpu_model: optional(t.string, {
+      default: VM_SPEC_DEFAULTS.cpuModel,
+      description: `QEMU CPU model. Default "${VM_SPEC_DEFAULTS.cpuModel}", which runs under TCG and KVM and migrates between any x86 hosts. ${CHANGE_NEEDS[change]}`,
+      validators: [matches(/^[A-Za-z0-9_.+-]{1,64}$/, 'a QEMU CPU model name', 'qemu64')],
+    }),
+    kernel_path: optional(t.string, {
+      description: `Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk. ${CHANGE_NEEDS[change]}`,
+      validators: [matches(PATH, 'an absolute path without spaces', '/var/lib/orbit/images/vmlinuz')],
+    }),
+    initrd_path: optional(t.string, {
+      description: `Direct kernel boot: the initramfs on the host. Needs kernel_path. ${CHANGE_NEEDS[change]}`,
+      validators: [matches(PATH, 'an absolute path without spaces', '/var/lib/orbit/images/initrd.img')],
+    }),
+    kernel_cmdline: optional(t.string, {
+      description: `Direct kernel boot: the kernel command line. Needs kernel_path. ${CHANGE_NEEDS[change]}`,
+      validators: [matches(/^[^\n\0]{0,2048}$/, 'one line of at most 2048 characters', 'console=ttyS0 root=/dev/vda1')],
+    }),
+    status: computed(t.string, { description: 'QEMU\'s run state when last read: "running", "paused", ...' }),
+  } as const;
+}
 
 /** The model of the shared part, as both resources' models contain it. */
 export interface VmMachine {
@@ -156,8 +167,9 @@ export function validateBoot(config: MaybeUnknownMachine): void {
 }
 
 /**
- * Plans what is known before apply: the id, disk paths and derived MACs; refuses a shrinking
- * disk (with `prior`, the same VM's state). `configuredMacs` says which NICs set their MAC.
+ * Plans what is known before apply: the id, disk paths and derived MACs. A disk index that
+ * exists keeps its image whatever else changes, so its format is fixed and its size only
+ * grows: anything else fails the plan. `configuredMacs` says which NICs set their MAC.
  */
 export function planMachine(planned: MaybeUnknownMachine, prior: VmMachine | null, configuredMacs: boolean[]): void {
   const name = planned.name;
@@ -166,13 +178,23 @@ export function planMachine(planned: MaybeUnknownMachine, prior: VmMachine | nul
     if (!disk) return;
     if (name !== undefined && typeof disk.format === 'string') disk.path = diskPath(name, i, disk.format);
     const before = prior?.disk[i];
-    if (before && typeof disk.size_mib === 'number' && disk.size_mib < before.size_mib && before.format === disk.format && prior?.disk.length === planned.disk?.length) {
+    if (!before) return;
+    if (typeof disk.format === 'string' && disk.format !== before.format) {
+      throw new OrbitError(`disk[${i}].format cannot change from ${before.format} to ${disk.format}: the image ${before.path} holds the disk's data`, {
+        attribute: ['disk', i, 'format'],
+        value: disk.format,
+        allowed: `${before.format} (a disk keeps its format)`,
+        detail: 'Orbit never converts or re-creates a disk image on a change; only destroying the VM deletes its disks.',
+        fix: `keep format = "${before.format}"`,
+      });
+    }
+    if (typeof disk.size_mib === 'number' && disk.size_mib < before.size_mib) {
       throw new OrbitError(`disk[${i}].size_mib cannot shrink from ${before.size_mib} to ${disk.size_mib}`, {
         attribute: ['disk', i, 'size_mib'],
         value: disk.size_mib,
         allowed: `${before.size_mib} or more (disks only grow)`,
         detail: `Shrinking ${before.path} would cut off the data at its end.`,
-        fix: `keep size_mib at ${before.size_mib} or more; to re-create the VM with an empty smaller disk, run terraform taint ADDRESS and apply`,
+        fix: `keep size_mib at ${before.size_mib} or more`,
       });
     }
   });
@@ -193,25 +215,48 @@ export function planAccelerator(planned: MaybeUnknownMachine, prior: VmMachine |
   return prior !== null && typeof accelerator === 'string' && accelerator !== 'auto' && accelerator !== prior.accelerator_in_use;
 }
 
-/** Whether anything in the shared part that needs a new QEMU changes (the schema's requiresReplace, which modifyPlan cannot see). */
-export function machineChanges(prior: VmMachine, planned: MaybeUnknownMachine, options: { diskGrowsInPlace: boolean }): boolean {
+/**
+ * What in the shared part changes that needs a new QEMU process (a restart or a replacement),
+ * one line each, e.g. "vcpus 1 -> 2"; empty when nothing does. Unknown values count as changes.
+ */
+export function machineChanges(prior: VmMachine, planned: MaybeUnknownMachine, options: { diskGrowsInPlace: boolean }): string[] {
+  const changes: string[] = [];
+  const show = (value: unknown) => (value === undefined ? '(known after apply)' : JSON.stringify(value));
+  const compare = (label: string, before: unknown, after: unknown) => {
+    if (before !== after) changes.push(`${label} ${show(before)} -> ${show(after)}`);
+  };
+  compare('name', prior.name, planned.name);
+  compare('vcpus', prior.vcpus, planned.vcpus);
+  compare('machine', prior.machine, planned.machine);
+  compare('cpu_model', prior.cpu_model, planned.cpu_model);
+  compare('kernel_path', prior.kernel_path, planned.kernel_path);
+  compare('initrd_path', prior.initrd_path, planned.initrd_path);
+  compare('kernel_cmdline', prior.kernel_cmdline, planned.kernel_cmdline);
+  if (typeof planned.accelerator === 'string' && planned.accelerator !== 'auto') compare('accelerator', prior.accelerator_in_use, planned.accelerator);
   const disks = planned.disk;
+  if (!Array.isArray(disks)) changes.push('disks (known after apply)');
+  else {
+    compare('disks', prior.disk.length, disks.length);
+    disks.forEach((d, i) => {
+      const before = prior.disk[i];
+      if (!before) return;
+      compare(`disk[${i}].format`, before.format, d?.format);
+      if (!options.diskGrowsInPlace) compare(`disk[${i}].size_mib`, before.size_mib, d?.size_mib);
+    });
+  }
   const nics = planned.network;
-  return (
-    planned.name !== prior.name ||
-    planned.vcpus !== prior.vcpus ||
-    planned.machine !== prior.machine ||
-    planned.cpu_model !== prior.cpu_model ||
-    planned.kernel_path !== prior.kernel_path ||
-    planned.initrd_path !== prior.initrd_path ||
-    planned.kernel_cmdline !== prior.kernel_cmdline ||
-    (typeof planned.accelerator === 'string' && planned.accelerator !== 'auto' && planned.accelerator !== prior.accelerator_in_use) ||
-    (Array.isArray(disks) &&
-      (disks.length !== prior.disk.length || disks.some((d, i) => d?.format !== prior.disk[i].format || (!options.diskGrowsInPlace && d?.size_mib !== prior.disk[i].size_mib)))) ||
-    (Array.isArray(nics) &&
-      (nics.length !== prior.network.length ||
-        nics.some((n, i) => n?.bridge !== prior.network[i].bridge || n?.model !== prior.network[i].model || (n?.mac !== undefined && n.mac !== prior.network[i].mac))))
-  );
+  if (!Array.isArray(nics)) changes.push('NICs (known after apply)');
+  else {
+    compare('NICs', prior.network.length, nics.length);
+    nics.forEach((n, i) => {
+      const before = prior.network[i];
+      if (!before) return;
+      compare(`network[${i}].bridge`, before.bridge, n?.bridge);
+      compare(`network[${i}].model`, before.model, n?.model);
+      if (n?.mac !== undefined) compare(`network[${i}].mac`, before.mac, n.mac);
+    });
+  }
+  return changes;
 }
 
 /** The host layer's spec for a configured VM (validated; a problem is an OrbitError listing every issue). */

@@ -1,6 +1,6 @@
 /**
- * orbit_vm's validation and planning: what is applied in place, what forces a replacement,
- * and the values known before apply. The lifecycle on lab hosts through terraform:
+ * orbit_vm's validation and planning: what is applied to the running VM, what restarts it
+ * (never a replacement: no change deletes a disk), and the values known before apply. The lifecycle on lab hosts through terraform:
  * test/provider/lab-vm.test.ts.
  */
 import { Diagnostics } from '../protocol/diagnostics';
@@ -9,7 +9,7 @@ import { Unknowable } from '../framework/model';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
 import { orbitErrorOf } from '../../test/support/rejections';
 import { derivedMac } from './vm-machine';
-import { Vm, vmResource } from './vm-resource';
+import { Vm, vmResource, vmSchema } from './vm-resource';
 
 const provider = localProviderContext(new LocalHostConnector(), ['site-a', 'site-b']);
 const context = () => ({ provider, signal: new AbortController().signal, diagnostics: new Diagnostics(), logger: createLogger({ level: 'off' }) });
@@ -31,6 +31,7 @@ const config = (overrides: Partial<Vm> = {}): Vm => ({
   kernel_cmdline: 'console=ttyS0',
   stop_timeout_ms: 30_000,
   migration_postcopy_after_ms: 5000,
+  keep_disks_on_destroy: false,
   status: null,
   last_migration_downtime_ms: null,
   last_migration_total_ms: null,
@@ -51,7 +52,7 @@ const state = (overrides: Partial<Vm> = {}): Vm =>
     ...overrides,
   });
 
-async function plan(c: Vm, prior: Vm | null): Promise<{ planned: Unknowable<Vm>; replace: unknown[] }> {
+async function plan(c: Vm, prior: Vm | null): Promise<{ planned: Unknowable<Vm>; replace: unknown[]; warnings: string[] }> {
   const planned: Unknowable<Vm> = JSON.parse(JSON.stringify(c));
   planned.id = undefined;
   planned.accelerator_in_use = prior?.accelerator_in_use ?? undefined;
@@ -59,9 +60,18 @@ async function plan(c: Vm, prior: Vm | null): Promise<{ planned: Unknowable<Vm>;
   planned.disk = c.disk.map((d) => ({ ...d, path: undefined }));
   planned.network = c.network.map((n) => ({ ...n, mac: n.mac ?? undefined }));
   const replace: unknown[] = [];
-  await vmResource.modifyPlan!({ config: c, prior, planned, requireReplace: (path) => replace.push(path), ...context() });
-  return { planned, replace };
+  const operation = context();
+  await vmResource.modifyPlan!({ config: c, prior, planned, requireReplace: (path) => replace.push(path), ...operation });
+  const warnings = operation.diagnostics.items.filter((d) => d.severity === 'warning').map((d) => `${d.summary}: ${d.detail ?? ''}`);
+  return { planned, replace, warnings };
 }
+
+/** The one restart warning of a plan (and that it is the only kind of change it announces). */
+const restartWarning = (warnings: string[]) => {
+  const restarts = warnings.filter((w) => w.includes('will restart (a planned restart on the same disks)'));
+  expect(restarts).toHaveLength(1);
+  return restarts[0];
+};
 
 describe('orbit_vm plan', () => {
   test('a new VM has its id, disk paths, MAC and maximum memory known at plan time', async () => {
@@ -81,15 +91,17 @@ describe('orbit_vm plan', () => {
     expect((await plan(config({ accelerator: 'tcg' }), null)).planned.accelerator_in_use).toBe('tcg');
   });
 
-  test('memory within max_memory_mib is in place; beyond it, max_memory_mib follows and forces replacement', async () => {
+  test('memory within max_memory_mib is in place; beyond it, max_memory_mib follows and the VM restarts on its disks', async () => {
     const withRoom = state({ max_memory_mib: 512 });
     const inPlace = await plan(config({ memory_mib: 384 }), withRoom);
     expect(inPlace.replace).toEqual([]);
+    expect(inPlace.warnings).toEqual([]);
     expect(inPlace.planned.max_memory_mib).toBe(512);
 
     const beyond = await plan(config({ memory_mib: 384 }), state());
     expect(beyond.planned.max_memory_mib).toBe(384);
-    expect(beyond.replace).toEqual(['max_memory_mib']);
+    expect(beyond.replace).toEqual([]);
+    expect(restartWarning(beyond.warnings)).toContain('max_memory_mib 256 -> 384');
 
     const shrinking = await plan(config({ memory_mib: 128 }), state());
     expect(shrinking.replace).toEqual([]);
@@ -106,9 +118,58 @@ describe('orbit_vm plan', () => {
     expect(stayed.planned.last_migration_downtime_ms).toBe(5);
   });
 
-  test('"auto" and the accelerator it resolved to are the same; another accelerator forces replacement', async () => {
-    expect((await plan(config({ accelerator: 'tcg' }), state())).replace).toEqual([]);
-    expect((await plan(config({ accelerator: 'kvm' }), state())).replace).toEqual(['accelerator']);
+  test('"auto" and the accelerator it resolved to are the same; another accelerator restarts the VM', async () => {
+    expect((await plan(config({ accelerator: 'tcg' }), state())).warnings).toEqual([]);
+    const other = await plan(config({ accelerator: 'kvm' }), state());
+    expect(other.replace).toEqual([]);
+    expect(restartWarning(other.warnings)).toContain('accelerator "tcg" -> "kvm"');
+  });
+
+  test('vCPUs, machine, boot and NIC changes are planned restarts that name what changes and the stop timeout', async () => {
+    const cases: Array<[Partial<Vm>, string]> = [
+      [{ vcpus: 2 }, 'vcpus 1 -> 2'],
+      [{ cpu_model: 'max' }, 'cpu_model "qemu64" -> "max"'],
+      [{ kernel_cmdline: 'console=ttyS0 quiet' }, 'kernel_cmdline "console=ttyS0" -> "console=ttyS0 quiet"'],
+      [{ network: [{ bridge: 'vmbr0', mac: null, model: 'e1000' }] }, 'network[0].model "virtio-net-pci" -> "e1000"'],
+      [{ network: [] }, 'NICs 1 -> 0'],
+    ];
+    for (const [change, named] of cases) {
+      const { replace, warnings } = await plan(config(change), state());
+      expect(replace).toEqual([]);
+      expect(restartWarning(warnings)).toContain(named);
+      expect(restartWarning(warnings)).toContain('stop_timeout_ms (30000 ms)');
+    }
+  });
+
+  test('nothing in the schema forces a replacement, and a rename is refused: no change deletes a disk', async () => {
+    const replacing = Object.entries(vmSchema.block.attributes).filter(([, a]) => a.requiresReplace);
+    const replacingBlocks = Object.entries(vmSchema.block.blocks).filter(([, b]) => b.requiresReplace || Object.values(b.block.attributes).some((a) => a.requiresReplace));
+    expect([...replacing, ...replacingBlocks]).toEqual([]);
+    const error = await orbitErrorOf(plan(config({ name: 'web-2' }), state()));
+    expect(error.message).toBe('orbit_vm "web-1" cannot be renamed to "web-2"');
+    expect(error.fix).toMatch(/terraform taint ADDRESS && terraform apply/);
+  });
+
+  test('an added disk restarts the VM; a removed one is detached, its image kept and named', async () => {
+    const two = [
+      { size_mib: 64, format: 'qcow2', path: null },
+      { size_mib: 32, format: 'raw', path: null },
+    ];
+    const added = await plan(config({ disk: two }), state());
+    expect(restartWarning(added.warnings)).toContain('disks 1 -> 2');
+    expect(added.planned.disk?.[1]?.path).toBe('/var/lib/orbit/web-1/disk1.raw');
+
+    const prior = state({ disk: two.map((d, i) => ({ ...d, path: `/var/lib/orbit/web-1/disk${i}.${d.format}` })) });
+    const removed = await plan(config(), prior);
+    expect(restartWarning(removed.warnings)).toContain('disks 2 -> 1');
+    expect(removed.warnings).toContainEqual(expect.stringContaining('disk[1] is detached, not deleted: Its image /var/lib/orbit/web-1/disk1.raw stays on host "site-a"'));
+  });
+
+  test("a disk's format cannot change: the plan fails naming the image, both formats and the fix", async () => {
+    const error = await orbitErrorOf(plan(config({ disk: [{ size_mib: 64, format: 'raw', path: null }] }), state()));
+    expect(error.message).toBe("disk[0].format cannot change from qcow2 to raw: the image /var/lib/orbit/web-1/disk0.qcow2 holds the disk's data");
+    expect(error.allowed).toBe('qcow2 (a disk keeps its format)');
+    expect(error.fix).toBe('keep format = "qcow2"');
   });
 
   test('a shrinking disk fails the plan with both sizes and the fix', async () => {

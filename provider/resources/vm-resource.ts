@@ -6,8 +6,10 @@
  *   - `host`: a live migration, post-copy (provider/qemu/live-migration.ts); disks move too;
  *   - `memory_mib`, up to `max_memory_mib` (the size QEMU starts with): the memory balloon;
  *   - a disk's `size_mib`, growing only: `block_resize`.
- * Everything else (vCPUs, maximum memory, machine, boot, disks added or removed, NICs) needs a
- * new QEMU and is planned as a replacement, which terraform's plan marks "forces replacement".
+ * Everything else (vCPUs, maximum memory, accelerator, machine, boot, disks added or removed,
+ * NICs) needs a new QEMU: a planned restart on the same disks, an in-place update whose plan
+ * carries a warning naming what restarts it. No change deletes a disk: only destroy does (and
+ * not with keep_disks_on_destroy); a renamed VM is refused at plan time.
  *
  * Read reports the VM as it runs: a VM whose QEMU is gone is gone (the next plan creates it
  * again, with the disks still on the host); memory, vCPUs and disk sizes come from QMP, the
@@ -23,7 +25,7 @@ import { computed, nested, optional, optionalComputed, required, schema } from '
 import { between, integer } from '../framework/validators';
 import { RemoteHost } from '../config/host-connections';
 import { migrateVm, MIGRATION_DEFAULTS } from '../qemu/live-migration';
-import { destroyVm, inspectVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
+import { destroyVm, inspectVm, restartVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
 import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
@@ -35,7 +37,7 @@ const MIB = 1024 * 1024;
 export const vmSchema = schema({
   description: 'A QEMU VM on a host. Changing host live-migrates it (post-copy); memory and disk growth apply to the running guest.',
   attributes: {
-    ...vmMachineAttributes,
+    ...vmMachineAttributes('restart'),
     host: required(t.string, {
       description: "The host the VM runs on (a name from the provider's hosts blocks). Changing it live-migrates the running VM (post-copy), disks included; it is never re-created for it.",
     }),
@@ -46,12 +48,12 @@ export const vmSchema = schema({
     }),
     max_memory_mib: optionalComputed(t.number, {
       description:
-        'Memory QEMU starts with, in MiB: the most memory_mib can grow to without a restart. Default: memory_mib (when memory_mib later grows beyond it unset, the VM is replaced with the new size). Changing it replaces the VM.',
+        'Memory QEMU starts with, in MiB: the most memory_mib can grow to without a restart. Default: memory_mib (when memory_mib later grows beyond it unset, the VM restarts with the new size). Changing it restarts the VM on the same disks.',
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
     }),
     stop_timeout_ms: optional(t.number, {
       default: STOP_DEFAULTS.graceMs,
-      description: `How long the guest gets to power off after the ACPI request when the VM is destroyed or replaced, before QEMU is told to quit. Default ${STOP_DEFAULTS.graceMs}; 0 skips the request.`,
+      description: `How long the guest gets to power off after the ACPI request when the VM is destroyed or restarted, before QEMU is told to quit. Default ${STOP_DEFAULTS.graceMs}; 0 skips the request.`,
       validators: [integer(), between(0, 3_600_000)],
     }),
     migration_postcopy_after_ms: optional(t.number, {
@@ -59,12 +61,17 @@ export const vmSchema = schema({
       description: `Live migration: the longest pre-copy phase before switching to post-copy, in ms. Default ${MIGRATION_DEFAULTS.postcopyAfterMs}. It switches earlier when the first pass over memory leaves little to copy.`,
       validators: [integer(), between(0, 3_600_000)],
     }),
+    keep_disks_on_destroy: optional(t.bool, {
+      default: false,
+      description:
+        'Leave the disk images on the host when the VM is destroyed (in /var/lib/orbit/<name>/); a VM created again with the same name and disks attaches them. Default false: destroy deletes them. No other change ever deletes a disk.',
+    }),
     last_migration_downtime_ms: computed(t.number, { description: "The guest-visible pause of the last live migration this resource made (QEMU's downtime), in ms; null before the first." }),
     last_migration_total_ms: computed(t.number, { description: 'The duration of the last live migration this resource made, disks included, in ms; null before the first.' }),
   },
   blocks: {
-    disk: nested.list(diskBlock({ growsInPlace: true }), { maxItems: VM_LIMITS.maxDisks }),
-    network: nested.list(networkBlock, { maxItems: VM_LIMITS.maxNics, requiresReplace: true }),
+    disk: nested.list(diskBlock({ growsInPlace: true, change: 'restart' }), { maxItems: VM_LIMITS.maxDisks }),
+    network: nested.list(networkBlock, { maxItems: VM_LIMITS.maxNics }),
   },
 });
 
@@ -88,28 +95,40 @@ export const vmResource = defineResource({
     validateBoot(config);
   },
 
-  modifyPlan({ planned, prior, config, provider, requireReplace }) {
+  modifyPlan({ planned, prior, config, provider, diagnostics }) {
     if (planned.host !== undefined) provider.host(planned.host, ['host']);
+    if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused(prior, planned.name);
 
     // max_memory_mib left unset follows memory_mib, but only grows: a running VM keeps its size while it suffices.
     if (config.max_memory_mib === null && typeof planned.memory_mib === 'number') {
       planned.max_memory_mib = prior !== null && prior.max_memory_mib !== null && prior.max_memory_mib >= planned.memory_mib ? prior.max_memory_mib : planned.memory_mib;
     }
-    if (prior !== null && typeof planned.max_memory_mib === 'number' && planned.max_memory_mib !== prior.max_memory_mib) requireReplace('max_memory_mib');
-
-    const replacing = prior !== null && isReplacing(prior, planned);
-    // "auto" and the accelerator it resolved to are the same thing: only a different accelerator restarts the VM.
-    if (planAccelerator(planned, prior, replacing)) requireReplace('accelerator');
     planMachine(
       planned,
       prior,
       (config.network ?? []).map((nic) => nic?.mac !== null),
     );
+    const restart = prior !== null ? restartReasons(prior, planned) : [];
+    // "auto" and the accelerator it resolved to are the same thing: only a different accelerator restarts the VM.
+    planAccelerator(planned, prior, restart.length > 0);
+    if (restart.length > 0) {
+      diagnostics.warning(
+        `orbit_vm "${prior!.name}" will restart (a planned restart on the same disks)`,
+        `Needs a new QEMU process: ${restart.join(', ')}. The guest is asked to power off and gets stop_timeout_ms (${planned.stop_timeout_ms ?? STOP_DEFAULTS.graceMs} ms) before QEMU quits; then it boots again with the new settings. Its disks are kept as they are.`,
+      );
+    }
+    (prior?.disk ?? []).slice(Array.isArray(planned.disk) ? planned.disk.length : undefined).forEach((removed, i) => {
+      const index = (planned.disk?.length ?? 0) + i;
+      diagnostics.warning(
+        `orbit_vm "${prior!.name}": disk[${index}] is detached, not deleted`,
+        `Its image ${removed.path} stays on host "${prior!.host}" (a disk block at index ${index} attaches it again); destroying the VM deletes it.`,
+        ['disk'],
+      );
+    });
 
-    const migrating = prior !== null && planned.host !== undefined && planned.host !== prior.host && !replacing;
-    const sameVm = prior !== null && !replacing ? prior : null;
-    planned.last_migration_downtime_ms = migrating ? undefined : (sameVm?.last_migration_downtime_ms ?? null);
-    planned.last_migration_total_ms = migrating ? undefined : (sameVm?.last_migration_total_ms ?? null);
+    const migrating = prior !== null && planned.host !== undefined && planned.host !== prior.host;
+    planned.last_migration_downtime_ms = migrating ? undefined : (prior?.last_migration_downtime_ms ?? null);
+    planned.last_migration_total_ms = migrating ? undefined : (prior?.last_migration_total_ms ?? null);
   },
 
   async create({ planned, config, provider, signal }) {
@@ -122,8 +141,8 @@ export const vmResource = defineResource({
       try {
         if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
       } catch (error) {
-        // Nothing half-built: the VM goes, with the disks this create made.
-        await destroyVm(session, config.name, { removeDisks: running.started, graceMs: 0 }).catch(() => undefined);
+        // Nothing half-built: the VM goes, with the disks this create made (never ones it found there).
+        await destroyVm(session, config.name, { removeDisks: running.createdDisks, graceMs: 0 }).catch(() => undefined);
         throw error;
       }
     });
@@ -143,19 +162,33 @@ export const vmResource = defineResource({
     return readVm(provider.remote(state.host, { attribute: ['host'], signal }), state);
   },
 
-  async update({ prior, planned, config, provider, signal }) {
+  async update({ prior, planned, config, provider, signal, logger }) {
+    // Known only now when the plan had it unknown: still never a new VM under another name.
+    if (config.name !== prior.name) throw renameRefused(prior, config.name);
     let migration: { downtimeMs: number; totalMs: number } | undefined;
     if (config.host !== prior.host) migration = await migrate(provider, prior, config, signal);
 
     const remote = provider.remote(config.host, { attribute: ['host'], signal });
+    // The plan (defaults applied), as the user saw it: the config leaves unset attributes null.
+    const restart = restartReasons(prior, planned);
+    const accelerator = restart.length > 0 ? await resolveAccelerator(provider, remote, config.accelerator) : undefined;
     await remote.withSession(async (session) => {
+      // Growing first, on the running guest: a restart finds the images at their new size.
       for (const [i, disk] of config.disk.entries()) {
-        if (disk.size_mib > (prior.disk[i]?.size_mib ?? disk.size_mib)) await growVmDisk(session, config.name, i, disk.size_mib * MIB);
+        const before = prior.disk[i];
+        if (before && disk.size_mib > before.size_mib) await growVmDisk(session, config.name, i, disk.size_mib * MIB);
       }
       const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
-      if (memory !== prior.memory_mib) await setVmMemory(session, config.name, memory);
+      if (accelerator) {
+        const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
+        const restarted = await restartVm(session, spec, { graceMs: config.stop_timeout_ms ?? STOP_DEFAULTS.graceMs });
+        logger.info(`orbit_vm ${config.name}: restarted on ${config.host} (${restart.join(', ')}): guest stopped by ${restarted.stop.method}, down ${restarted.downtimeMs} ms`);
+        if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
+      } else if (memory !== prior.memory_mib) {
+        await setVmMemory(session, config.name, memory);
+      }
     });
-    const state = await readVm(remote, { ...prior, host: config.host });
+    const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator });
     if (!state) {
       throw new OrbitError(`VM "${config.name}" is not running on host "${config.host}" any more`, {
         attribute: 'host',
@@ -171,7 +204,7 @@ export const vmResource = defineResource({
 
   async delete({ state, provider, signal }) {
     const remote = provider.remote(state.host, { attribute: ['host'], signal });
-    await remote.withSession((session) => destroyVm(session, state.name, { removeDisks: true, graceMs: state.stop_timeout_ms ?? STOP_DEFAULTS.graceMs }));
+    await remote.withSession((session) => destroyVm(session, state.name, { removeDisks: !state.keep_disks_on_destroy, graceMs: state.stop_timeout_ms ?? STOP_DEFAULTS.graceMs }));
   },
 
   async importState({ id, provider, signal }) {
@@ -200,8 +233,21 @@ function pickComputed(state: Vm): Partial<Vm> {
   return { id: state.id, accelerator_in_use: state.accelerator_in_use, status: state.status, max_memory_mib: state.max_memory_mib, disk: state.disk, network: state.network };
 }
 
-function isReplacing(prior: Vm, planned: PlannedVm): boolean {
-  return machineChanges(prior, planned, { diskGrowsInPlace: true }) || (typeof planned.max_memory_mib === 'number' && planned.max_memory_mib !== prior.max_memory_mib);
+/** What needs a new QEMU process, one line each (empty: the change applies to the running VM). */
+function restartReasons(prior: Vm, planned: PlannedVm): string[] {
+  const reasons = machineChanges(prior, planned, { diskGrowsInPlace: true });
+  if (planned.max_memory_mib !== prior.max_memory_mib) reasons.push(`max_memory_mib ${prior.max_memory_mib} -> ${planned.max_memory_mib ?? '(known after apply)'}`);
+  return reasons;
+}
+
+function renameRefused(prior: Vm, name: string): OrbitError {
+  return new OrbitError(`orbit_vm "${prior.name}" cannot be renamed to "${name}"`, {
+    attribute: 'name',
+    value: name,
+    allowed: `"${prior.name}" (a VM keeps its name)`,
+    detail: `The name names the VM's processes, taps and disk directory (/var/lib/orbit/${prior.name}/) on its host; a rename would be a new VM with new, empty disks, and Orbit never deletes disks on a change.`,
+    fix: `keep name = "${prior.name}"; to start over under the new name (a new VM with new disks; the old disks are deleted unless keep_disks_on_destroy = true), mark it for replacement and apply: terraform taint ADDRESS && terraform apply`,
+  });
 }
 
 /**
@@ -231,6 +277,7 @@ function stateFrom(spec: VmSpec, observed: VmObservation, known: Partial<Vm>, ho
     max_memory_mib: observed.startedMemoryMiB,
     stop_timeout_ms: known.stop_timeout_ms ?? STOP_DEFAULTS.graceMs,
     migration_postcopy_after_ms: known.migration_postcopy_after_ms ?? MIGRATION_DEFAULTS.postcopyAfterMs,
+    keep_disks_on_destroy: known.keep_disks_on_destroy ?? false,
     last_migration_downtime_ms: known.last_migration_downtime_ms ?? null,
     last_migration_total_ms: known.last_migration_total_ms ?? null,
   };

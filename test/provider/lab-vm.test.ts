@@ -1,7 +1,7 @@
 /**
  * orbit_vm through the real terraform binary and the installed provider, with the test guest
- * on lab hosts: create (the guest answers), memory changed in place through the balloon,
- * drift after an out-of-band change, a disk grown under the running guest, a host change that
+ * on lab hosts: create (the guest answers), memory changed in place through the balloon, a
+ * planned restart on the same disks (vCPUs and maximum memory), drift after an out-of-band change, a disk grown under the running guest, a host change that
  * is a post-copy live migration (counter and TCP service carry on), import, an SSH link cut
  * mid-apply followed by a converging re-apply, a create the host refuses, and destroy.
  * What the hosts and the guest really have is checked from outside the provider.
@@ -14,6 +14,7 @@ import { counterWentBack, longestSilenceMs, pollGuest } from '../support/guest-p
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
 import { setTimeout as sleep } from 'timers/promises';
+import { pollUntil } from '../../provider/ssh/poll';
 
 jest.setTimeout(600_000);
 
@@ -26,11 +27,14 @@ interface VmOptions {
   host: string;
   ip: string;
   memoryMib: number;
+  maxMemoryMib?: number;
+  vcpus?: number;
   diskMib?: number;
   bridge?: string;
   accelerator?: string;
   /** Leave stop_timeout_ms at its default (the ACPI wait), instead of 0. */
   defaultStopTimeout?: boolean;
+  keepDisksOnDestroy?: boolean;
 }
 
 function vmResource(address: string, o: VmOptions): string {
@@ -39,11 +43,12 @@ function vmResource(address: string, o: VmOptions): string {
   name                        = "${o.name}"
   host                        = "${o.host}"
   memory_mib                  = ${o.memoryMib}
-  max_memory_mib              = 256${o.accelerator ? `\n  accelerator                 = "${o.accelerator}"` : ''}
+  max_memory_mib              = ${o.maxMemoryMib ?? 256}
+  vcpus                       = ${o.vcpus ?? 1}${o.accelerator ? `\n  accelerator                 = "${o.accelerator}"` : ''}
   kernel_path                 = "${kernelPath}"
   initrd_path                 = "${initrdPath}"
   kernel_cmdline              = "${guestKernelArgs({ ip: `${o.ip}/24` })}"
-${o.defaultStopTimeout ? '' : '  stop_timeout_ms             = 0\n'}  migration_postcopy_after_ms = 1000
+${o.defaultStopTimeout ? '' : '  stop_timeout_ms             = 0\n'}${o.keepDisksOnDestroy ? '  keep_disks_on_destroy       = true\n' : ''}  migration_postcopy_after_ms = 1000
   disk {
     size_mib = ${o.diskMib ?? 16}
   }
@@ -69,7 +74,9 @@ describe('orbit_vm on lab hosts', () => {
   const cutName = uniqueName('tf-cut');
   const badName = uniqueName('tf-bad');
 
-  const configure = (o: Partial<VmOptions> = {}) => ws.write('vm.tf', vmResource('web', { name, host: 'site-a', ip: WEB.ip, memoryMib: 192, ...o }));
+  /** What the restart test changed, kept by the tests after it. */
+  let machine: Partial<VmOptions> = {};
+  const configure = (o: Partial<VmOptions> = {}) => ws.write('vm.tf', vmResource('web', { name, host: 'site-a', ip: WEB.ip, memoryMib: 192, ...machine, ...o }));
   const attributes = (w: Workspace = ws) => w.state().resources.find((r) => r.type === 'orbit_vm')!.instances[0].attributes;
   const expectNoChanges = async (w: Workspace = ws) => {
     const plan = await w.run(['plan', '-detailed-exitcode']);
@@ -85,6 +92,16 @@ describe('orbit_vm on lab hosts', () => {
     return result.stdout.split('\n').filter(Boolean);
   };
   const report = (ip: string): Promise<GuestReport> => readGuestReport(ip, 7000, 5000);
+  /** The guest's first report from a boot other than `previous` (a boot under TCG takes seconds to tens of seconds). */
+  const pollUntilNewBoot = (ip: string, previous: string): Promise<GuestReport> =>
+    pollUntil(
+      `the guest at ${ip} to answer from a new boot`,
+      async () => {
+        const next = await readGuestReport(ip, 7000, 5000);
+        return next.boot !== previous ? next : undefined;
+      },
+      { timeoutMs: 120_000, everyMs: 250 },
+    );
 
   beforeAll(async () => {
     lab = await setUpLabTerraform();
@@ -135,12 +152,29 @@ describe('orbit_vm on lab hosts', () => {
     await expectNoChanges();
   });
 
-  test('a maximum memory change is planned as a replacement, and the plan says so', async () => {
-    ws.write('vm.tf', vmResource('web', { name, host: 'site-a', ip: WEB.ip, memoryMib: 160 }).replace('max_memory_mib              = 256', 'max_memory_mib              = 320'));
-    const plan = ok(await ws.run(['plan']));
-    expect(plan.output).toContain('-/+ resource "orbit_vm" "web"');
-    expect(plan.output).toMatch(/max_memory_mib += 256 -> 320 # forces replacement/);
+  test('vCPUs and maximum memory restart the VM on the same disks: the plan says so, the counter on the disk carries over', async () => {
+    const before = await report(WEB.ip);
+    machine = { vcpus: 2, maxMemoryMib: 320 };
     configure({ memoryMib: 160 });
+    const plan = ok(await ws.run(['plan']));
+    expect(plan.output).toContain('~ update in-place');
+    expect(plan.output).not.toMatch(/forces replacement|must be replaced|will be destroyed/);
+    expect(plan.output).toContain('0 to add, 1 to change, 0 to destroy');
+    expect(flat(plan)).toContain(`Warning: orbit_vm "${name}" will restart (a planned restart on the same disks)`);
+    expect(flat(plan)).toMatch(/vcpus 1 -> 2, max_memory_mib 256 -> 320/);
+    const inode = (await lab.ssh('site-a', `stat -c %i /var/lib/orbit/${name}/disk0.qcow2`)).stdout.trim();
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    const after = await pollUntilNewBoot(WEB.ip, boot);
+    // The guest read back, at boot, what it had written to its disk before the stop.
+    expect(after.prev).not.toBeNull();
+    expect(after.prev!).toBeGreaterThanOrEqual(before.disk!);
+    expect((await lab.ssh('site-a', `stat -c %i /var/lib/orbit/${name}/disk0.qcow2`)).stdout.trim()).toBe(inode);
+    const cpus = await lab.ssh('site-a', `printf '%s\\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-cpus-fast"}' | socat -t 2 - UNIX-CONNECT:/run/orbit/${name}/qmp.sock`);
+    expect((cpus.stdout.match(/"cpu-index"/g) ?? []).length).toBe(2);
+    expect(attributes()).toMatchObject({ vcpus: 2, max_memory_mib: 320, memory_mib: 160, status: 'running' });
+    console.log(`planned restart: counter ${before.disk} on disk before, ${after.prev} read back at boot`);
+    boot = after.boot;
+    await expectNoChanges();
   });
 
   test('an out-of-band balloon change is drift; apply puts it back', async () => {
@@ -233,7 +267,7 @@ describe('orbit_vm on lab hosts', () => {
   test('import adopts the running VM; only settings the host cannot show are planned', async () => {
     ok(await ws.run(['state', 'rm', 'orbit_vm.web']));
     ok(await ws.run(['import', 'orbit_vm.web', `site-b/${name}`]));
-    expect(attributes()).toMatchObject({ id: name, host: 'site-b', memory_mib: 160, max_memory_mib: 256 });
+    expect(attributes()).toMatchObject({ id: name, host: 'site-b', memory_mib: 160, max_memory_mib: 320, vcpus: 2 });
     const plan = await ws.run(['plan', '-detailed-exitcode']);
     // stop_timeout_ms and the migration tuning live in terraform only; import takes their defaults
     expect(plan.output).toContain('~ stop_timeout_ms             = 30000 -> 0');
@@ -304,5 +338,28 @@ describe('orbit_vm on lab hosts', () => {
     expect(await traces('site-b', name)).toEqual([]);
     expect(await traces('site-a', name)).toEqual([]);
     await expect(readGuestReport(WEB.ip, 7000, 2000)).rejects.toThrow();
+  });
+
+  test('keep_disks_on_destroy: destroy leaves the disk image, and the VM created again boots with what it held', async () => {
+    machine = {};
+    configure({ keepDisksOnDestroy: true });
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    const first = await waitForGuestReport(WEB.ip, 7000, 90_000);
+    const written = await pollUntil('the guest to write its counter to its disk', async () => (((await report(WEB.ip)).disk ?? 0) > 0 ? report(WEB.ip) : undefined), {
+      timeoutMs: 60_000,
+      everyMs: 250,
+    });
+    ok(await ws.run(['destroy', '-auto-approve']));
+    expect(await traces('site-a', name)).toEqual([`dir /var/lib/orbit/${name}`]);
+    expect((await lab.ssh('site-a', `ls /var/lib/orbit/${name}`)).stdout.trim()).toBe('disk0.qcow2');
+
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    const again = await pollUntilNewBoot(WEB.ip, first.boot);
+    expect(again.prev!).toBeGreaterThanOrEqual(written.disk!);
+
+    configure({ keepDisksOnDestroy: false });
+    ok(await ws.run(['apply', '-auto-approve']));
+    ok(await ws.run(['destroy', '-auto-approve']));
+    expect(await traces('site-a', name)).toEqual([]);
   });
 });

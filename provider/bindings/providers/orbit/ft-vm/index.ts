@@ -8,7 +8,7 @@ import * as cdktf from 'cdktf';
 
 export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   /**
-  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host).
+  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host). "auto" and the accelerator it found are the same; only a switch to another one is a change. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#accelerator FtVm#accelerator}
   */
@@ -20,7 +20,7 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly checkpointDelayMs?: number;
   /**
-  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts.
+  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#cpu_model FtVm#cpu_model}
   */
@@ -50,19 +50,19 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly heartbeatMisses?: number;
   /**
-  * Direct kernel boot: the initramfs on the host. Needs kernel_path.
+  * Direct kernel boot: the initramfs on the host. Needs kernel_path. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#initrd_path FtVm#initrd_path}
   */
   readonly initrdPath?: string;
   /**
-  * Direct kernel boot: the kernel command line. Needs kernel_path.
+  * Direct kernel boot: the kernel command line. Needs kernel_path. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_cmdline FtVm#kernel_cmdline}
   */
   readonly kernelCmdline?: string;
   /**
-  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk.
+  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_path FtVm#kernel_path}
   */
@@ -74,31 +74,31 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly leaseTtlMs?: number;
   /**
-  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".
+  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2". A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#machine FtVm#machine}
   */
   readonly machine?: string;
   /**
-  * Guest memory in MiB. Default 512. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it replaces the pair.
+  * Guest memory in MiB. Default 512. The secondary host needs about twice this (replica plus checkpoint buffer). A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#memory_mib FtVm#memory_mib}
   */
   readonly memoryMib?: number;
   /**
-  * VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider.
+  * VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider. A rename is refused: the name names the VM's processes and disks on its hosts.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#name FtVm#name}
   */
   readonly name: string;
   /**
-  * The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift.
+  * The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#primary_host FtVm#primary_host}
   */
   readonly primaryHost: string;
   /**
-  * The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site).
+  * The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site). A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#secondary_host FtVm#secondary_host}
   */
@@ -110,7 +110,7 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly spareHosts?: string[];
   /**
-  * Virtual CPUs. Default 1. Changing it restarts the VM (replacement).
+  * Virtual CPUs. Default 1. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#vcpus FtVm#vcpus}
   */
@@ -130,13 +130,13 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
 }
 export interface FtVmDisk {
   /**
-  * Image format: "qcow2" (default, allocated as written) or "raw".
+  * Image format: "qcow2" (default, allocated as written) or "raw". A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#format FtVm#format}
   */
   readonly format?: string;
   /**
-  * Virtual size in MiB. Changing it replaces the VM.
+  * Virtual size in MiB. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#size_mib FtVm#size_mib}
   */

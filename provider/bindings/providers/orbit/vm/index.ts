@@ -8,13 +8,13 @@ import * as cdktf from 'cdktf';
 
 export interface VmConfig extends cdktf.TerraformMetaArguments {
   /**
-  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host).
+  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host). "auto" and the accelerator it found are the same; only a switch to another one is a change. Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#accelerator Vm#accelerator}
   */
   readonly accelerator?: string;
   /**
-  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts.
+  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts. Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#cpu_model Vm#cpu_model}
   */
@@ -26,31 +26,37 @@ export interface VmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly host: string;
   /**
-  * Direct kernel boot: the initramfs on the host. Needs kernel_path.
+  * Direct kernel boot: the initramfs on the host. Needs kernel_path. Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#initrd_path Vm#initrd_path}
   */
   readonly initrdPath?: string;
   /**
-  * Direct kernel boot: the kernel command line. Needs kernel_path.
+  * Leave the disk images on the host when the VM is destroyed (in /var/lib/orbit/<name>/); a VM created again with the same name and disks attaches them. Default false: destroy deletes them. No other change ever deletes a disk.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#keep_disks_on_destroy Vm#keep_disks_on_destroy}
+  */
+  readonly keepDisksOnDestroy?: boolean | cdktf.IResolvable;
+  /**
+  * Direct kernel boot: the kernel command line. Needs kernel_path. Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#kernel_cmdline Vm#kernel_cmdline}
   */
   readonly kernelCmdline?: string;
   /**
-  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk.
+  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk. Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#kernel_path Vm#kernel_path}
   */
   readonly kernelPath?: string;
   /**
-  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2".
+  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2". Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#machine Vm#machine}
   */
   readonly machine?: string;
   /**
-  * Memory QEMU starts with, in MiB: the most memory_mib can grow to without a restart. Default: memory_mib (when memory_mib later grows beyond it unset, the VM is replaced with the new size). Changing it replaces the VM.
+  * Memory QEMU starts with, in MiB: the most memory_mib can grow to without a restart. Default: memory_mib (when memory_mib later grows beyond it unset, the VM restarts with the new size). Changing it restarts the VM on the same disks.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#max_memory_mib Vm#max_memory_mib}
   */
@@ -68,19 +74,19 @@ export interface VmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly migrationPostcopyAfterMs?: number;
   /**
-  * VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider.
+  * VM name: 1-40 of a-z, 0-9 and "-", starting with a letter. Unique among the hosts of the provider. A rename is refused: the name names the VM's processes and disks on its hosts.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#name Vm#name}
   */
   readonly name: string;
   /**
-  * How long the guest gets to power off after the ACPI request when the VM is destroyed or replaced, before QEMU is told to quit. Default 30000; 0 skips the request.
+  * How long the guest gets to power off after the ACPI request when the VM is destroyed or restarted, before QEMU is told to quit. Default 30000; 0 skips the request.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#stop_timeout_ms Vm#stop_timeout_ms}
   */
   readonly stopTimeoutMs?: number;
   /**
-  * Virtual CPUs. Default 1. Changing it restarts the VM (replacement).
+  * Virtual CPUs. Default 1. Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#vcpus Vm#vcpus}
   */
@@ -100,7 +106,7 @@ export interface VmConfig extends cdktf.TerraformMetaArguments {
 }
 export interface VmDisk {
   /**
-  * Image format: "qcow2" (default, allocated as written) or "raw".
+  * Image format: "qcow2" (default, allocated as written) or "raw". Fixed once the disk exists (a change is refused at plan time: the image would have to be converted).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#format Vm#format}
   */
@@ -493,6 +499,7 @@ export class Vm extends cdktf.TerraformResource {
     this._cpuModel = config.cpuModel;
     this._host = config.host;
     this._initrdPath = config.initrdPath;
+    this._keepDisksOnDestroy = config.keepDisksOnDestroy;
     this._kernelCmdline = config.kernelCmdline;
     this._kernelPath = config.kernelPath;
     this._machine = config.machine;
@@ -579,6 +586,22 @@ export class Vm extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get initrdPathInput() {
     return this._initrdPath;
+  }
+
+  // keep_disks_on_destroy - computed: true, optional: true, required: false
+  private _keepDisksOnDestroy?: boolean | cdktf.IResolvable; 
+  public get keepDisksOnDestroy() {
+    return this.getBooleanAttribute('keep_disks_on_destroy');
+  }
+  public set keepDisksOnDestroy(value: boolean | cdktf.IResolvable) {
+    this._keepDisksOnDestroy = value;
+  }
+  public resetKeepDisksOnDestroy() {
+    this._keepDisksOnDestroy = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get keepDisksOnDestroyInput() {
+    return this._keepDisksOnDestroy;
   }
 
   // kernel_cmdline - computed: false, optional: true, required: false
@@ -779,6 +802,7 @@ export class Vm extends cdktf.TerraformResource {
       cpu_model: cdktf.stringToTerraform(this._cpuModel),
       host: cdktf.stringToTerraform(this._host),
       initrd_path: cdktf.stringToTerraform(this._initrdPath),
+      keep_disks_on_destroy: cdktf.booleanToTerraform(this._keepDisksOnDestroy),
       kernel_cmdline: cdktf.stringToTerraform(this._kernelCmdline),
       kernel_path: cdktf.stringToTerraform(this._kernelPath),
       machine: cdktf.stringToTerraform(this._machine),
@@ -818,6 +842,12 @@ export class Vm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      keep_disks_on_destroy: {
+        value: cdktf.booleanToHclTerraform(this._keepDisksOnDestroy),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       kernel_cmdline: {
         value: cdktf.stringToHclTerraform(this._kernelCmdline),
