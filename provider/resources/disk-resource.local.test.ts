@@ -116,8 +116,11 @@ describe('orbit_disk', () => {
     expect(error.message).toBe('size_mib cannot shrink from 100 to 50');
     expect(error).toMatchObject({ attribute: ['size_mib'], value: 50, allowed: '100 or more (disks only grow in place)' });
     expect(error.fix).toContain('terraform taint ADDRESS');
-    // a disk that is replaced anyway may be smaller
-    await expect(plan(config({ size_mib: 50, format: 'raw' }), grown)).resolves.toBeDefined();
+    // another format, host or name is never a replacement (a new, empty disk): it is refused, naming the data at stake
+    const moved = await orbitErrorOf(plan(config({ size_mib: 100, format: 'raw', host: 'other' }), grown));
+    expect(moved.message).toBe('orbit_disk "data" cannot change its host and format: local -> other, qcow2 -> raw');
+    expect(moved.detail).toContain(`${grown.path} on host "local" would be deleted with its data`);
+    expect(moved.fix).toContain('terraform taint ADDRESS');
     // update refuses too, in case the plan was made against an older state
     await expect(disk.update!({ prior: grown, config: config({ size_mib: 50 }), planned: config({ size_mib: 50 }), ...context() })).rejects.toThrow('cannot shrink');
     expect(info(prior.path!)['virtual-size']).toBe(100 * 1024 * 1024);

@@ -3,7 +3,9 @@
  * inspected with qemu-img over SSH.
  *
  * Growing is in place (`qemu-img resize`); shrinking is refused at plan time, because it would
- * cut off whatever the guest keeps at the end of the disk. Create never overwrites a file it
+ * cut off whatever the guest keeps at the end of the disk. Host, name and format are fixed: a
+ * change of any is refused (it would be a new, empty disk and the old one deleted); only
+ * destroy deletes a disk. Create never overwrites a file it
  * did not make (the existing one can be imported instead). Read reports the disk as it is on
  * the host, so an out-of-band resize shows up as drift and a deleted file as "will be created".
  *
@@ -26,14 +28,15 @@ const MAX_SIZE_MIB = 16 * 1024 * 1024;
 /** The create script's exit status when the file is already there (EEXIST). */
 const EXISTS = 17;
 
+const FIXED = 'A change is refused: it would be a new, empty disk (to start over: terraform taint).';
+
 export const diskSchema = schema({
   description: 'A disk image on a host, in /var/lib/orbit/disks/<name>.<format>.',
   attributes: {
     id: computed(t.string, { useStateForUnknown: true, description: '`<host>/<name>`; also the import id.' }),
-    host: required(t.string, { requiresReplace: true, description: "The host the disk lives on (a name from the provider's hosts blocks)." }),
+    host: required(t.string, { description: `The host the disk lives on (a name from the provider's hosts blocks). ${FIXED}` }),
     name: required(t.string, {
-      requiresReplace: true,
-      description: 'File name of the disk without extension: lowercase letters, digits and "-", starting with a letter or digit.',
+      description: `File name of the disk without extension: lowercase letters, digits and "-", starting with a letter or digit. ${FIXED}`,
       validators: [matches(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and "-", starting with a letter or digit', 'db-data'), lengthBetween(1, 64)],
     }),
     size_mib: required(t.number, {
@@ -42,8 +45,7 @@ export const diskSchema = schema({
     }),
     format: optional(t.string, {
       default: 'qcow2',
-      requiresReplace: true,
-      description: 'Image format: "qcow2" (default, allocated as written) or "raw". Changing it re-creates the disk empty.',
+      description: `Image format: "qcow2" (default, allocated as written) or "raw". ${FIXED}`,
       validators: [oneOf<string>(FORMATS)],
     }),
     path: computed(t.string, { useStateForUnknown: true, description: 'Where the image is on the host.' }),
@@ -88,8 +90,8 @@ export function defineDiskResource(options: DiskResourceOptions = {}) {
       planned.id = `${host}/${name}`;
       planned.path = diskPath(name, format);
 
-      const sameDisk = prior !== null && prior.host === host && prior.name === name && prior.format === format;
-      if (sameDisk && planned.size_mib !== undefined && planned.size_mib < prior.size_mib) {
+      if (prior !== null) checkSameDisk(prior, { host, name, format });
+      if (prior !== null && planned.size_mib !== undefined && planned.size_mib < prior.size_mib) {
         throw shrinkError(prior, planned.size_mib);
       }
       if (prior === null) {
@@ -135,6 +137,7 @@ ${infoCommand(file, format)}`;
       const remote = provider.remote(config.host, { attribute: ['host'], signal });
       const format = config.format ?? 'qcow2';
       const file = diskPath(config.name, format);
+      checkSameDisk(prior, { host: config.host, name: config.name, format });
       if (config.size_mib < prior.size_mib) throw shrinkError(prior, config.size_mib);
       const resize = config.size_mib > prior.size_mib ? `qemu-img resize -q -f ${format} ${shellQuote(file)} ${config.size_mib}M >&2\n` : '';
       const result = await remote.exec(`set -e\n[ -e ${shellQuote(file)} ] || exit ${EXISTS}\n${resize}${infoCommand(file, format)}`, { allowFailure: true });
@@ -217,6 +220,19 @@ function shrinkError(prior: Disk, wanted: number): OrbitError {
     fix:
       `keep size_mib at ${prior.size_mib} or more; or, to re-create the disk empty at ${wanted} MiB (its data is lost), ` +
       "mark it for replacement and apply: terraform taint ADDRESS && terraform apply, with ADDRESS this resource's address (e.g. orbit_disk.data)",
+  });
+}
+
+/** Host, name and format name the image: changing any would mean a new, empty disk. */
+function checkSameDisk(prior: Disk, wanted: { host: string; name: string; format: string }): void {
+  const changed = (['host', 'name', 'format'] as const).filter((attribute) => wanted[attribute] !== (prior[attribute] ?? 'qcow2'));
+  if (changed.length === 0) return;
+  throw new OrbitError(`orbit_disk "${prior.name}" cannot change its ${changed.join(' and ')}: ${changed.map((a) => `${prior[a]} -> ${wanted[a]}`).join(', ')}`, {
+    attribute: changed[0],
+    value: wanted[changed[0]],
+    allowed: `${prior[changed[0]]} (fixed for the disk's life)`,
+    detail: `It would be a new, empty disk, and ${prior.path} on host "${prior.host}" would be deleted with its data; Orbit never deletes a disk on a change.`,
+    fix: `keep ${changed.map((a) => `${a} = "${prior[a]}"`).join(', ')}; to start over with an empty disk (the data is lost), mark it for replacement and apply: terraform taint ADDRESS && terraform apply`,
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * orbit_disk through the real terraform binary and the installed provider, on a lab host:
- * create, quiet re-plan, grow in place, shrink refused at plan time, replace on a format
- * change, drift after out-of-band changes, a file that is already there, import, destroy.
+ * create, quiet re-plan, grow in place, shrink refused at plan time, a format change refused
+ * (taint to start over), drift after out-of-band changes, a file that is already there, import,
+ * destroy.
  * What the host really has is checked over a separate SSH connection.
  */
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
@@ -82,11 +83,18 @@ describe('orbit_disk on a lab host', () => {
     expect(await onHost('qcow2')).toMatchObject({ sizeMib: 96 });
   });
 
-  test('changing the format replaces the disk', async () => {
+  test('changing the format is refused, naming the file that holds the data; taint is the explicit way to start over', async () => {
+    const before = await onHost('qcow2');
     configure(96, 'raw');
-    const plan = ok(await ws.run(['plan']));
-    expect(plan.output).toContain('-/+ destroy and then create replacement');
-    expect(plan.output).toMatch(/~ format\s+= "qcow2" -> "raw" # forces replacement/);
+    const plan = await ws.run(['plan']);
+    expect(plan.code).toBe(1);
+    expect(flat(plan)).toContain(`Error: orbit_disk "${name}" cannot change its format: qcow2 -> raw`);
+    expect(flat(plan)).toContain(`${DIR}/${name}.qcow2 on host "${HOST}" would be deleted with its data`);
+    expect(await onHost('qcow2')).toEqual(before);
+
+    ok(await ws.run(['taint', 'orbit_disk.data']));
+    const replace = ok(await ws.run(['plan']));
+    expect(replace.output).toContain('is tainted, so must be replaced');
     ok(await ws.run(['apply', '-auto-approve']));
     expect(await onHost('qcow2')).toBeNull();
     expect(await onHost('raw')).toMatchObject({ sizeMib: 96 });

@@ -8,19 +8,19 @@ import * as cdktf from 'cdktf';
 
 export interface DiskConfig extends cdktf.TerraformMetaArguments {
   /**
-  * Image format: "qcow2" (default, allocated as written) or "raw". Changing it re-creates the disk empty.
+  * Image format: "qcow2" (default, allocated as written) or "raw". A change is refused: it would be a new, empty disk (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/disk#format Disk#format}
   */
   readonly format?: string;
   /**
-  * The host the disk lives on (a name from the provider's hosts blocks).
+  * The host the disk lives on (a name from the provider's hosts blocks). A change is refused: it would be a new, empty disk (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/disk#host Disk#host}
   */
   readonly host: string;
   /**
-  * File name of the disk without extension: lowercase letters, digits and "-", starting with a letter or digit.
+  * File name of the disk without extension: lowercase letters, digits and "-", starting with a letter or digit. A change is refused: it would be a new, empty disk (to start over: terraform taint).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/disk#name Disk#name}
   */
