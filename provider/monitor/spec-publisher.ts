@@ -53,10 +53,16 @@ export async function publishPairSpec(etcd: Etcd3, signingKey: KeyObject, conten
   throw new Error(`The runtime spec of VM ${content.vm} kept changing while it was being written (another apply at the same time?). Fix: run apply again`);
 }
 
-/** Removes the pair's spec, role, last holder and events: agents stop watching it. */
-export async function removePairFromEtcd(etcd: Etcd3, vm: string): Promise<boolean> {
-  const existed = (await etcd.get(pairKeys(vm).spec).exec()).kvs.length > 0;
-  await etcd.delete().prefix(pairKeys(vm).prefix).exec();
+/** Removes the pair's spec, role, last holder and (unless `keepEvents`) events: agents stop watching it. */
+export async function removePairFromEtcd(etcd: Etcd3, vm: string, options: { keepEvents?: boolean } = {}): Promise<boolean> {
+  const keys = pairKeys(vm);
+  const existed = (await etcd.get(keys.spec).exec()).kvs.length > 0;
+  if (options.keepEvents) {
+    // Unwatched for a while (a planned move), not gone: the history stays for the pair's next spec.
+    for (const key of [keys.spec, keys.active, keys.lastHolder, keys.runsAlone]) await etcd.delete().key(key).exec();
+  } else {
+    await etcd.delete().prefix(keys.prefix).exec();
+  }
   return existed;
 }
 

@@ -210,7 +210,7 @@ export async function waitMonitored(provider: ProviderContext, pair: MonitoredPa
 }
 
 /** Waits (bounded) until no reachable agent watches the pair any more (its spec was removed). */
-export async function waitUnwatched(provider: ProviderContext, vm: string, hosts: readonly string[], signal: AbortSignal, timeoutMs = 10_000): Promise<void> {
+export async function waitUnwatched(provider: ProviderContext, vm: string, hosts: readonly string[], signal: AbortSignal, timeoutMs = 10_000): Promise<string[]> {
   let watching = [...new Set(hosts)];
   // Bounded, not required: past the limit the caller goes on.
   await pollUntil(
@@ -232,6 +232,7 @@ export async function waitUnwatched(provider: ProviderContext, vm: string, hosts
     },
     { timeoutMs, everyMs: 200 },
   ).catch(() => undefined);
+  return watching;
 }
 
 export interface MonitorObservation {

@@ -9,7 +9,7 @@ import { LocalHostConnector, localProviderContext } from '../../test/support/loc
 import { orbitErrorOf } from '../../test/support/rejections';
 import { FtVm, ftVmResource, ftVmSchema } from './ft-vm-resource';
 
-const provider = localProviderContext(new LocalHostConnector(), ['site-a', 'site-b']);
+const provider = localProviderContext(new LocalHostConnector(), ['site-a', 'site-b', 'site-c', 'site-d']);
 const context = () => ({ provider, signal: new AbortController().signal, diagnostics: new Diagnostics(), logger: createLogger({ level: 'off' }) });
 
 const config = (overrides: Partial<FtVm> = {}): FtVm => ({
@@ -62,12 +62,13 @@ const state = (overrides: Partial<FtVm> = {}): FtVm =>
     ...overrides,
   });
 
-async function plan(c: FtVm, prior: FtVm | null): Promise<{ planned: Unknowable<FtVm>; replace: unknown[] }> {
+async function plan(c: FtVm, prior: FtVm | null): Promise<{ planned: Unknowable<FtVm>; replace: unknown[]; warnings: string[] }> {
   const planned: Unknowable<FtVm> = JSON.parse(JSON.stringify(c));
   planned.network = c.network.map((n, i) => ({ ...n, mac: n.mac ?? prior?.network[i]?.mac ?? undefined }));
   const replace: unknown[] = [];
-  await ftVmResource.modifyPlan!({ config: c, prior, planned, requireReplace: (path) => replace.push(path), ...context() });
-  return { planned, replace };
+  const operation = context();
+  await ftVmResource.modifyPlan!({ config: c, prior, planned, requireReplace: (path) => replace.push(path), ...operation });
+  return { planned, replace, warnings: operation.diagnostics.items.filter((d) => d.severity === 'warning').map((d) => `${d.summary}: ${d.detail ?? ''}`) };
 }
 
 test('the same host twice is refused, naming the attribute and the fix', async () => {
@@ -91,8 +92,8 @@ test('where the pair runs after a failover is not planned: an unchanged configur
 });
 
 test('a change that needs a new pair is refused at plan time, naming every change and the explicit way out; nothing forces a replacement', async () => {
-  const error = await orbitErrorOf(plan(config({ memory_mib: 768, vcpus: 4, secondary_host: 'site-a' }), state()));
-  expect(error.message).toBe('orbit_ft_vm "db-1" cannot take this change while its pair exists: vcpus 2 -> 4, memory_mib 256 -> 768, secondary_host "site-b" -> "site-a"');
+  const error = await orbitErrorOf(plan(config({ memory_mib: 768, vcpus: 4, secondary_host: 'site-c' }), state()));
+  expect(error.message).toBe('orbit_ft_vm "db-1" cannot take this change while its pair exists: vcpus 2 -> 4, memory_mib 256 -> 768');
   expect(error.detail).toMatch(/a new pair, which starts from empty disks/);
   expect(error.fix).toMatch(/terraform taint ADDRESS && terraform apply/);
   const renamed = await orbitErrorOf(plan(config({ name: 'db-2' }), state()));
@@ -102,6 +103,17 @@ test('a change that needs a new pair is refused at plan time, naming every chang
   const replacing = Object.entries(ftVmSchema.block.attributes).filter(([, a]) => a.requiresReplace);
   const replacingBlocks = Object.entries(ftVmSchema.block.blocks).filter(([, b]) => b.requiresReplace || Object.values(b.block.attributes).some((a) => a.requiresReplace));
   expect([...replacing, ...replacingBlocks]).toEqual([]);
+});
+
+test('a new host for one side is a move of that side, announced in the plan; both at once is refused; a swap is nothing', async () => {
+  const moved = await plan(config({ secondary_host: 'site-c' }), state());
+  expect(moved.replace).toEqual([]);
+  expect(moved.warnings).toEqual([expect.stringContaining('its side on "site-b" moves to "site-c", the guest running on')]);
+  expect((await plan(config({ primary_host: 'site-c' }), state())).warnings).toEqual([expect.stringContaining('its side on "site-a" moves to "site-c"')]);
+  expect((await plan(config({ primary_host: 'site-b', secondary_host: 'site-a' }), state())).warnings).toEqual([]);
+  const both = await orbitErrorOf(plan(config({ primary_host: 'site-c', secondary_host: 'site-d' }), state()));
+  expect(both.message).toBe('orbit_ft_vm "db-1" cannot move both sides at once: site-a and site-b -> site-c and site-d');
+  expect(both.fix).toMatch(/change one host per apply/);
 });
 
 test('an unknown host fails the plan at the attribute that names it', async () => {

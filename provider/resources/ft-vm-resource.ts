@@ -11,8 +11,9 @@
  *
  * Apply builds the whole COLO setup (colo-pair.ts); a failure leaves nothing on either host.
  * `checkpoint_delay_ms`, the monitor's settings, `failover` and `spare_hosts` change on the
- * running pair. A change that would need a new pair (hosts, memory, vCPUs, machine, boot, disks,
- * NIC, accelerator, name) is refused, at plan time when its values are known and otherwise at
+ * running pair. A new `primary_host` or `secondary_host` moves that side of the pair by
+ * re-protection (colo-move.ts), the guest running on. A change that would need a new pair
+ * (memory, vCPUs, machine, boot, disks, NIC, accelerator, name) is refused, at plan time when its values are known and otherwise at
  * apply before anything is touched: a new pair would start from empty disks, and rebuilding a
  * pair on its disks is not built yet. Nothing here ever replaces the pair; only destroy
  * deletes its disks.
@@ -35,6 +36,7 @@ import { between, integer, oneOf } from '../framework/validators';
 import { reachableSessions } from '../config/host-connections';
 import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS } from '../colo/colo-limits';
 import { ColoPairInspection, destroyPair, inspectPair, startProtectedPair } from '../colo/colo-pair';
+import { movePairSide } from '../colo/colo-move';
 import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
 import { withQmp } from '../qemu/qemu-process';
 import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../qemu/vm-spec';
@@ -56,6 +58,8 @@ import {
 } from './ft-vm-monitor';
 import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
 
+const HOST_CHANGE =
+  "Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.";
 const PAIR_CHANGE_REFUSED = 'A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).';
 
 export const ftVmSchema = schema({
@@ -63,10 +67,10 @@ export const ftVmSchema = schema({
   attributes: {
     ...vmMachineAttributes('refuse'),
     primary_host: required(t.string, {
-      description: `The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. ${PAIR_CHANGE_REFUSED}`,
+      description: `The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. ${HOST_CHANGE}`,
     }),
     secondary_host: required(t.string, {
-      description: `The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site). ${PAIR_CHANGE_REFUSED}`,
+      description: `The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site). ${HOST_CHANGE}`,
     }),
     memory_mib: optional(t.number, {
       default: VM_SPEC_DEFAULTS.memoryMiB,
@@ -176,12 +180,19 @@ export const ftVmResource = defineResource({
     validateBoot(config);
   },
 
-  modifyPlan({ planned, prior, config, provider }) {
+  modifyPlan({ planned, prior, config, provider, diagnostics }) {
     if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
     if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
     // Values still unknown are judged at apply; known ones that need a new pair fail the plan now.
     const rebuild = prior !== null ? pairRebuildReasons(prior, planned).filter((reason) => !reason.includes('(known after apply)')) : [];
     if (rebuild.length > 0) throw pairRebuildRefused(prior!, rebuild);
+    const move = prior !== null && planned.primary_host !== undefined && planned.secondary_host !== undefined ? hostMove(prior, planned.primary_host, planned.secondary_host) : undefined;
+    if (move) {
+      diagnostics.warning(
+        `orbit_ft_vm "${prior!.name}": its side on "${move.from}" moves to "${move.to}", the guest running on`,
+        `A re-protection onto "${move.to}" (disk and memory copied while the guest runs, then one checkpoint-sized pause). If "${move.from}" runs the guest clients talk to, a planned switch-over comes first: the replica on "${move.stays}" takes over, and clients see one failover's gap. The failover monitor leaves the pair alone meanwhile. Nothing is re-created; what the pair had on "${move.from}" is removed.`,
+      );
+    }
     planAccelerator(planned, prior, false);
     planMachine(
       planned,
@@ -274,10 +285,13 @@ export const ftVmResource = defineResource({
     };
   },
 
-  async update({ prior, planned, config, provider, signal }) {
+  async update({ prior, planned, config, provider, signal, logger }) {
     // Against the plan (defaults applied; the config leaves unset attributes null).
     const rebuild = pairRebuildReasons(prior, planned);
     if (rebuild.length > 0) throw pairRebuildRefused(prior, rebuild);
+    const move = hostMove(prior, config.primary_host, config.secondary_host);
+    const watched = prior.failover !== 'manual';
+    if (move) await moveSide(provider, signal, prior, move, logger);
     const delay = config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs;
     if (delay !== prior.checkpoint_delay_ms) await setCheckpointDelay(provider, signal, config.name, delay);
     const pair = monitoredPair(config);
@@ -288,15 +302,15 @@ export const ftVmResource = defineResource({
       await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, pair));
       try {
         release = (await installAgents(provider, allHosts(pair), ['failover'], signal)).bundle.release;
-        if (prior.failover === 'manual') await waitMonitored(provider, pair, ['failover'], signal);
+        if (!watched || move) await waitMonitored(provider, pair, ['failover'], signal);
       } catch (error) {
         // Back to what the state says (manual: unwatched); a pair already watched stays watched.
-        if (prior.failover === 'manual') await undoMonitor(provider, pair, signal).catch(() => undefined);
+        if (!watched) await undoMonitor(provider, pair, signal).catch(() => undefined);
         throw error;
       }
       const dropped = allHosts(before).filter((h) => !allHosts(pair).includes(h));
       if (dropped.length > 0) await withEtcd(provider, ['spare_hosts'], (etcd) => removeUnneededAgents(provider, etcd, dropped, ['spare_hosts'], signal));
-    } else if (prior.failover !== 'manual') {
+    } else if (watched) {
       await undoMonitor(provider, before, signal);
     }
     const state = await readFtVm(provider, signal, { ...prior, checkpoint_delay_ms: delay });
@@ -348,11 +362,70 @@ export const ftVmResource = defineResource({
 /** What needs a new pair, one line each ("memory_mib 512 -> 768"); unknown values read "(known after apply)". */
 function pairRebuildReasons(prior: FtVm, planned: Unknowable<FtVm>): string[] {
   const reasons = machineChanges(prior, planned, { diskGrowsInPlace: false });
-  const show = (value: unknown) => (value === undefined ? '(known after apply)' : JSON.stringify(value));
-  for (const attribute of ['memory_mib', 'primary_host', 'secondary_host'] as const) {
-    if (planned[attribute] !== prior[attribute]) reasons.push(`${attribute} ${show(prior[attribute])} -> ${show(planned[attribute])}`);
-  }
+  if (planned.memory_mib !== prior.memory_mib) reasons.push(`memory_mib ${prior.memory_mib} -> ${planned.memory_mib ?? '(known after apply)'}`);
   return reasons;
+}
+
+interface HostMove {
+  /** The host that leaves the pair, the one that joins it, and the pair's other host. */
+  from: string;
+  to: string;
+  stays: string;
+}
+
+/**
+ * The side that moves when the configured hosts change: none when the pair keeps its two hosts
+ * (also when primary and secondary swap names: the pair runs where it runs); one host replaced
+ * is a move; both replaced at once is refused (the guest would have nowhere to run meanwhile).
+ */
+function hostMove(prior: FtVm, primary: string, secondary: string): HostMove | undefined {
+  const before = [prior.primary_host, prior.secondary_host];
+  const after = [primary, secondary];
+  const leaving = before.filter((h) => !after.includes(h));
+  const joining = after.filter((h) => !before.includes(h));
+  // The same host twice is validation's to report.
+  if (leaving.length === 0 || joining.length !== leaving.length) return undefined;
+  if (leaving.length === 2) {
+    throw new OrbitError(`orbit_ft_vm "${prior.name}" cannot move both sides at once: ${before.join(' and ')} -> ${after.join(' and ')}`, {
+      attribute: 'secondary_host',
+      value: secondary,
+      detail: 'A side moves by re-protection from the other side, which must stay where it is meanwhile.',
+      fix: `change one host per apply: first primary_host = "${primary}" (keeping secondary_host = "${prior.secondary_host}"), apply, then secondary_host`,
+    });
+  }
+  return { from: leaving[0], to: joining[0], stays: before.find((h) => h !== leaving[0])! };
+}
+
+/**
+ * Moves one side of the pair (colo-move.ts), with the failover monitor away from the pair
+ * meanwhile (a planned fence is not a fault). The caller puts the monitor back on the new hosts;
+ * when the move fails the pair is put back under watch as it was, wherever it runs now.
+ */
+async function moveSide(provider: ProviderContext, signal: AbortSignal, prior: FtVm, move: HostMove, logger: { info(message: string): void }): Promise<void> {
+  const watched = prior.failover !== 'manual';
+  if (watched) await pauseMonitor(provider, monitoredPair(prior), signal);
+  try {
+    const [stays, from, to] = [move.stays, move.from, move.to].map((host) => provider.remote(host, { signal }));
+    const result = await stays.withSession((staysSession) =>
+      from.withSession((fromSession) =>
+        to.withSession((toSession) =>
+          movePairSide({ stays: staysSession, from: fromSession, to: toSession }, prior.name, {
+            toAddress: provider.host(move.to).dataAddress,
+            onProgress: (step) => logger.info(`orbit_ft_vm ${prior.name}: ${step}`),
+          }),
+        ),
+      ),
+    );
+    logger.info(
+      `orbit_ft_vm ${prior.name}: moved from ${move.from} to ${move.to}${result.switchedOver ? ' (after a switch-over)' : ''}; re-protection ${result.reprotection.wallMs} ms, guest stopped ${result.reprotection.guestStoppedMs} ms`,
+    );
+  } catch (error) {
+    if (watched) {
+      const pair = monitoredPair(prior);
+      await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, pair)).catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 function pairRebuildRefused(prior: FtVm, reasons: string[]): OrbitError {
@@ -498,6 +571,26 @@ function monitoredPair(model: { name?: string; primary_host?: string; secondary_
     spares: (model.spare_hosts ?? []).filter((h): h is string => typeof h === 'string'),
     timing: timingOf(model) ?? DEFAULT_TIMING,
   };
+}
+
+/**
+ * Holds the monitor off the pair for a planned change: its spec and role leave etcd (its events
+ * stay), and every agent must have dropped it; one that still watches is an error (the pair is
+ * put back under watch), since it would take the planned fence for a fault.
+ */
+async function pauseMonitor(provider: ProviderContext, pair: MonitoredPair, signal: AbortSignal): Promise<void> {
+  await withEtcd(provider, ['failover'], async (etcd) => {
+    await removePairFromEtcd(etcd, pair.vm, { keepEvents: true });
+    const watching = await waitUnwatched(provider, pair.vm, allHosts(pair), signal);
+    if (watching.length > 0) {
+      await publishSpec(provider, etcd, pair);
+      throw new OrbitError(`The failover agents on ${watching.join(', ')} still watch VM "${pair.vm}" after its spec was withdrawn`, {
+        attribute: 'failover',
+        detail: 'A side of the pair moves only while no agent watches it. Nothing was changed; the pair is watched as before.',
+        fix: 'check the agents (npm run orbit-ft -- agents <vm>), then apply again',
+      });
+    }
+  });
 }
 
 /**

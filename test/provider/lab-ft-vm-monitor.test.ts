@@ -33,13 +33,13 @@ const ok = (result: RunResult) => {
   return result;
 };
 
-function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic'): string {
+function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic', hosts = { primary: 'site-a', secondary: 'site-b', spare: 'witness' }): string {
   const { kernelPath, initrdPath } = guestArtifacts();
   return `resource "orbit_ft_vm" "web" {
   name           = "${name}"
-  primary_host   = "site-a"
-  secondary_host = "site-b"
-  spare_hosts    = ["witness"]
+  primary_host   = "${hosts.primary}"
+  secondary_host = "${hosts.secondary}"
+  spare_hosts    = ["${hosts.spare}"]
   failover       = "${failover}"
   memory_mib     = 128
   kernel_path    = "${kernelPath}"
@@ -220,6 +220,25 @@ describe('orbit_ft_vm with the failover monitor', () => {
     ws.write('ft.tf', ftVm(name));
     ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
     expect((await statusOn('site-b'))?.pairs[name]).toMatchObject({ role: 'held', protection: 'protected' });
+    expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
+  });
+
+  test('a new primary_host moves that side with the monitor held off (a planned move is no failover); the agents then watch the pair on its new hosts', async () => {
+    const before = await readGuestReport(IP, 7000, 10_000);
+    ok(await ws.run(['apply', '-refresh-only', '-auto-approve']));
+    const failovers = attributes().failover_count; // from the agents' events in etcd, which the move keeps
+    ws.write('ft.tf', ftVm(name, 'automatic', { primary: 'witness', secondary: 'site-b', spare: 'site-a' }));
+    const plan = ok(await ws.run(['plan']));
+    expect(flat(plan)).toContain(`its side on "site-a" moves to "witness", the guest running on`);
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 400_000 }));
+    expect(attributes()).toMatchObject({ primary_host: 'witness', active_host: 'site-b', standby_host: 'witness', protection: 'protected', failover_count: failovers });
+    expect((await statusOn('site-b'))?.pairs[name]).toMatchObject({ role: 'held', protection: 'protected', peerHost: 'witness' });
+    expect((await statusOn('witness'))?.pairs[name]).toMatchObject({ role: 'peer', protection: 'standby', peerHost: 'site-b' });
+    const after = await waitFor('the guest to answer', () => readGuestReport(IP, 7000, 5000).catch(() => undefined), 60_000, 250);
+    expect(after.boot).toBe(before.boot);
+    // Each lab host sees the others' processes (one pid namespace): only site-a's own count.
+    const onSiteA = await lab.ssh('site-a', `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},'; ls -d /var/lib/orbit/${name} /run/orbit/${name} 2>/dev/null; true`);
+    expect(onSiteA.stdout.trim()).toBe('');
     expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
   });
 

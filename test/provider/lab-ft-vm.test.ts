@@ -3,7 +3,9 @@
  * as a real COLO pair on lab hosts (the lab's COLO QEMU build): apply builds the protected pair
  * and the guest answers through the primary; the checkpoint delay changes on the running pair;
  * after the primary's QEMU is killed and the secondary fails over, the guest carries on and the
- * next plan is empty while a refresh reports where it runs; destroy leaves nothing on any host.
+ * next plan is empty while a refresh reports where it runs; a new primary_host, then a new
+ * secondary_host where the guest runs, move that side by re-protection (the second after a
+ * planned switch-over) with the guest running on; destroy leaves nothing on any host.
  * Bad input (one host twice, a QEMU without COLO fixes, an unreachable secondary) fails with a
  * clear error and leaves nothing half-built.
  */
@@ -11,7 +13,7 @@ import { failover } from '../../provider/colo/colo-failover';
 import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
-import { crashQemu, labColoQemu } from '../support/colo-guest';
+import { crashQemu, labColoQemu, readGuestReportThroughCheckpoints } from '../support/colo-guest';
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
 
@@ -143,6 +145,45 @@ describe('orbit_ft_vm on lab hosts', () => {
     expect(plan.code).toBe(0);
     ok(await ws.run(['apply', '-refresh-only', '-auto-approve']));
     expect(attributes()).toMatchObject({ active_host: 'site-b', standby_host: null, protection: 'degraded', primary_host: 'site-a', secondary_host: 'site-b' });
+  });
+
+  /** The guest's report through the pair whose active side is on `active`, and that it is the same boot. */
+  const sameGuest = async (active: string, before: { boot: string; counter: number }) => {
+    const session = await connectToLabHost(lab.lab, active);
+    try {
+      const { report } = await readGuestReportThroughCheckpoints(session, name, PAIR.ip, 7000);
+      expect(report.boot).toBe(before.boot);
+      expect(report.counter).toBeGreaterThanOrEqual(before.counter);
+    } finally {
+      await session.close();
+    }
+  };
+
+  test('a new primary_host moves that side: re-protection onto the new host, the guest runs on, the old host is left empty', async () => {
+    const before = await readGuestReport(PAIR.ip, 7000, 10_000);
+    ws.write('ft.tf', ftVm('db', { name, primary: 'witness', secondary: 'site-b', ip: PAIR.ip, checkpointDelayMs: 1000 }));
+    const plan = ok(await ws.run(['plan']));
+    expect(plan.output).toMatch(/~ primary_host\s+= "site-a" -> "witness"/);
+    expect(plan.output).toContain('0 to add, 1 to change, 0 to destroy');
+    expect(flat(plan)).toContain(`Warning: orbit_ft_vm "${name}": its side on "site-a" moves to "witness", the guest running on`);
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    expect(attributes()).toMatchObject({ primary_host: 'witness', active_host: 'site-b', standby_host: 'witness', protection: 'protected' });
+    await sameGuest('site-b', before);
+    expect(await traces('site-a', name)).toEqual([]);
+    const quiet = await ws.run(['plan', '-detailed-exitcode']);
+    expect(quiet.code).toBe(0);
+  });
+
+  test('a new secondary_host where the guest runs: a planned switch-over, then re-protection onto the new host; the guest runs on', async () => {
+    const session = await connectToLabHost(lab.lab, 'site-b');
+    const before = await readGuestReportThroughCheckpoints(session, name, PAIR.ip, 7000).finally(() => session.close());
+    ws.write('ft.tf', ftVm('db', { name, primary: 'witness', secondary: 'site-a', ip: PAIR.ip, checkpointDelayMs: 1000 }));
+    const plan = ok(await ws.run(['plan']));
+    expect(flat(plan)).toContain(`its side on "site-b" moves to "site-a", the guest running on`);
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    expect(attributes()).toMatchObject({ secondary_host: 'site-a', active_host: 'witness', standby_host: 'site-a', protection: 'protected' });
+    await sameGuest('witness', before.report);
+    expect(await traces('site-b', name)).toEqual([]);
   });
 
   test('destroy removes the pair from every host', async () => {

@@ -92,13 +92,13 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
-  * The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#primary_host FtVm#primary_host}
   */
   readonly primaryHost: string;
   /**
-  * The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site). A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * The host of the lock-stepped replica. Must differ from primary_host; ideally another failure domain (site). Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#secondary_host FtVm#secondary_host}
   */
