@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import { AttributePath } from '../protocol/attribute-path';
 import { OrbitError } from '../framework/errors';
 import type { HostConfig } from './provider-context';
-import { describeHost, HostAddress, HostError, RemoteCommandError } from '../ssh/host-errors';
+import { describeHost, HostAddress, HostError, HostUnreachableError, isErrorLike, RemoteCommandError } from '../ssh/host-errors';
 import { HostKeyPolicy, KnownHostsFormatError } from '../ssh/known-hosts';
 import { ExecOptions, ExecResult } from '../ssh/remote-exec';
 import { CallOptions, SshSession, SshTarget, SshTuning } from '../ssh/ssh-session';
@@ -161,6 +161,12 @@ export async function reachableSessions(
     else unreachable.push({ name: remotes[i].name, problem: result.reason instanceof Error ? result.reason.message : String(result.reason) });
   });
   return { sessions, unreachable };
+}
+
+/** Whether an error, or one it wraps, says the host could not be reached at all (not a wrong host key or login: those stay errors). */
+export function isHostUnreachable(error: unknown): boolean {
+  for (let e: unknown = error; isErrorLike(e); e = e.cause) if (e instanceof HostUnreachableError) return true;
+  return false;
 }
 
 export function hostErrorToOrbitError(error: unknown, hostName: string, attribute?: AttributePath): unknown {

@@ -7,6 +7,9 @@ import { Diagnostics } from '../protocol/diagnostics';
 import { createLogger } from '../protocol/logger';
 import { Unknowable } from '../framework/model';
 import { LocalHostConnector, localProviderContext } from '../../test/support/local-host';
+import { hostErrorToOrbitError, RemoteHost, RemoteHostOptions } from '../config/host-connections';
+import { HostConfig } from '../config/provider-context';
+import { HostKeyMismatchError, HostUnreachableError } from '../ssh/host-errors';
 import { orbitErrorOf } from '../../test/support/rejections';
 import { derivedMac } from './vm-machine';
 import { Vm, vmResource, vmSchema } from './vm-resource';
@@ -183,6 +186,37 @@ describe('orbit_vm plan', () => {
     const error = await orbitErrorOf(plan(config({ host: 'nowhere' }), null));
     expect(error.message).toBe('Unknown host "nowhere"');
     expect(error.allowed).toEqual(['site-a', 'site-b']);
+  });
+});
+
+describe('orbit_vm read', () => {
+  /** A connector whose sessions all fail with `error`, as a host that is down or impersonated would. */
+  class FailingConnector extends LocalHostConnector {
+    constructor(private readonly error: (host: HostConfig) => Error) {
+      super();
+    }
+    connect(host: HostConfig, options: RemoteHostOptions = {}): RemoteHost {
+      const remote = super.connect(host, options);
+      const fail = () => Promise.reject(hostErrorToOrbitError(this.error(host), host.name, options.attribute));
+      return { ...remote, withSession: fail, session: fail };
+    }
+  }
+  const read = (error: (host: HostConfig) => Error) => {
+    const operation = { ...context(), provider: localProviderContext(new FailingConnector(error), ['site-a']) };
+    return { operation, reading: vmResource.read({ state: state(), ...operation }) };
+  };
+
+  test('a host that cannot be reached reads as last applied, status "unreachable", with a warning instead of an error', async () => {
+    const { operation, reading } = read((host) => new HostUnreachableError(host, 'no route to host', 'EHOSTUNREACH'));
+    expect(await reading).toEqual({ ...state(), status: 'unreachable' });
+    expect(operation.diagnostics.items).toEqual([
+      expect.objectContaining({ severity: 'warning', summary: 'orbit_vm "web-1": host "site-a" cannot be reached; the VM is shown as last applied, status "unreachable"', path: ['host'] }),
+    ]);
+  });
+
+  test('a host that answers with another key is still an error: unreachable is no excuse for trusting it', async () => {
+    const { reading } = read((host) => new HostKeyMismatchError(host, 'changed', { fingerprint: 'SHA256:x', type: 'ssh-ed25519' }, ['SHA256:y'], 'pinned host_key'));
+    await expect(reading).rejects.toThrow(/SHA256:x/);
   });
 });
 

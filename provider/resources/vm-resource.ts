@@ -12,7 +12,8 @@
  * not with keep_disks_on_destroy); a renamed VM is refused at plan time.
  *
  * Read reports the VM as it runs: a VM whose QEMU is gone is gone (the next plan creates it
- * again, with the disks still on the host); memory, vCPUs and disk sizes come from QMP, the
+ * again, with the disks still on the host); on a host that cannot be reached it is what it was,
+ * with status "unreachable" and a warning; memory, vCPUs and disk sizes come from QMP, the
  * rest from the spec the driver persisted when it started QEMU, so changes made behind
  * terraform's back show up as drift.
  */
@@ -23,7 +24,8 @@ import { ModelOf, resolvePlanned, Unknowable } from '../framework/model';
 import { defineResource, ProviderContext } from '../config/provider-context';
 import { computed, nested, optional, optionalComputed, required, schema } from '../framework/schema-builder';
 import { between, integer } from '../framework/validators';
-import { RemoteHost } from '../config/host-connections';
+import { isHostUnreachable, RemoteHost } from '../config/host-connections';
+import { errorMessage } from '../ssh/host-errors';
 import { migrateVm, MIGRATION_DEFAULTS } from '../qemu/live-migration';
 import { destroyVm, inspectVm, restartVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
 import { vmPaths } from '../qemu/qemu-command-line';
@@ -158,8 +160,19 @@ export const vmResource = defineResource({
     return resolvePlanned(planned, pickComputed(state));
   },
 
-  async read({ state, provider, signal }) {
-    return readVm(provider.remote(state.host, { attribute: ['host'], signal }), state);
+  async read({ state, provider, signal, diagnostics }) {
+    try {
+      return await readVm(provider.remote(state.host, { attribute: ['host'], signal }), state);
+    } catch (error) {
+      // A host that is down must not fail every plan of the configuration: the VM is what it was, as far as anyone knows.
+      if (!isHostUnreachable(error)) throw error;
+      diagnostics.warning(
+        `orbit_vm "${state.name}": host "${state.host}" cannot be reached; the VM is shown as last applied, status "unreachable"`,
+        `${errorMessage(error).split('\n')[0]}. Plans go on; a change to this VM fails until the host answers again.`,
+        ['host'],
+      );
+      return { ...state, status: 'unreachable' };
+    }
   },
 
   async update({ prior, planned, config, provider, signal, logger }) {

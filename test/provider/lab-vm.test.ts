@@ -277,7 +277,7 @@ describe('orbit_vm on lab hosts', () => {
     await expectNoChanges();
   });
 
-  test('an SSH link cut mid-create fails the apply; the next apply converges on the one QEMU it started', async () => {
+  test('an SSH link cut mid-create fails the apply; the next apply converges on the one QEMU it started; with the link down, plans warn instead of failing', async () => {
     const siteA = lab.lab.hosts.find((h) => h.name === 'site-a')!;
     const link = await openCuttableLink({ address: siteA.address, port: siteA.sshPort });
     const cutWs = lab.workspace(vmResource('cut', { name: cutName, host: 'site-a', ip: CUT.ip, memoryMib: 192 }), {
@@ -309,6 +309,15 @@ describe('orbit_vm on lab hosts', () => {
       expect(processes).toHaveLength(1);
       expect(attributes(cutWs)).toMatchObject({ host: 'site-a', memory_mib: 192 });
       await waitForGuestReport(CUT.ip, 7000, 90_000);
+      await expectNoChanges(cutWs);
+
+      // The host down: plans go on, with a warning and the VM as last applied.
+      await link.cut();
+      const blind = await cutWs.run(['plan', '-detailed-exitcode']);
+      expect(blind.code).toBe(0);
+      expect(flat(blind)).toContain(`Warning: orbit_vm "${cutName}": host "site-a" cannot be reached; the VM is shown as last applied, status "unreachable"`);
+      expect(blind.output).toContain('No changes.');
+      await link.restore();
       await expectNoChanges(cutWs);
       ok(await cutWs.run(['destroy', '-auto-approve']));
       expect(await traces('site-a', cutName)).toEqual([]);
