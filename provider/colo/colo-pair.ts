@@ -436,7 +436,7 @@ export async function syncDisksToSecondary(qmp: QmpClient, secondaryAddress: str
 }
 
 /** A former secondary commits its active/hidden images into the disk after failover (a block job): copying waits for it. */
-async function waitForNoBlockJobs(qmp: QmpClient, deadline: number): Promise<void> {
+export async function waitForNoBlockJobs(qmp: QmpClient, deadline: number): Promise<void> {
   let jobs: BlockJob[] = [];
   await pollUntil(
     'the block jobs to end',
