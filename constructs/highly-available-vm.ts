@@ -53,6 +53,12 @@ export interface HighlyAvailableVmProps extends MachineProps, FailoverTimingProp
    */
   readonly checkpointDelayMs?: number;
   /**
+   * How long the guest gets to power off after the ACPI request when a change restarts the pair (vcpus, memory, ...), in ms; 0 skips the request.
+   * The pair restarts on the disks of its active side: no change deletes its data.
+   * @default 30000
+   */
+  readonly stopTimeoutMs?: number;
+  /**
    * Whether the monitor may fail over to the other site on its own when primary and secondary
    * are in different sites. AUTOMATIC needs a witness site in the topology. MANUAL leaves a
    * cross-site pair unwatched (failover = "manual"): an operator fails over with orbit-ft.
@@ -95,6 +101,7 @@ export class HighlyAvailableVm extends Construct {
     this.vmName = machineName(this, props);
     checkMachineProps(this, props);
     checkNetwork(this, 'network', props.network);
+    checkWholeNumber(this, 'stopTimeoutMs', props.stopTimeoutMs, { min: 0, fix: 'give the ms the guest may take to power off, e.g. 30000' });
     checkWholeNumber(this, 'checkpointDelayMs', props.checkpointDelayMs, { ...CHECKPOINT_DELAY_RANGE_MS, fix: `use ${COLO_DEFAULTS.checkpointDelayMs} (the default) or leave it unset` });
     for (const name of Object.keys(FAILOVER_TIMING_RANGES) as Array<keyof FailoverTiming>) {
       checkWholeNumber(this, name, props[name], { ...FAILOVER_TIMING_RANGES[name], fix: `use ${FAILOVER_TIMING_DEFAULTS[name]} (the default) or leave it unset` });
@@ -151,6 +158,7 @@ export class HighlyAvailableVm extends Construct {
       primaryHost: primary.hostName,
       secondaryHost: secondary.hostName,
       checkpointDelayMs: props.checkpointDelayMs,
+      stopTimeoutMs: props.stopTimeoutMs,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
       heartbeatMisses: this.timing.heartbeatMisses,
       fencingDeadlineMs: this.timing.fencingDeadlineMs,

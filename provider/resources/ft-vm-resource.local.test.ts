@@ -19,6 +19,7 @@ const config = (overrides: Partial<FtVm> = {}): FtVm => ({
   secondary_host: 'site-b',
   vcpus: 2,
   memory_mib: 256,
+  stop_timeout_ms: 30_000,
   accelerator: 'auto',
   accelerator_in_use: null,
   machine: 'pc',
@@ -91,15 +92,18 @@ test('where the pair runs after a failover is not planned: an unchanged configur
   expect(planned.accelerator_in_use).toBe('tcg');
 });
 
-test('a change that needs a new pair is refused at plan time, naming every change and the explicit way out; nothing forces a replacement', async () => {
-  const error = await orbitErrorOf(plan(config({ memory_mib: 768, vcpus: 4, secondary_host: 'site-c' }), state()));
-  expect(error.message).toBe('orbit_ft_vm "db-1" cannot take this change while its pair exists: vcpus 2 -> 4, memory_mib 256 -> 768');
-  expect(error.detail).toMatch(/a new pair, which starts from empty disks/);
-  expect(error.fix).toMatch(/terraform taint ADDRESS && terraform apply/);
+test('vCPUs, memory and the like restart the pair on its disks: a warning names them; a rename is refused; nothing forces a replacement', async () => {
+  const restart = await plan(config({ memory_mib: 768, vcpus: 4 }), state());
+  expect(restart.replace).toEqual([]);
+  expect(restart.warnings).toEqual([
+    expect.stringContaining('orbit_ft_vm "db-1" will restart (a planned restart of the pair on the same disks): Needs new QEMUs: vcpus 2 -> 4, memory_mib 256 -> 768.'),
+  ]);
+  expect(restart.warnings[0]).toContain('stop_timeout_ms (30000 ms)');
   const renamed = await orbitErrorOf(plan(config({ name: 'db-2' }), state()));
-  expect(renamed.message).toMatch(/name "db-1" -> "db-2"/);
-  // Unknown at plan time: judged at apply, before anything is touched.
-  expect((await plan(config({ memory_mib: undefined as unknown as number }), state())).replace).toEqual([]);
+  expect(renamed.message).toBe('orbit_ft_vm "db-1" cannot be renamed to "db-2"');
+  expect(renamed.fix).toMatch(/terraform taint ADDRESS && terraform apply/);
+  const both = await orbitErrorOf(plan(config({ vcpus: 4, secondary_host: 'site-c' }), state()));
+  expect(both.message).toBe('orbit_ft_vm "db-1" cannot move a side and restart in one apply');
   const replacing = Object.entries(ftVmSchema.block.attributes).filter(([, a]) => a.requiresReplace);
   const replacingBlocks = Object.entries(ftVmSchema.block.blocks).filter(([, b]) => b.requiresReplace || Object.values(b.block.attributes).some((a) => a.requiresReplace));
   expect([...replacing, ...replacingBlocks]).toEqual([]);

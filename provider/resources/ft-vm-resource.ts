@@ -12,20 +12,10 @@
  * Apply builds the whole COLO setup (colo-pair.ts); a failure leaves nothing on either host.
  * `checkpoint_delay_ms`, the monitor's settings, `failover` and `spare_hosts` change on the
  * running pair. A new `primary_host` or `secondary_host` moves that side of the pair by
- * re-protection (colo-move.ts), the guest running on. A change that would need a new pair
- * (memory, vCPUs, machine, boot, disks, NIC, accelerator, name) is refused, at plan time when its values are known and otherwise at
- * apply before anything is touched: a new pair would start from empty disks, and rebuilding a
- * pair on its disks is not built yet. Nothing here ever replaces the pair; only destroy
- * deletes its disks.
- *
- * With `failover = "automatic"` (the default) apply also sets up the failover monitor
- * (ft-vm-monitor.ts): the pair's signed runtime spec in etcd and an agent on each of its hosts
- * and spares, which fail over, fence and re-protect on their own; apply returns only once the
- * agents have taken the pair under watch. The monitor's timing (heartbeat, misses, fencing
- * deadline, lease TTL) is validated as a Patroni-style invariant and its worst-case recovery
- * computed. Read reports the agents' release (a missing or outdated agent is a change the next
- * apply makes) and the failovers they recorded. With `failover = "manual"` nothing watches
- * the pair: operators use `orbit-ft`.
+ * re-protection (colo-move.ts), the guest running on. What needs new QEMUs (memory, vCPUs,
+ * machine, boot, disks, NIC, accelerator) is a planned restart of the pair on the disks of its
+ * active side (colo-rebuild.ts), announced by a warning in the plan. A rename is refused. Nothing
+ * here ever replaces the pair; only destroy deletes its disks.
  */
 import { t } from '../protocol/cty-type';
 import { OrbitError } from '../framework/errors';
@@ -38,7 +28,8 @@ import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS } from '../colo/colo-limits';
 import { ColoPairInspection, destroyPair, inspectPair, startProtectedPair } from '../colo/colo-pair';
 import { movePairSide } from '../colo/colo-move';
 import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
-import { withQmp } from '../qemu/qemu-process';
+import { STOP_DEFAULTS, withQmp } from '../qemu/qemu-process';
+import { rebuildPair } from '../colo/colo-rebuild';
 import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../qemu/vm-spec';
 import { locateAgentBundle } from '../monitor/agent-bundle';
 import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, TIMING_RANGES, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
@@ -60,12 +51,11 @@ import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerat
 
 const HOST_CHANGE =
   "Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.";
-const PAIR_CHANGE_REFUSED = 'A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).';
 
 export const ftVmSchema = schema({
   description: "A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary's QEMU or host dies.",
   attributes: {
-    ...vmMachineAttributes('refuse'),
+    ...vmMachineAttributes('rebuild'),
     primary_host: required(t.string, {
       description: `The host the pair is built with as primary (runs the guest clients talk to). After a failover the guest runs elsewhere (active_host); that is not drift. ${HOST_CHANGE}`,
     }),
@@ -74,8 +64,13 @@ export const ftVmSchema = schema({
     }),
     memory_mib: optional(t.number, {
       default: VM_SPEC_DEFAULTS.memoryMiB,
-      description: `Guest memory in MiB. Default ${VM_SPEC_DEFAULTS.memoryMiB}. The secondary host needs about twice this (replica plus checkpoint buffer). ${PAIR_CHANGE_REFUSED}`,
+      description: `Guest memory in MiB. Default ${VM_SPEC_DEFAULTS.memoryMiB}. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it restarts the pair on the same disks (a planned restart, as for vcpus).`,
       validators: [integer(), between(VM_LIMITS.minMemoryMiB, VM_LIMITS.maxMemoryMiB)],
+    }),
+    stop_timeout_ms: optional(t.number, {
+      default: STOP_DEFAULTS.graceMs,
+      description: `How long the guest gets to power off after the ACPI request when the pair is restarted for a change, before QEMU is told to quit. Default ${STOP_DEFAULTS.graceMs}; 0 skips the request.`,
+      validators: [integer(), between(0, 3_600_000)],
     }),
     checkpoint_delay_ms: optional(t.number, {
       default: COLO_DEFAULTS.checkpointDelayMs,
@@ -132,7 +127,7 @@ export const ftVmSchema = schema({
     last_checkpoint_pause_ms: computed(t.number, { description: 'How long the guest was paused for the last checkpoint, in ms.' }),
   },
   blocks: {
-    disk: nested.list(diskBlock({ growsInPlace: false, change: 'refuse' }), { maxItems: VM_LIMITS.maxDisks }),
+    disk: nested.list(diskBlock({ growsInPlace: false, change: 'rebuild' }), { maxItems: VM_LIMITS.maxDisks }),
     network: nested.list(networkBlock, { minItems: 1, maxItems: 1 }),
   },
 });
@@ -183,17 +178,23 @@ export const ftVmResource = defineResource({
   modifyPlan({ planned, prior, config, provider, diagnostics }) {
     if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
     if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
-    // Values still unknown are judged at apply; known ones that need a new pair fail the plan now.
-    const rebuild = prior !== null ? pairRebuildReasons(prior, planned).filter((reason) => !reason.includes('(known after apply)')) : [];
-    if (rebuild.length > 0) throw pairRebuildRefused(prior!, rebuild);
+    if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused(prior, planned.name);
+    const rebuild = prior !== null ? pairRebuildReasons(prior, planned) : [];
     const move = prior !== null && planned.primary_host !== undefined && planned.secondary_host !== undefined ? hostMove(prior, planned.primary_host, planned.secondary_host) : undefined;
+    if (move && rebuild.length > 0) throw moveAndRebuildRefused(prior!, move, rebuild);
+    if (rebuild.length > 0) {
+      diagnostics.warning(
+        `orbit_ft_vm "${prior!.name}" will restart (a planned restart of the pair on the same disks)`,
+        `Needs new QEMUs: ${rebuild.join(', ')}. The replica is dropped, the guest is asked to power off and gets stop_timeout_ms (${planned.stop_timeout_ms ?? STOP_DEFAULTS.graceMs} ms) before QEMU quits, then the pair starts again with the new settings on the disks of the host the guest runs on (active_host), and the replica is copied anew. The failover monitor leaves the pair alone meanwhile.`,
+      );
+    }
     if (move) {
       diagnostics.warning(
         `orbit_ft_vm "${prior!.name}": its side on "${move.from}" moves to "${move.to}", the guest running on`,
         `A re-protection onto "${move.to}" (disk and memory copied while the guest runs, then one checkpoint-sized pause). If "${move.from}" runs the guest clients talk to, a planned switch-over comes first: the replica on "${move.stays}" takes over, and clients see one failover's gap. The failover monitor leaves the pair alone meanwhile. Nothing is re-created; what the pair had on "${move.from}" is removed.`,
       );
     }
-    planAccelerator(planned, prior, false);
+    planAccelerator(planned, prior, rebuild.length > 0);
     planMachine(
       planned,
       prior,
@@ -286,12 +287,15 @@ export const ftVmResource = defineResource({
   },
 
   async update({ prior, planned, config, provider, signal, logger }) {
+    // Known only now when the plan had it unknown: still never a new VM under another name.
+    if (config.name !== prior.name) throw renameRefused(prior, config.name);
     // Against the plan (defaults applied; the config leaves unset attributes null).
     const rebuild = pairRebuildReasons(prior, planned);
-    if (rebuild.length > 0) throw pairRebuildRefused(prior, rebuild);
     const move = hostMove(prior, config.primary_host, config.secondary_host);
+    if (move && rebuild.length > 0) throw moveAndRebuildRefused(prior, move, rebuild);
     const watched = prior.failover !== 'manual';
     if (move) await moveSide(provider, signal, prior, move, logger);
+    if (rebuild.length > 0) await restartPair(provider, signal, prior, config, rebuild, logger);
     const delay = config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs;
     if (delay !== prior.checkpoint_delay_ms) await setCheckpointDelay(provider, signal, config.name, delay);
     const pair = monitoredPair(config);
@@ -302,7 +306,7 @@ export const ftVmResource = defineResource({
       await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, pair));
       try {
         release = (await installAgents(provider, allHosts(pair), ['failover'], signal)).bundle.release;
-        if (!watched || move) await waitMonitored(provider, pair, ['failover'], signal);
+        if (!watched || move || rebuild.length > 0) await waitMonitored(provider, pair, ['failover'], signal);
       } catch (error) {
         // Back to what the state says (manual: unwatched); a pair already watched stays watched.
         if (!watched) await undoMonitor(provider, pair, signal).catch(() => undefined);
@@ -359,9 +363,9 @@ export const ftVmResource = defineResource({
 });
 
 /** What Read observes (and create/update return): placement, protection, checkpoints, run state, and the accelerator in use. */
-/** What needs a new pair, one line each ("memory_mib 512 -> 768"); unknown values read "(known after apply)". */
+/** What needs new QEMUs (a restart of the pair), one line each ("memory_mib 512 -> 768"); unknown values read "(known after apply)". A rename is refused on its own. */
 function pairRebuildReasons(prior: FtVm, planned: Unknowable<FtVm>): string[] {
-  const reasons = machineChanges(prior, planned, { diskGrowsInPlace: false });
+  const reasons = machineChanges(prior, planned, { diskGrowsInPlace: false }).filter((reason) => !reason.startsWith('name '));
   if (planned.memory_mib !== prior.memory_mib) reasons.push(`memory_mib ${prior.memory_mib} -> ${planned.memory_mib ?? '(known after apply)'}`);
   return reasons;
 }
@@ -428,12 +432,60 @@ async function moveSide(provider: ProviderContext, signal: AbortSignal, prior: F
   }
 }
 
-function pairRebuildRefused(prior: FtVm, reasons: string[]): OrbitError {
-  return new OrbitError(`orbit_ft_vm "${prior.name}" cannot take this change while its pair exists: ${reasons.join(', ')}`, {
-    detail:
-      'These settings are fixed when the COLO pair is built. Applying them would take a new pair, which starts from empty disks; Orbit never deletes a disk on a change, and rebuilding a pair on its disks is not built yet. Nothing was changed.',
-    fix: 'keep the values the pair has; to start over with new ones (a new pair, its disks deleted), mark it for replacement and apply: terraform taint ADDRESS && terraform apply',
+function renameRefused(prior: FtVm, name: string): OrbitError {
+  return new OrbitError(`orbit_ft_vm "${prior.name}" cannot be renamed to "${name}"`, {
+    attribute: 'name',
+    value: name,
+    allowed: `"${prior.name}" (a VM keeps its name)`,
+    detail: `The name names the pair's processes and disks on its hosts (/var/lib/orbit/${prior.name}/); a rename would be a new pair with new, empty disks, and Orbit never deletes disks on a change.`,
+    fix: `keep name = "${prior.name}"; to start over under the new name (a new pair, the old disks deleted), mark it for replacement and apply: terraform taint ADDRESS && terraform apply`,
   });
+}
+
+function moveAndRebuildRefused(prior: FtVm, move: HostMove, rebuild: string[]): OrbitError {
+  return new OrbitError(`orbit_ft_vm "${prior.name}" cannot move a side and restart in one apply`, {
+    detail: `The side on "${move.from}" would move to "${move.to}", and ${rebuild.join(', ')} needs a restart of the pair.`,
+    fix: 'apply the host change first, then the other changes (or the other way round)',
+  });
+}
+
+/**
+ * Restarts the pair with the new settings on its active side's disks (colo-rebuild.ts), with the
+ * failover monitor away from the pair meanwhile. When it fails the pair is put back under watch.
+ */
+async function restartPair(provider: ProviderContext, signal: AbortSignal, prior: FtVm, config: FtVm, reasons: string[], logger: { info(message: string): void }): Promise<void> {
+  const watched = prior.failover !== 'manual';
+  if (watched) await pauseMonitor(provider, monitoredPair(prior), signal);
+  try {
+    const { sessions } = await configuredSessions(provider, signal);
+    const pair = await sessions[0].remote.withSession(() =>
+      inspectPair(
+        sessions.map((s) => s.session),
+        prior.name,
+      ),
+    );
+    const activeName = pair.activeHost ?? prior.primary_host;
+    const standbyName = [config.primary_host, config.secondary_host].find((h) => h !== activeName) ?? config.secondary_host;
+    const active = provider.remote(activeName, { signal });
+    const standby = provider.remote(standbyName, { signal });
+    const accelerator = await resolveAccelerator(provider, active, config.accelerator);
+    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary: sameQemuBinary(provider, config) });
+    const result = await active.withSession((activeSession) =>
+      standby.withSession((standbySession) =>
+        rebuildPair({ active: activeSession, standby: standbySession }, spec, {
+          graceMs: config.stop_timeout_ms ?? STOP_DEFAULTS.graceMs,
+          checkpointDelayMs: config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
+          activeAddress: provider.host(activeName).dataAddress,
+          standbyAddress: provider.host(standbyName).dataAddress,
+          onProgress: (step) => logger.info(`orbit_ft_vm ${prior.name}: ${step}`),
+        }),
+      ),
+    );
+    logger.info(`orbit_ft_vm ${prior.name}: restarted (${reasons.join(', ')}) as ${result.primary} + ${result.secondary}: guest stopped by ${result.stop.method}, down ${result.downtimeMs} ms`);
+  } catch (error) {
+    if (watched) await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, monitoredPair(prior))).catch(() => undefined);
+    throw error;
+  }
 }
 
 function observedPart(state: FtVm): Partial<FtVm> {
@@ -484,6 +536,7 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
     primary_host: state.primary_host!,
     secondary_host: state.secondary_host!,
     memory_mib: spec.memoryMiB,
+    stop_timeout_ms: state.stop_timeout_ms ?? STOP_DEFAULTS.graceMs,
     checkpoint_delay_ms: record?.checkpointDelayMs ?? state.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
     ...timingAttributes(state),
     failover: state.failover ?? 'automatic',

@@ -24,16 +24,15 @@ const PATH = /^\/[^\s]*$/;
 const MIB = 1024 * 1024;
 
 /**
- * How a change that needs a new QEMU process applies: `restart`, a planned restart on the same
- * disks (orbit_vm); `refuse`, refused while the VM exists (orbit_ft_vm: a new pair would start
- * from empty disks, and rebuilding a pair on its disks is not built yet). Never a replacement:
- * no change deletes a disk, only destroy does.
+ * How a change that needs a new QEMU process applies: `restart`, a planned restart of the VM on
+ * the same disks (orbit_vm); `rebuild`, a planned restart of the pair, rebuilt on the disks of
+ * its active side (orbit_ft_vm). Never a replacement: no change deletes a disk, only destroy does.
  */
-export type NewProcessChange = 'restart' | 'refuse';
+export type NewProcessChange = 'restart' | 'rebuild';
 
 const CHANGE_NEEDS: Record<NewProcessChange, string> = {
   restart: 'Changing it restarts the VM on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms).',
-  refuse: 'A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).',
+  rebuild: "Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).",
 };
 
 /** `disk` blocks; `growsInPlace` says whether a larger size_mib is applied to the running VM. */

@@ -33,7 +33,7 @@ const ok = (result: RunResult) => {
   return result;
 };
 
-function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic', hosts = { primary: 'site-a', secondary: 'site-b', spare: 'witness' }): string {
+function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic', hosts = { primary: 'site-a', secondary: 'site-b', spare: 'witness' }, vcpus = 1): string {
   const { kernelPath, initrdPath } = guestArtifacts();
   return `resource "orbit_ft_vm" "web" {
   name           = "${name}"
@@ -42,6 +42,8 @@ function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic', host
   spare_hosts    = ["${hosts.spare}"]
   failover       = "${failover}"
   memory_mib     = 128
+  vcpus          = ${vcpus}
+  stop_timeout_ms = 0
   kernel_path    = "${kernelPath}"
   initrd_path    = "${initrdPath}"
   kernel_cmdline = "${guestKernelArgs({ ip: `${IP}/24` })}"
@@ -240,6 +242,23 @@ describe('orbit_ft_vm with the failover monitor', () => {
     const onSiteA = await lab.ssh('site-a', `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},'; ls -d /var/lib/orbit/${name} /run/orbit/${name} 2>/dev/null; true`);
     expect(onSiteA.stdout.trim()).toBe('');
     expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
+  });
+
+  test('a restart of the pair for new vCPUs holds the monitor off; afterwards the agents still fail the rebuilt pair over on a QEMU kill', async () => {
+    const hosts = { primary: 'witness', secondary: 'site-b', spare: 'site-a' };
+    ws.write('ft.tf', ftVm(name, 'automatic', hosts, 2));
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 400_000 }));
+    expect(attributes()).toMatchObject({ vcpus: 2, active_host: 'site-b', standby_host: 'witness', protection: 'protected' });
+    const before = await waitFor('the rebuilt guest to answer', () => readGuestReport(IP, 7000, 5000).catch(() => undefined), 120_000, 250);
+    const siteB = await connectToLabHost(lab.lab, 'site-b');
+    try {
+      await crashQemu(siteB, name);
+    } finally {
+      await siteB.close();
+    }
+    const after = await waitFor('the guest to answer after the failover', () => readGuestReport(IP, 7000, 2000).catch(() => undefined), 30_000, 100);
+    expect(after.boot).toBe(before.boot);
+    await waitFor('the agents to re-protect the pair', async () => ((await statusOn('witness'))?.pairs[name]?.protection === 'protected' ? true : undefined), 120_000, 500);
   });
 
   test('destroy removes the pair, its keys in etcd and the agents from every host', async () => {

@@ -5,7 +5,8 @@
  * after the primary's QEMU is killed and the secondary fails over, the guest carries on and the
  * next plan is empty while a refresh reports where it runs; a new primary_host, then a new
  * secondary_host where the guest runs, move that side by re-protection (the second after a
- * planned switch-over) with the guest running on; destroy leaves nothing on any host.
+ * planned switch-over) with the guest running on; vCPUs and memory restart the pair on the disk
+ * of its active side (the counter on the disk carries over); destroy leaves nothing on any host.
  * Bad input (one host twice, a QEMU without COLO fixes, an unreachable secondary) fails with a
  * clear error and leaves nothing half-built.
  */
@@ -16,6 +17,7 @@ import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { crashQemu, labColoQemu, readGuestReportThroughCheckpoints } from '../support/colo-guest';
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
+import { pollUntil } from '../../provider/ssh/poll';
 
 jest.setTimeout(600_000);
 
@@ -28,6 +30,8 @@ interface PairOptions {
   secondary: string;
   ip: string;
   checkpointDelayMs?: number;
+  memoryMib?: number;
+  vcpus?: number;
 }
 
 function ftVm(address: string, o: PairOptions): string {
@@ -36,7 +40,9 @@ function ftVm(address: string, o: PairOptions): string {
   name                = "${o.name}"
   primary_host        = "${o.primary}"
   secondary_host      = "${o.secondary}"
-  memory_mib          = 128
+  memory_mib          = ${o.memoryMib ?? 128}
+  vcpus               = ${o.vcpus ?? 1}
+  stop_timeout_ms     = 0          # the test guest ignores ACPI; the default wait: lab-vm.test.ts
   checkpoint_delay_ms = ${o.checkpointDelayMs ?? 2000}
   failover            = "manual"   # failovers by hand here; the monitor's: lab-ft-vm-monitor.test.ts
   kernel_path         = "${kernelPath}"
@@ -184,6 +190,34 @@ describe('orbit_ft_vm on lab hosts', () => {
     expect(attributes()).toMatchObject({ secondary_host: 'site-a', active_host: 'witness', standby_host: 'site-a', protection: 'protected' });
     await sameGuest('witness', before.report);
     expect(await traces('site-b', name)).toEqual([]);
+  });
+
+  test("vCPUs and memory restart the pair on its active side's disk: the plan says so, the counter on the disk carries over", async () => {
+    const session = await connectToLabHost(lab.lab, 'witness');
+    const before = await readGuestReportThroughCheckpoints(session, name, PAIR.ip, 7000).finally(() => session.close());
+    ws.write('ft.tf', ftVm('db', { name, primary: 'witness', secondary: 'site-a', ip: PAIR.ip, checkpointDelayMs: 1000, memoryMib: 160, vcpus: 2 }));
+    const plan = ok(await ws.run(['plan']));
+    expect(plan.output).toContain('0 to add, 1 to change, 0 to destroy');
+    expect(flat(plan)).toContain(`Warning: orbit_ft_vm "${name}" will restart (a planned restart of the pair on the same disks)`);
+    expect(flat(plan)).toContain('vcpus 1 -> 2, memory_mib 128 -> 160');
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    expect(attributes()).toMatchObject({ vcpus: 2, memory_mib: 160, active_host: 'witness', standby_host: 'site-a', protection: 'protected' });
+    const again = await connectToLabHost(lab.lab, 'witness');
+    try {
+      const { report } = await pollUntil(
+        'the guest to answer from a new boot',
+        async () => {
+          const read = await readGuestReportThroughCheckpoints(again, name, PAIR.ip, 7000);
+          return read.report.boot !== before.report.boot ? read : undefined;
+        },
+        { timeoutMs: 120_000, everyMs: 500 },
+      );
+      expect(report.prev!).toBeGreaterThanOrEqual(before.report.disk!);
+      console.log(`pair restart: counter ${before.report.disk} on disk before, ${report.prev} read back at boot`);
+    } finally {
+      await again.close();
+    }
+    expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
   });
 
   test('destroy removes the pair from every host', async () => {

@@ -8,7 +8,7 @@ import * as cdktf from 'cdktf';
 
 export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   /**
-  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host). "auto" and the accelerator it found are the same; only a switch to another one is a change. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * "kvm", "tcg", or "auto" (default): what a test boot on the host found to work (the orbit_host probe, cached on the host). "auto" and the accelerator it found are the same; only a switch to another one is a change. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#accelerator FtVm#accelerator}
   */
@@ -20,7 +20,7 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly checkpointDelayMs?: number;
   /**
-  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * QEMU CPU model. Default "qemu64", which runs under TCG and KVM and migrates between any x86 hosts. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#cpu_model FtVm#cpu_model}
   */
@@ -50,19 +50,19 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly heartbeatMisses?: number;
   /**
-  * Direct kernel boot: the initramfs on the host. Needs kernel_path. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * Direct kernel boot: the initramfs on the host. Needs kernel_path. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#initrd_path FtVm#initrd_path}
   */
   readonly initrdPath?: string;
   /**
-  * Direct kernel boot: the kernel command line. Needs kernel_path. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * Direct kernel boot: the kernel command line. Needs kernel_path. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_cmdline FtVm#kernel_cmdline}
   */
   readonly kernelCmdline?: string;
   /**
-  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * Direct kernel boot: the kernel image on the host (every host the VM may run on). Without it the VM boots from its first disk. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#kernel_path FtVm#kernel_path}
   */
@@ -74,13 +74,13 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly leaseTtlMs?: number;
   /**
-  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2". A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * QEMU machine type. Default "pc". Hosts the VM moves between need the same QEMU version, or a versioned type such as "pc-i440fx-7.2". Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#machine FtVm#machine}
   */
   readonly machine?: string;
   /**
-  * Guest memory in MiB. Default 512. The secondary host needs about twice this (replica plus checkpoint buffer). A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * Guest memory in MiB. Default 512. The secondary host needs about twice this (replica plus checkpoint buffer). Changing it restarts the pair on the same disks (a planned restart, as for vcpus).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#memory_mib FtVm#memory_mib}
   */
@@ -110,7 +110,13 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly spareHosts?: string[];
   /**
-  * Virtual CPUs. Default 1. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * How long the guest gets to power off after the ACPI request when the pair is restarted for a change, before QEMU is told to quit. Default 30000; 0 skips the request.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#stop_timeout_ms FtVm#stop_timeout_ms}
+  */
+  readonly stopTimeoutMs?: number;
+  /**
+  * Virtual CPUs. Default 1. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#vcpus FtVm#vcpus}
   */
@@ -130,13 +136,13 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
 }
 export interface FtVmDisk {
   /**
-  * Image format: "qcow2" (default, allocated as written) or "raw". A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * Image format: "qcow2" (default, allocated as written) or "raw". Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#format FtVm#format}
   */
   readonly format?: string;
   /**
-  * Virtual size in MiB. A change is refused while the pair exists: a new pair would start from empty disks (to start over: terraform taint).
+  * Virtual size in MiB. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#size_mib FtVm#size_mib}
   */
@@ -504,6 +510,7 @@ export class FtVm extends cdktf.TerraformResource {
     this._primaryHost = config.primaryHost;
     this._secondaryHost = config.secondaryHost;
     this._spareHosts = config.spareHosts;
+    this._stopTimeoutMs = config.stopTimeoutMs;
     this._vcpus = config.vcpus;
     this._disk.internalValue = config.disk;
     this._network.internalValue = config.network;
@@ -831,6 +838,22 @@ export class FtVm extends cdktf.TerraformResource {
     return this.getStringAttribute('status');
   }
 
+  // stop_timeout_ms - computed: true, optional: true, required: false
+  private _stopTimeoutMs?: number; 
+  public get stopTimeoutMs() {
+    return this.getNumberAttribute('stop_timeout_ms');
+  }
+  public set stopTimeoutMs(value: number) {
+    this._stopTimeoutMs = value;
+  }
+  public resetStopTimeoutMs() {
+    this._stopTimeoutMs = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get stopTimeoutMsInput() {
+    return this._stopTimeoutMs;
+  }
+
   // vcpus - computed: true, optional: true, required: false
   private _vcpus?: number; 
   public get vcpus() {
@@ -904,6 +927,7 @@ export class FtVm extends cdktf.TerraformResource {
       primary_host: cdktf.stringToTerraform(this._primaryHost),
       secondary_host: cdktf.stringToTerraform(this._secondaryHost),
       spare_hosts: cdktf.listMapper(cdktf.stringToTerraform, false)(this._spareHosts),
+      stop_timeout_ms: cdktf.numberToTerraform(this._stopTimeoutMs),
       vcpus: cdktf.numberToTerraform(this._vcpus),
       disk: cdktf.listMapper(ftVmDiskToTerraform, true)(this._disk.internalValue),
       network: ftVmNetworkToTerraform(this._network.internalValue),
@@ -1013,6 +1037,12 @@ export class FtVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "list",
         storageClassType: "stringList",
+      },
+      stop_timeout_ms: {
+        value: cdktf.numberToHclTerraform(this._stopTimeoutMs),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
       vcpus: {
         value: cdktf.numberToHclTerraform(this._vcpus),
