@@ -47,7 +47,7 @@ import {
   waitUnwatched,
   withEtcd,
 } from './ft-vm-monitor';
-import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes } from './vm-machine';
+import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes, renameRefused } from './vm-machine';
 
 const HOST_CHANGE =
   "Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.";
@@ -178,7 +178,7 @@ export const ftVmResource = defineResource({
   modifyPlan({ planned, prior, config, provider, diagnostics }) {
     if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
     if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
-    if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused(prior, planned.name);
+    if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused('orbit_ft_vm', prior.name, planned.name);
     const rebuild = prior !== null ? pairRebuildReasons(prior, planned) : [];
     const move = prior !== null && planned.primary_host !== undefined && planned.secondary_host !== undefined ? hostMove(prior, planned.primary_host, planned.secondary_host) : undefined;
     if (move && rebuild.length > 0) throw moveAndRebuildRefused(prior!, move, rebuild);
@@ -288,7 +288,7 @@ export const ftVmResource = defineResource({
 
   async update({ prior, planned, config, provider, signal, logger }) {
     // Known only now when the plan had it unknown: still never a new VM under another name.
-    if (config.name !== prior.name) throw renameRefused(prior, config.name);
+    if (config.name !== prior.name) throw renameRefused('orbit_ft_vm', prior.name, config.name);
     // Against the plan (defaults applied; the config leaves unset attributes null).
     const rebuild = pairRebuildReasons(prior, planned);
     const move = hostMove(prior, config.primary_host, config.secondary_host);
@@ -430,16 +430,6 @@ async function moveSide(provider: ProviderContext, signal: AbortSignal, prior: F
     }
     throw error;
   }
-}
-
-function renameRefused(prior: FtVm, name: string): OrbitError {
-  return new OrbitError(`orbit_ft_vm "${prior.name}" cannot be renamed to "${name}"`, {
-    attribute: 'name',
-    value: name,
-    allowed: `"${prior.name}" (a VM keeps its name)`,
-    detail: `The name names the pair's processes and disks on its hosts (/var/lib/orbit/${prior.name}/); a rename would be a new pair with new, empty disks, and Orbit never deletes disks on a change.`,
-    fix: `keep name = "${prior.name}"; to start over under the new name (a new pair, the old disks deleted), mark it for replacement and apply: terraform taint ADDRESS && terraform apply`,
-  });
 }
 
 function moveAndRebuildRefused(prior: FtVm, move: HostMove, rebuild: string[]): OrbitError {

@@ -329,3 +329,15 @@ export function derivedMac(name: string, index: number): string {
   const bytes = createHash('sha256').update(`${name}/${index}`).digest().subarray(0, 3);
   return ['52', '54', '00', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
+
+/** A rename is refused for every VM resource: the name names the VM's processes and disks on its hosts. */
+export function renameRefused(typeName: 'orbit_vm' | 'orbit_ft_vm', priorName: string, name: string): OrbitError {
+  const what = typeName === 'orbit_vm' ? 'VM' : 'pair';
+  return new OrbitError(`${typeName} "${priorName}" cannot be renamed to "${name}"`, {
+    attribute: 'name',
+    value: name,
+    allowed: `"${priorName}" (a VM keeps its name)`,
+    detail: `The name names the ${what}'s processes, taps and disks on its hosts (/var/lib/orbit/${priorName}/); a rename would be a new ${what} with new, empty disks, and Orbit never deletes disks on a change.`,
+    fix: `keep name = "${priorName}"; to start over under the new name (a new ${what} with new disks; the old disks are deleted${typeName === 'orbit_vm' ? ' unless keep_disks_on_destroy = true' : ''}), mark it for replacement and apply: terraform taint ADDRESS && terraform apply`,
+  });
+}

@@ -32,7 +32,20 @@ import { vmPaths } from '../qemu/qemu-command-line';
 import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
 import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
-import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, VM_NAME_PATTERN, vmMachineAttributes } from './vm-machine';
+import {
+  diskBlock,
+  machineChanges,
+  machineFromSpec,
+  networkBlock,
+  planAccelerator,
+  planMachine,
+  resolveAccelerator,
+  specFrom,
+  validateBoot,
+  VM_NAME_PATTERN,
+  vmMachineAttributes,
+  renameRefused,
+} from './vm-machine';
 
 const MIB = 1024 * 1024;
 
@@ -99,7 +112,7 @@ export const vmResource = defineResource({
 
   modifyPlan({ planned, prior, config, provider, diagnostics }) {
     if (planned.host !== undefined) provider.host(planned.host, ['host']);
-    if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused(prior, planned.name);
+    if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused('orbit_vm', prior.name, planned.name);
 
     // max_memory_mib left unset follows memory_mib, but only grows: a running VM keeps its size while it suffices.
     if (config.max_memory_mib === null && typeof planned.memory_mib === 'number') {
@@ -177,7 +190,7 @@ export const vmResource = defineResource({
 
   async update({ prior, planned, config, provider, signal, logger }) {
     // Known only now when the plan had it unknown: still never a new VM under another name.
-    if (config.name !== prior.name) throw renameRefused(prior, config.name);
+    if (config.name !== prior.name) throw renameRefused('orbit_vm', prior.name, config.name);
     let migration: { downtimeMs: number; totalMs: number } | undefined;
     if (config.host !== prior.host) migration = await migrate(provider, prior, config, signal);
 
@@ -251,16 +264,6 @@ function restartReasons(prior: Vm, planned: PlannedVm): string[] {
   const reasons = machineChanges(prior, planned, { diskGrowsInPlace: true });
   if (planned.max_memory_mib !== prior.max_memory_mib) reasons.push(`max_memory_mib ${prior.max_memory_mib} -> ${planned.max_memory_mib ?? '(known after apply)'}`);
   return reasons;
-}
-
-function renameRefused(prior: Vm, name: string): OrbitError {
-  return new OrbitError(`orbit_vm "${prior.name}" cannot be renamed to "${name}"`, {
-    attribute: 'name',
-    value: name,
-    allowed: `"${prior.name}" (a VM keeps its name)`,
-    detail: `The name names the VM's processes, taps and disk directory (/var/lib/orbit/${prior.name}/) on its host; a rename would be a new VM with new, empty disks, and Orbit never deletes disks on a change.`,
-    fix: `keep name = "${prior.name}"; to start over under the new name (a new VM with new disks; the old disks are deleted unless keep_disks_on_destroy = true), mark it for replacement and apply: terraform taint ADDRESS && terraform apply`,
-  });
 }
 
 /**
