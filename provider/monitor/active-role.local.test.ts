@@ -143,6 +143,27 @@ describe('active role in etcd', () => {
     expect(await a.currentHolder()).toBeUndefined();
   });
 
+  it('a loss timer that runs early by the wall clock checks again instead of never firing', async () => {
+    // Node times timers from the event loop's cached clock, which can lag Date.now() on a busy
+    // machine: the timer then runs before the loss is due by Date.now(). Reproduced by moving
+    // Date.now() back while etcd is stopped (CI once saw a holder cut off from etcd never fence).
+    let loss: RoleLoss | undefined;
+    const a = role('early-timer', 'host-a', (l) => (loss = l));
+    expect((await a.tryAcquire()).acquired).toBe(true);
+    const realNow = Date.now.bind(Date);
+    etcd.pause();
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 40);
+    try {
+      const stoppedAt = realNow();
+      while (!loss && realNow() - stoppedAt < timing.leaseTtlMs * 2) await sleep(10);
+    } finally {
+      now.mockRestore();
+      etcd.resume();
+    }
+    expect(loss?.reason).toBe('renewal-timeout');
+    await a.release();
+  });
+
   it('an etcd that does not answer yields "not acquired" with the reason, within a bounded time', async () => {
     const a = role('down', 'host-a');
     etcd.pause();

@@ -336,7 +336,10 @@ export class ActiveRole {
         setImmediate(() => {
           if (this.holding !== holding) return;
           const since = Date.now() - holding.lastConfirmedSentAt;
-          if (since < detection) return; // confirmed meanwhile; renew() armed the next timer
+          // Not due yet: confirmed meanwhile, or the timer ran early by the wall clock (Node times
+          // timers from the loop's cached clock, which can lag Date.now()). Check again when due;
+          // returning without a timer would leave a holder cut off from etcd that never fences.
+          if (since < detection) return this.armLossTimer(holding);
           this.lose(holding, 'renewal-timeout', `no renewal of the lease was confirmed by etcd for ${since} ms (limit ${detection} ms: heartbeat interval x misses)`);
         });
       },
