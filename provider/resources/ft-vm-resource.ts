@@ -455,7 +455,8 @@ async function restartPair(provider: ProviderContext, signal: AbortSignal, prior
       ),
     );
     const activeName = pair.activeHost ?? prior.primary_host;
-    const standbyName = [config.primary_host, config.secondary_host].find((h) => h !== activeName) ?? config.secondary_host;
+    // The replica where it is (a spare, after the monitor re-protected onto one), else the configured host the guest is not on.
+    const standbyName = pair.standbyHost ?? [config.primary_host, config.secondary_host].find((h) => h !== activeName) ?? config.secondary_host;
     const active = provider.remote(activeName, { signal });
     const standby = provider.remote(standbyName, { signal });
     const accelerator = await resolveAccelerator(provider, active, config.accelerator);
