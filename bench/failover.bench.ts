@@ -28,7 +28,7 @@ import { GUEST_REDIS_PORT, readGuestReport, waitForGuestReport } from '../script
 import { heal, killHost } from '../scripts/lab/faults';
 import { labUp } from '../scripts/lab/lab';
 import { labAccelerator } from '../scripts/lab/lab-accelerator';
-import { coloGuestSpec, crashQemuAt } from '../test/support/colo-guest';
+import { coloGuestSpec, crashQemu } from '../test/support/colo-guest';
 import { GuestSample, pollGuest } from '../test/support/guest-poller';
 import { keepIncrementing, KeptConnectionClient, longestGapMs } from '../test/support/kept-connection';
 import {
@@ -101,7 +101,7 @@ export async function run(): Promise<BenchResult[]> {
         await sleep(500);
         const acksBefore = client.acks.length;
         let failedAt: number;
-        if (kind === 'qemu') failedAt = await crashQemuAt(await ssh(active), VM.name);
+        if (kind === 'qemu') failedAt = await crashQemu(await ssh(active), VM.name);
         else {
           failedAt = Date.now();
           await killHost(active);

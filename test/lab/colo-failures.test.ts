@@ -133,7 +133,7 @@ test('a new secondary that dies during re-protection: undone, the guest runs on 
   await crashAndFailover(siteB, siteA, VM.name, VM.ip);
   await destroyPair([siteB], VM.name, { removeDisks: true });
 
-  let crashed: Promise<void> | undefined;
+  let crashed: Promise<number> | undefined;
   const error = await reprotect(siteA, siteB, VM.name, {
     onProgress: (phase) => {
       if (phase === 'disk-sync') crashed = crashQemu(siteB, VM.name);

@@ -23,7 +23,7 @@ import { LabDescription } from '../../scripts/lab/description';
 import { heal, killHost, partition } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
-import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
+import { coloGuestSpec, crashQemu } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
 import {
   agentLog,
@@ -193,7 +193,7 @@ test(`SIGKILL of the active QEMU: the agents fail over and re-protect by themsel
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 1; round <= ROUNDS + 1; round++) {
     const { active, standby } = await protectedPair();
-    const { faultAt: killAt, samples } = await underLoad(async () => crashQemuAt(await session(active), VM.name), guestAnswers);
+    const { faultAt: killAt, samples } = await underLoad(async () => crashQemu(await session(active), VM.name), guestAnswers);
     const before = lastBefore(samples, killAt);
     const after = firstAfter(samples, killAt + 50);
     expectStateKept(before?.report, after?.report);
@@ -229,7 +229,7 @@ test('the survivor is starved while it re-protects (host loaded, agent stopped p
   const starveMs = DEFAULT_TIMING.leaseTtlMs + 1500;
   let starvedAt = 0;
   const { faultAt: killAt, samples } = await underLoad(
-    async () => crashQemuAt(await session(active), VM.name),
+    async () => crashQemu(await session(active), VM.name),
     async (at) => {
       await guestAnswers();
       await waitFor(`${standby} to start re-protecting`, () => loggedAt(standby, 're-protection started', at), 60_000, 50);
@@ -263,7 +263,7 @@ test('the survivor is starved while it re-protects (host loaded, agent stopped p
   expect(again.active).toBe(standby);
   expectStateKept(lastBefore(samples, killAt)?.report, lastBefore(samples, Date.now())?.report);
   // ...and it survives the next failure.
-  const { faultAt: secondKillAt, samples: secondSamples } = await underLoad(async () => crashQemuAt(await session(again.active), VM.name), guestAnswers);
+  const { faultAt: secondKillAt, samples: secondSamples } = await underLoad(async () => crashQemu(await session(again.active), VM.name), guestAnswers);
   expectStateKept(lastBefore(secondSamples, secondKillAt)?.report, firstAfter(secondSamples, secondKillAt + 50)?.report);
   await protectedPair(180_000);
 });

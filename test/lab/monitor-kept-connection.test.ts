@@ -15,7 +15,7 @@ import { LabDescription } from '../../scripts/lab/description';
 import { heal } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
-import { coloGuestSpec, crashQemuAt } from '../support/colo-guest';
+import { coloGuestSpec, crashQemu } from '../support/colo-guest';
 import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments } from '../support/kept-connection';
 import { GUEST_REDIS_PORT as REDIS_PORT, GUEST_REPORT_PORT, readGuestReport } from '../../scripts/guest/guest';
 import { labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
@@ -100,7 +100,7 @@ test(`one TCP connection to redis keeps every acknowledged increment through ${R
         const acksBefore = client.acks.length;
         const pawsBefore = pawsRejectedSegments();
         const clockBefore = await guestClock();
-        const killAt = await crashQemuAt(await session(killed), VM.name);
+        const killAt = await crashQemu(await session(killed), VM.name);
         // The limit is the test's patience, not an expectation: the figure is printed below.
         const resumed = await client.acknowledged(ACKS_AFTER_KILL, 60_000).then(
           () => undefined,

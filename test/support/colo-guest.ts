@@ -32,20 +32,38 @@ export function coloGuestSpec(lab: LabDescription, opts: { name: string; ip: str
   return { ...guestVmSpec({ ...opts, host: labHost(lab, 'site-a'), withDisk: true, memoryMiB: 128 }), qemuBinary: labColoQemu(lab) };
 }
 
-/** SIGKILL of the VM's QEMU on the host: to its peer, indistinguishable from the host dying. */
-export async function crashQemu(session: SshSession, vm: string): Promise<void> {
-  await session.exec(`pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},debug-threads=on( |$)'`);
-}
+/** The host's QEMU process of the VM, matched as the driver matches it (TEST ONLY). */
+const qemuPattern = (vm: string) => `'^[^ ]+ -name guest=${vm},debug-threads=on( |$)'`;
 
 /**
- * Like crashQemu, returning when the host sent the SIGKILL by its own clock (the lab hosts share
- * this machine's clock): the SSH round trip before the kill is then not counted as outage.
+ * How long a SIGKILLed QEMU may take to be gone. pkill returns once the signal is sent; the
+ * process still exists until every thread has left the kernel (a CI run saw the failover's peer
+ * check find it there). The wait ends at the exit, this bound only catches a process that never
+ * exits.
  */
-export async function crashQemuAt(session: SshSession, vm: string): Promise<number> {
-  const { stdout } = await session.exec(`date +%s%3N; pkill -KILL --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${vm},debug-threads=on( |$)'`);
-  const at = Number(stdout.trim().split('\n')[0]);
-  if (!Number.isFinite(at) || at <= 0) throw new Error(`No kill time from ${session.host.name}: ${JSON.stringify(stdout)}`);
-  return at;
+const KILLED_QEMU_EXIT_LIMIT_MS = 30_000;
+
+/**
+ * SIGKILL of the VM's QEMU on the host: to its peer, indistinguishable from the host dying.
+ * Returns when the process is gone, with the host's clock at the kill (the lab hosts share this
+ * machine's clock, so the SSH round trip before the kill is not counted as outage).
+ */
+export async function crashQemu(session: SshSession, vm: string): Promise<number> {
+  const script = [
+    'now_ms() { date +%s%3N; }',
+    'at=$(now_ms)',
+    `pkill -KILL --ns $$ --nslist mnt -f ${qemuPattern(vm)}`,
+    `while pgrep --ns $$ --nslist mnt -f ${qemuPattern(vm)} > /dev/null; do`,
+    `  [ $(( $(now_ms) - at )) -ge ${KILLED_QEMU_EXIT_LIMIT_MS} ] && { echo "still-running $at"; exit 0; }`,
+    '  sleep 0.02',
+    'done',
+    'echo "gone $at"',
+  ].join('\n');
+  const { stdout } = await session.exec(script, { timeoutMs: KILLED_QEMU_EXIT_LIMIT_MS + 15_000 });
+  const m = /^(gone|still-running) (\d+)$/m.exec(stdout);
+  if (!m) throw new Error(`No kill time from ${session.host.name}: ${JSON.stringify(stdout)}`);
+  if (m[1] === 'still-running') throw new Error(`VM ${vm}'s QEMU on ${session.host.name} still runs ${KILLED_QEMU_EXIT_LIMIT_MS} ms after its SIGKILL`);
+  return Number(m[2]);
 }
 
 export interface FailoverMeasurement {
@@ -82,7 +100,7 @@ export async function crashAndFailover(
   const crashAt = Date.now();
   await crashQemu(lost, vm);
   await options.beforeFailover?.();
-  // The QEMU is gone for sure once pkill has returned: from here on only the survivor can answer.
+  // The QEMU is gone (crashQemu waits for its exit): from here on only the survivor can answer.
   const failoverAt = Date.now();
   const result = await failover(survivor, vm, options.peerCheck === false ? {} : { peer: lost });
   const failoverDoneAt = Date.now();
