@@ -8,6 +8,7 @@
  * timeout a second channel runs `kill -s KILL -- -<pgid>`.
  */
 import { randomBytes } from 'crypto';
+import type { Readable } from 'stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { ChannelSlots } from './channel-slots';
 import { withDeadline } from './deadline';
@@ -16,8 +17,12 @@ import { errorMessage, HostAddress, HostChannelError, redact, HostConnectionLost
 export interface ExecOptions {
   /** Limit for the whole call, queueing included. Default: the session's default timeout. */
   timeoutMs?: number;
-  /** Written to the command's stdin, then EOF. Without it stdin is closed at once. The place for secrets. */
-  stdin?: string | Buffer;
+  /**
+   * Written to the command's stdin, then EOF. Without it stdin is closed at once. The place for
+   * secrets. A stream is piped with backpressure (never whole in memory); if it fails, the
+   * command is killed and the call rejects with the stream's error.
+   */
+  stdin?: string | Buffer | Readable;
   /** Exported before the command runs. Values are visible in the host's process list: pass secrets on stdin. */
   env?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
@@ -156,7 +161,7 @@ function openExecChannel(context: ExecContext, script: string, operation: string
  * process group first. A shell that has not reported its group yet is about to start the
  * command, and closing the channel would not stop it, so we wait a little for the report.
  */
-function collect({ channel, exit }: ExecChannel, marker: string, stdin: string | Buffer | undefined, signal: AbortSignal, kill: (pgid: number) => Promise<void>): Promise<ExecResult> {
+function collect({ channel, exit }: ExecChannel, marker: string, stdin: ExecOptions['stdin'], signal: AbortSignal, kill: (pgid: number) => Promise<void>): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -166,6 +171,7 @@ function collect({ channel, exit }: ExecChannel, marker: string, stdin: string |
     let killing = false;
     let killed: Promise<void> = Promise.resolve();
     let patience: NodeJS.Timeout | undefined;
+    let stdinError: unknown;
 
     const killNow = () => {
       if (killing) return;
@@ -198,13 +204,27 @@ function collect({ channel, exit }: ExecChannel, marker: string, stdin: string |
       signal.removeEventListener('abort', onAbort);
       // The command dies before our kill channel reports back: wait, so the error can say how the kill went.
       if (signal.aborted) return void killed.then(() => reject(signal.reason));
+      if (stdinError !== undefined) return void killed.then(() => reject(stdinError));
       const errText = Buffer.concat(stderr)
         .toString('utf8')
         .replace(new RegExp(`${marker}\\d+\\n`), '');
       resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: errText, code: exit.code, signal: exit.signal });
     });
 
-    channel.end(stdin ?? undefined);
+    if (stdin === undefined || typeof stdin === 'string' || Buffer.isBuffer(stdin)) {
+      channel.end(stdin ?? undefined);
+    } else {
+      stdin.once('error', (error) => {
+        stdinError = error;
+        onAbort();
+      });
+      // A command that exits without reading all of stdin ends the pipe; the stream is not needed then.
+      channel.once('close', () => {
+        stdin.unpipe(channel);
+        stdin.destroy();
+      });
+      stdin.pipe(channel);
+    }
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });

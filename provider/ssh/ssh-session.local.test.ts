@@ -1,5 +1,7 @@
 /** SshSession against a real OpenSSH sshd on 127.0.0.1. */
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
+import { Readable } from 'stream';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -197,6 +199,33 @@ describe('exec', () => {
     const result = await session.exec('exec >&- 2>&-; sleep 0.3; exit 3', { allowFailure: true });
     expect(result.code).toBe(3);
     expect((await session.exec('exec >&- 2>&-; sleep 0.3')).code).toBe(0);
+  });
+
+  it('streams a Readable into stdin with backpressure, and kills the command when the stream fails', async () => {
+    const session = await connect();
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    let produced = 0;
+    const source = new Readable({
+      read() {
+        this.push(produced++ < 24 ? chunk : null);
+      },
+    });
+    const { stdout } = await session.exec('sha256sum', { stdin: source });
+    const expected = createHash('sha256');
+    for (let i = 0; i < 24; i++) expected.update(chunk);
+    expect(stdout.split(' ')[0]).toBe(expected.digest('hex'));
+
+    let sent = 0;
+    const failing = new Readable({
+      read() {
+        if (sent++ < 3) this.push(chunk);
+        else this.destroy(new Error('the image file could not be read'));
+      },
+    });
+    const error = await session.exec('cat > /dev/null; sleep 33.337', { stdin: failing }).catch((e) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toBe('the image file could not be read');
+    expect(remoteProcesses('sleep 33.337')).toEqual([]);
   });
 
   it('passes arguments quoted with shellQuote through the shell unchanged', async () => {

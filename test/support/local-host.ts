@@ -54,7 +54,7 @@ export class LocalHostConnector implements HostConnector {
   }
 }
 
-function runLocally(command: string, stdin: string | Buffer | undefined, env: NodeJS.ProcessEnv): Promise<ExecResult> {
+function runLocally(command: string, stdin: ExecOptions['stdin'], env: NodeJS.ProcessEnv): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -64,7 +64,8 @@ function runLocally(command: string, stdin: string | Buffer | undefined, env: No
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ stdout, stderr, code, signal: signal ?? undefined }));
     child.stdin.on('error', () => undefined); // commands that never read stdin
-    child.stdin.end(stdin ?? undefined);
+    if (stdin === undefined || typeof stdin === 'string' || Buffer.isBuffer(stdin)) child.stdin.end(stdin ?? undefined);
+    else stdin.pipe(child.stdin);
   });
 }
 
