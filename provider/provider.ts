@@ -30,6 +30,7 @@ import { sharedHostConnector } from './config/host-connections';
 import { VM_SPEC_DEFAULTS } from './qemu/vm-spec';
 import { KnownHosts, KnownHostsFormatError, sha256Fingerprint } from './ssh/known-hosts';
 import { diskResource } from './resources/disk-resource';
+import { imageResource } from './resources/image-resource';
 import { hostDataSource } from './resources/host-data-source';
 import { vmResource } from './resources/vm-resource';
 import { ftVmResource } from './resources/ft-vm-resource';
@@ -175,7 +176,7 @@ export const orbitProvider = defineProvider({
     }
     return createProviderContext({ terraformVersion, hosts, etcd: parseEtcd(config.etcd), monitor, connector: sharedHostConnector() });
   },
-  resources: [diskResource, vmResource, ftVmResource],
+  resources: [imageResource, diskResource, vmResource, ftVmResource],
   dataSources: [hostDataSource],
 });
 

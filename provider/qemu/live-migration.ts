@@ -229,7 +229,7 @@ class Migration {
   private readonly from: HostAddress;
   private readonly to: HostAddress;
   private phase: MigrationPhase = 'checks';
-  private mirrors: Array<{ job: string; node: string; disk: string; bytes: number }> = [];
+  private mirrors: Array<{ job: string; node: string; disk: string; bytes: number; sync: 'full' | 'top' }> = [];
   private destinationStarted = false;
   private srcQmp: QmpClient | undefined;
   private dstQmp: QmpClient | undefined;
@@ -314,7 +314,15 @@ class Migration {
       await destroyVm(destination, name, { removeDisks: true, graceMs: 0 });
     }
     const diskSizes = await diskVirtualSizes(source, spec, fail);
-    this.mirrors = spec.disks.map((_, i) => ({ job: `orbit-migrate-${vmIds.disk(i)}`, node: `orbit-migrate-${vmIds.disk(i)}`, disk: vmIds.disk(i), bytes: 0 }));
+    // A disk made from an image is an overlay on it: the destination has the same image (content-addressed,
+    // checked before it starts), so only what the overlay itself holds is copied.
+    this.mirrors = spec.disks.map((disk, i) => ({
+      job: `orbit-migrate-${vmIds.disk(i)}`,
+      node: `orbit-migrate-${vmIds.disk(i)}`,
+      disk: vmIds.disk(i),
+      bytes: 0,
+      sync: disk.backingImage ? 'top' : 'full',
+    }));
     return { spec, diskSizes, sourceStatus: src.status };
   }
 
@@ -354,7 +362,7 @@ class Migration {
     const mirrorStarted = Date.now();
     for (const m of this.mirrors) {
       await srcQmp.execute('blockdev-add', { driver: 'nbd', 'node-name': m.node, server: { type: 'inet', host: this.address, port: String(this.nbdPort) }, export: m.disk });
-      await srcQmp.execute('blockdev-mirror', { 'job-id': m.job, device: m.disk, target: m.node, sync: 'full', 'copy-mode': 'write-blocking' });
+      await srcQmp.execute('blockdev-mirror', { 'job-id': m.job, device: m.disk, target: m.node, sync: m.sync, 'copy-mode': 'write-blocking' });
     }
     await waitForMirrorsReady(
       srcQmp,

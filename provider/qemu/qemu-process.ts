@@ -477,6 +477,16 @@ async function prepareHost(session: SshSession, spec: VmSpec, operation: string,
     const at = `disks[${i}].path`;
     const dir = disk.path.slice(0, disk.path.lastIndexOf('/')) || '/';
     const parentOk = dir === paths.stateDir ? 'true' : `[ -d ${shellQuote(dir)} ]`;
+    if (disk.backingImage !== undefined && disk.sizeMiB !== undefined) {
+      const image = shellQuote(disk.backingImage);
+      const virtualSize = `$(qemu-img info --force-share --output=json ${image} | sed -n 's/^ *"virtual-size": \\([0-9]*\\),*$/\\1/p' | head -n 1)`;
+      checks.push(
+        `if [ ! -e ${shellQuote(disk.path)} ]; then`,
+        `  if [ ! -f ${image} ]; then problem disks[${i}].backingImage ${shellQuote(`the image ${disk.backingImage} is not on the host; place it there first (an orbit_image with this host in hosts)`)}`,
+        `  elif [ "${virtualSize}" -gt ${disk.sizeMiB * 1024 * 1024} ]; then problem disks[${i}].sizeMiB ${shellQuote(`${disk.sizeMiB} MiB is smaller than the image ${disk.backingImage}; give at least its virtual size`)}; fi`,
+        'fi',
+      );
+    }
     if (freshDiskSizes(options)) {
       checks.push(
         `[ ! -e ${shellQuote(disk.path)} ] || problem ${at} ${shellQuote(`${disk.path} already exists on the destination; it would be overwritten. Remove it if it is a leftover, or use another host`)}`,
@@ -541,7 +551,11 @@ function launchScript(spec: VmSpec, options: LaunchOptions): string {
     const fresh = freshDiskSizes(options);
     const size = fresh ? `${fresh[i]}` : disk.sizeMiB !== undefined ? `${disk.sizeMiB}M` : undefined;
     if (size !== undefined) {
-      lines.push(`if [ ! -e ${shellQuote(disk.path)} ]; then qemu-img create -q -f ${disk.format} ${shellQuote(disk.path, size)}; echo ${shellQuote(`created ${disk.path}`)}; fi`);
+      // The backing format is read from the image (an image store entry: a verified qcow2 or raw without a backing file of its own).
+      const backing = disk.backingImage
+        ? ` -b ${shellQuote(disk.backingImage)} -F "$(qemu-img info --force-share --output=json ${shellQuote(disk.backingImage)} | sed -n 's/^ *"format": "\\([a-z0-9]*\\)",*$/\\1/p' | head -n 1)"`
+        : '';
+      lines.push(`if [ ! -e ${shellQuote(disk.path)} ]; then qemu-img create -q -f ${disk.format}${backing} ${shellQuote(disk.path, size)}; echo ${shellQuote(`created ${disk.path}`)}; fi`);
     }
   });
   spec.nics.forEach((nic, i) => {

@@ -103,3 +103,12 @@ test('differences name the changed fields', () => {
   expect(vmSpecDifferences(a, b)).toEqual(['memoryMiB: 256 -> 512', 'nics[0].mac: "52:54:00:aa:00:01" -> "52:54:00:aa:00:02"']);
   expect(vmSpecDifferences(a, validateVmSpec(good))).toEqual([]);
 });
+
+test('a disk made from an image is a qcow2 overlay with a size', () => {
+  const image = `/var/lib/orbit/images/${'c'.repeat(64)}`;
+  const overlay = { path: '/var/lib/orbit/db-1/disk0.qcow2', format: 'qcow2' as const, sizeMiB: 2048, backingImage: image };
+  expect(validateVmSpec({ ...good, disks: [overlay] }).disks).toEqual([overlay]);
+  expect(issuesOf({ ...good, disks: [{ ...overlay, format: 'raw' }] })).toEqual(['disks[0].format: "raw": a disk made from an image is a qcow2 overlay']);
+  expect(issuesOf({ ...good, disks: [{ path: overlay.path, format: 'qcow2', backingImage: image }] })).toEqual(['disks[0].sizeMiB: a disk made from an image needs its size']);
+  expect(issuesOf({ ...good, disks: [{ ...overlay, backingImage: 'images/x' }] })).toEqual(['disks[0].backingImage: "images/x" is not an absolute file path']);
+});

@@ -17,6 +17,11 @@ export interface VmDisk {
   format: DiskFormat;
   /** When set and the image does not exist yet, it is created with this size. Without it, the image must exist. */
   sizeMiB?: number;
+  /**
+   * A new image is created as a qcow2 overlay on this read-only image (its format read from the
+   * image), so the disk starts with the image's content. Needs format qcow2 and sizeMiB.
+   */
+  backingImage?: string;
 }
 
 export interface VmNic {
@@ -56,7 +61,7 @@ export interface VmSpecInput {
   machine?: string;
   cpuModel?: string;
   boot: { kind: 'kernel'; kernel: string; initrd?: string; append?: string } | { kind: 'disk'; diskIndex?: number };
-  disks?: Array<{ path: string; format?: DiskFormat; sizeMiB?: number }>;
+  disks?: Array<{ path: string; format?: DiskFormat; sizeMiB?: number; backingImage?: string }>;
   nics?: Array<{ mac: string; bridge: string; model?: NicModel }>;
 }
 
@@ -197,7 +202,8 @@ function validateDisks(value: unknown, issue: Report): VmDisk[] {
       return { path: '', format: 'raw' };
     }
     const d = disk as Record<string, unknown>;
-    for (const key of Object.keys(d)) if (!['path', 'format', 'sizeMiB'].includes(key)) issue(`${at}.${key}`, 'unknown field', 'remove it; a disk has path, format and sizeMiB');
+    for (const key of Object.keys(d))
+      if (!['path', 'format', 'sizeMiB', 'backingImage'].includes(key)) issue(`${at}.${key}`, 'unknown field', 'remove it; a disk has path, format, sizeMiB and backingImage');
     if (typeof d.path !== 'string' || !ABSOLUTE_PATH.test(d.path) || d.path.includes('/../') || d.path.endsWith('/')) {
       issue(`${at}.path`, `${describe(d.path)} is not an absolute file path`, 'give the image path on the host, e.g. /var/lib/orbit/db-1/root.qcow2');
     } else if (seen.has(d.path)) {
@@ -210,7 +216,19 @@ function validateDisks(value: unknown, issue: Report): VmDisk[] {
     if (d.sizeMiB !== undefined && !isIntegerIn(d.sizeMiB, 1, VM_LIMITS.maxDiskSizeMiB)) {
       issue(`${at}.sizeMiB`, `${describe(d.sizeMiB)} is not an integer from 1 to ${VM_LIMITS.maxDiskSizeMiB}`, 'give the size of a new image in MiB, or leave it out when the image exists');
     }
-    return { path: d.path as string, format: format as DiskFormat, ...(d.sizeMiB !== undefined ? { sizeMiB: d.sizeMiB as number } : {}) };
+    if (d.backingImage !== undefined) {
+      if (typeof d.backingImage !== 'string' || !ABSOLUTE_PATH.test(d.backingImage) || d.backingImage.includes('/../')) {
+        issue(`${at}.backingImage`, `${describe(d.backingImage)} is not an absolute file path`, 'give the path of the image on the host, e.g. /var/lib/orbit/images/<sha256>');
+      }
+      if (format !== 'qcow2') issue(`${at}.format`, `${describe(format)}: a disk made from an image is a qcow2 overlay`, 'use format "qcow2"');
+      if (d.sizeMiB === undefined) issue(`${at}.sizeMiB`, 'a disk made from an image needs its size', "give sizeMiB (at least the image's virtual size)");
+    }
+    return {
+      path: d.path as string,
+      format: format as DiskFormat,
+      ...(d.sizeMiB !== undefined ? { sizeMiB: d.sizeMiB as number } : {}),
+      ...(d.backingImage !== undefined ? { backingImage: d.backingImage as string } : {}),
+    };
   });
 }
 

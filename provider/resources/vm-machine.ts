@@ -15,12 +15,14 @@ import { RemoteHost } from '../config/host-connections';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { Accelerator, validateVmSpec, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec, VmSpecError, VmSpecInput } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
+import { IMAGE_DIR } from '../images/image-store';
 
 export const VM_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 const ACCELERATORS = ['auto', 'kvm', 'tcg'] as const;
 const DISK_FORMATS = ['qcow2', 'raw'] as const;
 const NIC_MODELS = ['virtio-net-pci', 'e1000', 'rtl8139'] as const;
 const PATH = /^\/[^\s]*$/;
+const IMAGE_PATH = new RegExp(`^${IMAGE_DIR}/[0-9a-f]{64}$`);
 const MIB = 1024 * 1024;
 
 /**
@@ -37,28 +39,48 @@ const CHANGE_NEEDS: Record<NewProcessChange, string> = {
 
 /** `disk` blocks; `growsInPlace` says whether a larger size_mib is applied to the running VM. */
 export function diskBlock(options: { growsInPlace: boolean; change: NewProcessChange }) {
-  const restarts = options.change === 'restart';
+  return block({ description: diskDescription(options.change), attributes: diskAttributes(options) });
+}
+
+/** orbit_vm's `disk` blocks, which may start from an orbit_image. */
+export function imageDiskBlock(options: { growsInPlace: boolean; change: NewProcessChange }) {
   return block({
-    description: restarts
-      ? 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>: created empty if it is not there yet, kept across restarts (a removed disk block detaches the image and keeps it), deleted only when the VM is destroyed (unless keep_disks_on_destroy).'
-      : 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>; created empty, deleted when the VM is destroyed.',
+    description: `${diskDescription(options.change)} With image, the disk starts as a copy-on-write overlay on an orbit_image placed on the host.`,
     attributes: {
-      size_mib: required(t.number, {
-        description: options.growsInPlace
-          ? 'Virtual size in MiB. Growing it resizes the disk under the running guest; shrinking is refused at plan time.'
-          : `Virtual size in MiB. ${CHANGE_NEEDS[options.change]}`,
-        validators: [integer(), between(1, VM_LIMITS.maxDiskSizeMiB)],
+      ...diskAttributes(options),
+      image: optional(t.string, {
+        description:
+          "Start the disk from this image: `orbit_image.NAME.path` (the image must be placed on the VM's host). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.",
+        validators: [matches(IMAGE_PATH, `${IMAGE_DIR}/<sha256>, the path attribute of an orbit_image`, `${IMAGE_DIR}/${'0'.repeat(64)}`)],
       }),
-      format: optional(t.string, {
-        default: 'qcow2',
-        description: restarts
-          ? 'Image format: "qcow2" (default, allocated as written) or "raw". Fixed once the disk exists (a change is refused at plan time: the image would have to be converted).'
-          : `Image format: "qcow2" (default, allocated as written) or "raw". ${CHANGE_NEEDS[options.change]}`,
-        validators: [oneOf<string>(DISK_FORMATS)],
-      }),
-      path: computed(t.string, { description: 'Where the image is on the host.' }),
     },
   });
+}
+
+function diskDescription(change: NewProcessChange): string {
+  return change === 'restart'
+    ? 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>: created if it is not there yet (empty, or from an image), kept across restarts (a removed disk block detaches the image and keeps it), deleted only when the VM is destroyed (unless keep_disks_on_destroy).'
+    : 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>; created empty, deleted when the VM is destroyed.';
+}
+
+function diskAttributes(options: { growsInPlace: boolean; change: NewProcessChange }) {
+  const restarts = options.change === 'restart';
+  return {
+    size_mib: required(t.number, {
+      description: options.growsInPlace
+        ? 'Virtual size in MiB. Growing it resizes the disk under the running guest; shrinking is refused at plan time.'
+        : `Virtual size in MiB. ${CHANGE_NEEDS[options.change]}`,
+      validators: [integer(), between(1, VM_LIMITS.maxDiskSizeMiB)],
+    }),
+    format: optional(t.string, {
+      default: 'qcow2',
+      description: restarts
+        ? 'Image format: "qcow2" (default, allocated as written) or "raw". Fixed once the disk exists (a change is refused at plan time: the image would have to be converted).'
+        : `Image format: "qcow2" (default, allocated as written) or "raw". ${CHANGE_NEEDS[options.change]}`,
+      validators: [oneOf<string>(DISK_FORMATS)],
+    }),
+    path: computed(t.string, { description: 'Where the image is on the host.' }),
+  };
 }
 
 export const networkBlock = block({
@@ -138,14 +160,14 @@ export interface VmMachine {
   initrd_path: string | null;
   kernel_cmdline: string | null;
   status: string | null;
-  disk: Array<{ size_mib: number; format: string | null; path: string | null }>;
+  disk: Array<{ size_mib: number; format: string | null; path: string | null; image?: string | null }>;
   network: Array<{ bridge: string; mac: string | null; model: string | null }>;
 }
 
 type MaybeUnknownMachine = { [K in keyof VmMachine]?: unknown } & {
   name?: string;
   accelerator?: string | null;
-  disk?: Array<{ size_mib?: number; format?: string | null; path?: string | null } | undefined>;
+  disk?: Array<{ size_mib?: number; format?: string | null; path?: string | null; image?: string | null } | undefined>;
   network?: Array<{ bridge?: string; mac?: string | null; model?: string | null } | undefined>;
 };
 
@@ -176,8 +198,25 @@ export function planMachine(planned: MaybeUnknownMachine, prior: VmMachine | nul
   planned.disk?.forEach((disk, i) => {
     if (!disk) return;
     if (name !== undefined && typeof disk.format === 'string') disk.path = diskPath(name, i, disk.format);
+    if (typeof disk.image === 'string' && disk.format === 'raw') {
+      throw new OrbitError(`disk[${i}] is made from an image, so its format must be qcow2 (an overlay on the image), not raw`, {
+        attribute: ['disk', i, 'format'],
+        value: disk.format,
+        allowed: 'qcow2',
+        fix: 'remove format (qcow2 is the default) or set format = "qcow2"',
+      });
+    }
     const before = prior?.disk[i];
     if (!before) return;
+    if (disk.image !== undefined && (disk.image ?? null) !== (before.image ?? null)) {
+      throw new OrbitError(`disk[${i}].image cannot change from ${before.image ?? 'none'} to ${disk.image ?? 'none'}: the disk ${before.path} exists and holds the guest's data`, {
+        attribute: ['disk', i, 'image'],
+        value: disk.image,
+        allowed: `${before.image ?? 'none (an empty disk)'} (a disk keeps the image it was made from)`,
+        detail: 'Orbit never re-creates a disk on a change; only destroying the VM deletes its disks.',
+        fix: 'keep image as it was; to start a disk from the new image, add it as a new disk block (or taint the VM to start over, losing its data)',
+      });
+    }
     if (typeof disk.format === 'string' && disk.format !== before.format) {
       throw new OrbitError(`disk[${i}].format cannot change from ${before.format} to ${disk.format}: the image ${before.path} holds the disk's data`, {
         attribute: ['disk', i, 'format'],
@@ -279,7 +318,7 @@ export function specFrom(config: VmMachine, options: { memoryMiB: number; accele
         : { kind: 'disk', diskIndex: 0 },
     disks: config.disk.map((disk, i) => {
       const format = (disk.format ?? 'qcow2') as 'qcow2' | 'raw';
-      return { path: diskPath(config.name, i, format), format, sizeMiB: disk.size_mib };
+      return { path: diskPath(config.name, i, format), format, sizeMiB: disk.size_mib, ...(disk.image ? { backingImage: disk.image } : {}) };
     }),
     nics: config.network.map((nic, i) => ({ mac: nic.mac ?? derivedMac(config.name, i), bridge: nic.bridge, model: (nic.model ?? VM_SPEC_DEFAULTS.nicModel) as VmSpec['nics'][number]['model'] })),
   };
@@ -309,7 +348,12 @@ export function machineFromSpec(spec: VmSpec, observed: { status: string; diskSi
     initrd_path: kernel?.initrd ?? null,
     kernel_cmdline: kernel?.append ?? null,
     status: observed.status,
-    disk: spec.disks.map((disk, i) => ({ size_mib: Math.ceil((observed.diskSizesBytes[i] ?? (disk.sizeMiB ?? 0) * MIB) / MIB), format: disk.format, path: disk.path })),
+    disk: spec.disks.map((disk, i) => ({
+      size_mib: Math.ceil((observed.diskSizesBytes[i] ?? (disk.sizeMiB ?? 0) * MIB) / MIB),
+      format: disk.format,
+      path: disk.path,
+      image: disk.backingImage ?? null,
+    })),
     network: spec.nics.map((nic) => ({ bridge: nic.bridge, mac: nic.mac, model: nic.model })),
   };
 }

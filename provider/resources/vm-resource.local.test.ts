@@ -38,7 +38,7 @@ const config = (overrides: Partial<Vm> = {}): Vm => ({
   status: null,
   last_migration_downtime_ms: null,
   last_migration_total_ms: null,
-  disk: [{ size_mib: 64, format: 'qcow2', path: null }],
+  disk: [{ size_mib: 64, format: 'qcow2', path: null, image: null }],
   network: [{ bridge: 'vmbr0', mac: null, model: 'virtio-net-pci' }],
   ...overrides,
 });
@@ -50,7 +50,7 @@ const state = (overrides: Partial<Vm> = {}): Vm =>
     max_memory_mib: 256,
     accelerator_in_use: 'tcg',
     status: 'running',
-    disk: [{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/web-1/disk0.qcow2' }],
+    disk: [{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/web-1/disk0.qcow2', image: null }],
     network: [{ bridge: 'vmbr0', mac: derivedMac('web-1', 0), model: 'virtio-net-pci' }],
     ...overrides,
   });
@@ -80,7 +80,7 @@ describe('orbit_vm plan', () => {
   test('a new VM has its id, disk paths, MAC and maximum memory known at plan time', async () => {
     const { planned } = await plan(config(), null);
     expect(planned).toMatchObject({ id: 'web-1', max_memory_mib: 256, last_migration_downtime_ms: null });
-    expect(planned.disk).toEqual([{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/web-1/disk0.qcow2' }]);
+    expect(planned.disk).toEqual([{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/web-1/disk0.qcow2', image: null }]);
     expect(planned.network?.[0]?.mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     expect(planned.accelerator_in_use).toBeUndefined();
   });
@@ -155,8 +155,8 @@ describe('orbit_vm plan', () => {
 
   test('an added disk restarts the VM; a removed one is detached, its image kept and named', async () => {
     const two = [
-      { size_mib: 64, format: 'qcow2', path: null },
-      { size_mib: 32, format: 'raw', path: null },
+      { size_mib: 64, format: 'qcow2', path: null, image: null },
+      { size_mib: 32, format: 'raw', path: null, image: null },
     ];
     const added = await plan(config({ disk: two }), state());
     expect(restartWarning(added.warnings)).toContain('disks 1 -> 2');
@@ -169,14 +169,29 @@ describe('orbit_vm plan', () => {
   });
 
   test("a disk's format cannot change: the plan fails naming the image, both formats and the fix", async () => {
-    const error = await orbitErrorOf(plan(config({ disk: [{ size_mib: 64, format: 'raw', path: null }] }), state()));
+    const error = await orbitErrorOf(plan(config({ disk: [{ size_mib: 64, format: 'raw', path: null, image: null }] }), state()));
     expect(error.message).toBe("disk[0].format cannot change from qcow2 to raw: the image /var/lib/orbit/web-1/disk0.qcow2 holds the disk's data");
     expect(error.allowed).toBe('qcow2 (a disk keeps its format)');
     expect(error.fix).toBe('keep format = "qcow2"');
   });
 
+  test("a disk's image cannot change once the disk exists, and a disk from an image is qcow2", async () => {
+    const image = `/var/lib/orbit/images/${'a'.repeat(64)}`;
+    const other = `/var/lib/orbit/images/${'b'.repeat(64)}`;
+    const fromImage = state({ disk: [{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/web-1/disk0.qcow2', image }] });
+    const changed = await orbitErrorOf(plan(config({ disk: [{ size_mib: 64, format: 'qcow2', path: null, image: other }] }), fromImage));
+    expect(changed.message).toBe(`disk[0].image cannot change from ${image} to ${other}: the disk /var/lib/orbit/web-1/disk0.qcow2 exists and holds the guest's data`);
+    expect(changed.attribute).toEqual(['disk', 0, 'image']);
+    const dropped = await orbitErrorOf(plan(config({ disk: [{ size_mib: 64, format: 'qcow2', path: null, image: null }] }), fromImage));
+    expect(dropped.message).toContain(`cannot change from ${image} to none`);
+    const raw = await orbitErrorOf(plan(config({ disk: [{ size_mib: 64, format: 'raw', path: null, image }] }), null));
+    expect(raw.message).toBe('disk[0] is made from an image, so its format must be qcow2 (an overlay on the image), not raw');
+    // Unchanged, it plans quietly, and the spec carries the image.
+    expect((await plan(config({ disk: [{ size_mib: 64, format: 'qcow2', path: null, image }] }), fromImage)).warnings).toEqual([]);
+  });
+
   test('a shrinking disk fails the plan with both sizes and the fix', async () => {
-    const error = await orbitErrorOf(plan(config({ disk: [{ size_mib: 32, format: 'qcow2', path: null }] }), state()));
+    const error = await orbitErrorOf(plan(config({ disk: [{ size_mib: 32, format: 'qcow2', path: null, image: null }] }), state()));
     expect(error.message).toBe('disk[0].size_mib cannot shrink from 64 to 32');
     expect(error.attribute).toEqual(['disk', 0, 'size_mib']);
     expect(error.allowed).toBe('64 or more (disks only grow)');

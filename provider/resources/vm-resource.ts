@@ -33,7 +33,7 @@ import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-li
 import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
-  diskBlock,
+  imageDiskBlock,
   machineChanges,
   machineFromSpec,
   networkBlock,
@@ -85,7 +85,7 @@ export const vmSchema = schema({
     last_migration_total_ms: computed(t.number, { description: 'The duration of the last live migration this resource made, disks included, in ms; null before the first.' }),
   },
   blocks: {
-    disk: nested.list(diskBlock({ growsInPlace: true, change: 'restart' }), { maxItems: VM_LIMITS.maxDisks }),
+    disk: nested.list(imageDiskBlock({ growsInPlace: true, change: 'restart' }), { maxItems: VM_LIMITS.maxDisks }),
     network: nested.list(networkBlock, { maxItems: VM_LIMITS.maxNics }),
   },
 });
@@ -285,8 +285,10 @@ async function readVm(remote: RemoteHost, state: Pick<Vm, 'name' | 'host'> & Par
 }
 
 function stateFrom(spec: VmSpec, observed: VmObservation, known: Partial<Vm>, host: string): Vm {
+  const machine = machineFromSpec(spec, observed, known);
   return {
-    ...machineFromSpec(spec, observed, known),
+    ...machine,
+    disk: machine.disk.map((disk) => ({ ...disk, image: disk.image ?? null })),
     host,
     vcpus: observed.vcpus,
     memory_mib: observed.memoryMiB,

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ExecResult } from '../../provider/ssh/remote-exec';
+import { ExecOptions, ExecResult } from '../../provider/ssh/remote-exec';
 import { installProvider, InstallResult } from '../../scripts/provider-install';
 import { LabDescription, LabHost } from '../../scripts/lab/description';
 import { labUp } from '../../scripts/lab/lab';
@@ -39,7 +39,7 @@ export interface LabTerraform {
   /** A workspace whose main.tf is required_providers + the provider block + `body`. */
   workspace(body: string, options?: HostBlockOptions): Workspace;
   /** Runs a command on a lab host over SSH (as the tests' own eyes, not through the provider). */
-  ssh(host: string, command: string): Promise<ExecResult>;
+  ssh(host: string, command: string, options?: Pick<ExecOptions, 'stdin'>): Promise<ExecResult>;
   cleanup(): void;
 }
 
@@ -74,10 +74,10 @@ export async function setUpLabTerraform(): Promise<LabTerraform> {
       workspaces.push(ws);
       return ws;
     },
-    async ssh(host, command) {
+    async ssh(host, command, options = {}) {
       const session = await connectToLabHost(lab, labHost(lab, host).name);
       try {
-        return await session.exec(command, { allowFailure: true });
+        return await session.exec(command, { ...options, allowFailure: true });
       } finally {
         await session.close();
       }

@@ -1,13 +1,13 @@
 /**
  * The provider's layers (README, Layout): each may import only from itself and the layers before
  * it, and no shipped source imports the lab, the scripts or the tests.
- *   protocol → framework → ssh → qemu → colo → monitor → config → resources → provider → constructs
+ *   protocol → framework → ssh → qemu → colo → monitor → config → images → resources → provider → constructs
  */
 import * as fs from 'fs';
 import * as path from 'path';
 
 const REPO = path.resolve(__dirname, '../..');
-const LAYERS = ['protocol', 'framework', 'ssh', 'qemu', 'colo', 'monitor', 'config', 'resources', 'provider', 'constructs'] as const;
+const LAYERS = ['protocol', 'framework', 'ssh', 'qemu', 'colo', 'monitor', 'config', 'images', 'resources', 'provider', 'constructs'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** The layer of a repository path, or undefined outside the shipped sources (scripts/, test/, stacks/, ...). */
@@ -70,10 +70,10 @@ describe('layers', () => {
       ['constructs/vm.ts', "import { VmConfig } from '../provider/bindings/vm';\nimport { t } from '../provider/monitor/timing';"],
     ]);
     expect(layerViolations(sources)).toEqual([
-      'provider/ssh/ssh-session.ts imports provider/colo/colo-pair: ssh comes before colo (protocol → framework → ssh → qemu → colo → monitor → config → resources → provider → constructs)',
-      'provider/framework/resource.ts imports provider/config/provider-context: framework comes before config (protocol → framework → ssh → qemu → colo → monitor → config → resources → provider → constructs)',
+      'provider/ssh/ssh-session.ts imports provider/colo/colo-pair: ssh comes before colo (protocol → framework → ssh → qemu → colo → monitor → config → images → resources → provider → constructs)',
+      'provider/framework/resource.ts imports provider/config/provider-context: framework comes before config (protocol → framework → ssh → qemu → colo → monitor → config → images → resources → provider → constructs)',
       'provider/resources/host-data-source.ts imports scripts/guest/guest: shipped code (resources) must not depend on scripts/',
-      'provider/qemu/vm-live.ts imports provider/monitor/agent: qemu comes before monitor (protocol → framework → ssh → qemu → colo → monitor → config → resources → provider → constructs)',
+      'provider/qemu/vm-live.ts imports provider/monitor/agent: qemu comes before monitor (protocol → framework → ssh → qemu → colo → monitor → config → images → resources → provider → constructs)',
     ]);
   });
 });

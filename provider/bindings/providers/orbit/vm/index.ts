@@ -112,6 +112,12 @@ export interface VmDisk {
   */
   readonly format?: string;
   /**
+  * Start the disk from this image: `orbit_image.NAME.path` (the image must be placed on the VM's host). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#image Vm#image}
+  */
+  readonly image?: string;
+  /**
   * Virtual size in MiB. Growing it resizes the disk under the running guest; shrinking is refused at plan time.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#size_mib Vm#size_mib}
@@ -126,6 +132,7 @@ export function vmDiskToTerraform(struct?: VmDisk | cdktf.IResolvable): any {
   }
   return {
     format: cdktf.stringToTerraform(struct!.format),
+    image: cdktf.stringToTerraform(struct!.image),
     size_mib: cdktf.numberToTerraform(struct!.sizeMib),
   }
 }
@@ -139,6 +146,12 @@ export function vmDiskToHclTerraform(struct?: VmDisk | cdktf.IResolvable): any {
   const attrs = {
     format: {
       value: cdktf.stringToHclTerraform(struct!.format),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    image: {
+      value: cdktf.stringToHclTerraform(struct!.image),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -179,6 +192,10 @@ export class VmDiskOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.format = this._format;
     }
+    if (this._image !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.image = this._image;
+    }
     if (this._sizeMib !== undefined) {
       hasAnyValues = true;
       internalValueResult.sizeMib = this._sizeMib;
@@ -191,6 +208,7 @@ export class VmDiskOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
       this._format = undefined;
+      this._image = undefined;
       this._sizeMib = undefined;
     }
     else if (cdktf.Tokenization.isResolvable(value)) {
@@ -201,6 +219,7 @@ export class VmDiskOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
       this._format = value.format;
+      this._image = value.image;
       this._sizeMib = value.sizeMib;
     }
   }
@@ -219,6 +238,22 @@ export class VmDiskOutputReference extends cdktf.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get formatInput() {
     return this._format;
+  }
+
+  // image - computed: false, optional: true, required: false
+  private _image?: string; 
+  public get image() {
+    return this.getStringAttribute('image');
+  }
+  public set image(value: string) {
+    this._image = value;
+  }
+  public resetImage() {
+    this._image = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get imageInput() {
+    return this._image;
   }
 
   // path - computed: true, optional: false, required: false
