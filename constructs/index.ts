@@ -12,6 +12,7 @@ export * from './failover-timing';
 export * from './highly-available-vm';
 export * from './host';
 export * from './host-key';
+export * from './image';
 export * from './logical-id';
 export * from './machine';
 export * from './placement';
