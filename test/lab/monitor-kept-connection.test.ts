@@ -16,7 +16,7 @@ import { heal } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { coloGuestSpec, crashQemu } from '../support/colo-guest';
-import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments } from '../support/kept-connection';
+import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments, recordConnection } from '../support/kept-connection';
 import { GUEST_REDIS_PORT as REDIS_PORT, GUEST_REPORT_PORT, readGuestReport } from '../../scripts/guest/guest';
 import { labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
@@ -100,12 +100,15 @@ test(`one TCP connection to redis keeps every acknowledged increment through ${R
         const acksBefore = client.acks.length;
         const pawsBefore = pawsRejectedSegments();
         const clockBefore = await guestClock();
+        const recording = recordConnection(VM.ip, REDIS_PORT);
         const killAt = await crashQemu(await session(killed), VM.name);
         // The limit is the test's patience, not an expectation: the figure is printed below.
         const resumed = await client.acknowledged(ACKS_AFTER_KILL, 60_000).then(
           () => undefined,
           (e: Error) => e,
         );
+        if (resumed) console.log(`the kept connection stalled after the kill of the ${side} (${killed}):\n${await recording.evidence()}`);
+        recording.stop();
         // How far the guest's clock moved against this machine's across the failover (its TCP timestamps follow it).
         const clockAfter = await guestClock();
         const guestClockSkewMs = Math.round(clockAfter.uptimeMs - clockBefore.uptimeMs - (clockAfter.at - clockBefore.at));

@@ -7,8 +7,11 @@
  * Raw RESP over `net` on purpose: redis client libraries reconnect and retry by design, which
  * would hide exactly what this client is here to see.
  */
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
 import { setTimeout as sleep } from 'timers/promises';
 
 export interface Acknowledgement {
@@ -146,4 +149,35 @@ export function pawsRejectedSegments(): number {
   const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(/\s+/) ?? [];
   const at = header.indexOf('PAWSEstab');
   return at > 0 ? Number(values[at]) : NaN;
+}
+
+/**
+ * Records the connection's packets on this machine (tcpdump, absolute sequence numbers) and,
+ * on `evidence`, returns the last of them with the kernel's view of the socket (`ss -tin`):
+ * what a stalled connection needs to tell whose numbers went wrong.
+ */
+export function recordConnection(ip: string, port: number): { evidence(): Promise<string>; stop(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-kept-capture-'));
+  const file = path.join(dir, 'capture.pcap');
+  const capture = spawn('tcpdump', ['-i', 'any', '-nn', '-U', '-s', '128', '-w', file, 'host', ip, 'and', 'tcp', 'port', String(port)], { stdio: 'ignore' });
+  capture.on('error', () => undefined);
+  const run = (command: string, args: string[]) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+    } catch (error) {
+      return `(${command} failed: ${(error as Error).message.split('\n')[0]})`;
+    }
+  };
+  return {
+    async evidence() {
+      await sleep(200);
+      const packets = run('tcpdump', ['-r', file, '-nn', '-tt', '-S']).trim().split('\n');
+      const socket = run('ss', ['-tino', 'dst', `${ip}:${port}`]).trim();
+      return `client socket (ss -tino):\n${socket}\nlast packets of ${packets.length} since the kill (tcpdump -S):\n${packets.slice(-40).join('\n')}`;
+    },
+    stop() {
+      capture.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
