@@ -11,13 +11,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { RemoteHost } from '../provider/config/host-connections';
 import { resolveImageSource, sha256OfFile } from '../provider/images/image-source';
 import { IMAGE_DIR, placeImage, releaseImage } from '../provider/images/image-store';
 import { createLogger } from '../provider/protocol/logger';
-import { SshSession } from '../provider/ssh/ssh-session';
 import { labUp } from '../scripts/lab/lab';
 import { connectToLabHost } from '../scripts/lab/lab-ssh';
+import { remoteHostOf } from '../test/support/remote-host';
 import { BenchResult, median } from './bench-result';
 
 const ROUNDS = Number(process.env.ORBIT_BENCH_ROUNDS ?? 2);
@@ -26,18 +25,6 @@ const HOSTS = ['site-a', 'site-b', 'witness'];
 const NAME = 'bench-image';
 const SCP_TARGET = '/var/lib/orbit/bench-scp.img';
 const execFileAsync = promisify(execFile);
-
-/** A RemoteHost over one lab session (the provider's pool is not needed here). */
-function remoteOf(session: SshSession): RemoteHost {
-  return {
-    name: session.host.name,
-    exec: (command, options) => session.exec(command, options),
-    readFile: (file, options) => session.readFile(file, options),
-    writeFile: (file, data, options) => session.writeFile(file, data, options),
-    withSession: (work) => work(session),
-    session: async () => session,
-  };
-}
 
 export async function run(): Promise<BenchResult[]> {
   const lab = await labUp();
@@ -48,7 +35,7 @@ export async function run(): Promise<BenchResult[]> {
   fs.closeSync(out);
   const sha256 = await sha256OfFile(file);
   const sessions = await Promise.all(HOSTS.map((h) => connectToLabHost(lab, h, { defaultTimeoutMs: 600_000 })));
-  const remotes = sessions.map(remoteOf);
+  const remotes = sessions.map(remoteHostOf);
   const orbitMs: number[] = [];
   const scpMs: number[] = [];
   try {

@@ -44,7 +44,7 @@ const config = (overrides: Partial<FtVm> = {}): FtVm => ({
   agent_release: null,
   failover_count: null,
   last_failover: null,
-  disk: [{ size_mib: 64, format: 'qcow2', path: null }],
+  disk: [{ size_mib: 64, format: 'qcow2', path: null, image: null }],
   network: [{ bridge: 'vmbr0', mac: null, model: 'virtio-net-pci' }],
   ...overrides,
 });
@@ -58,7 +58,7 @@ const state = (overrides: Partial<FtVm> = {}): FtVm =>
     standby_host: null,
     protection: 'degraded',
     checkpoint_count: 120,
-    disk: [{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/db-1/disk0.qcow2' }],
+    disk: [{ size_mib: 64, format: 'qcow2', path: '/var/lib/orbit/db-1/disk0.qcow2', image: null }],
     network: [{ bridge: 'vmbr0', mac: '52:54:00:aa:bb:cc', model: 'virtio-net-pci' }],
     ...overrides,
   });
@@ -118,6 +118,16 @@ test('a new host for one side is a move of that side, announced in the plan; bot
   const both = await orbitErrorOf(plan(config({ primary_host: 'site-c', secondary_host: 'site-d' }), state()));
   expect(both.message).toBe('orbit_ft_vm "db-1" cannot move both sides at once: site-a and site-b -> site-c and site-d');
   expect(both.fix).toMatch(/change one host per apply/);
+});
+
+test('a disk from an image needs the image on both hosts and every spare: the plan names the hosts without it', async () => {
+  // The hosts are this machine, which has no image under this sum.
+  const image = `/var/lib/orbit/images/${'e'.repeat(64)}`;
+  const disk = [{ size_mib: 64, format: 'qcow2', path: null, image }];
+  const error = await orbitErrorOf(plan(config({ disk, spare_hosts: ['site-c'] }), null));
+  expect(error.message).toBe(`disk[0].image ${image} is not placed on "site-a", "site-b", "site-c"`);
+  expect(error.attribute).toEqual(['disk', 0, 'image']);
+  expect(error.fix).toBe('add "site-a", "site-b", "site-c" to the hosts of the orbit_image whose path this is');
 });
 
 test('an unknown host fails the plan at the attribute that names it', async () => {

@@ -47,7 +47,21 @@ import {
   waitUnwatched,
   withEtcd,
 } from './ft-vm-monitor';
-import { diskBlock, machineChanges, machineFromSpec, networkBlock, planAccelerator, planMachine, resolveAccelerator, specFrom, validateBoot, vmMachineAttributes, renameRefused } from './vm-machine';
+import {
+  checkImagesOnHosts,
+  diskBlock,
+  imagesNeedCheck,
+  machineChanges,
+  machineFromSpec,
+  networkBlock,
+  planAccelerator,
+  planMachine,
+  resolveAccelerator,
+  specFrom,
+  validateBoot,
+  vmMachineAttributes,
+  renameRefused,
+} from './vm-machine';
 
 const HOST_CHANGE =
   "Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.";
@@ -175,7 +189,7 @@ export const ftVmResource = defineResource({
     validateBoot(config);
   },
 
-  modifyPlan({ planned, prior, config, provider, diagnostics }) {
+  async modifyPlan({ planned, prior, config, provider, diagnostics, signal }) {
     if (planned.primary_host !== undefined) provider.host(planned.primary_host, ['primary_host']);
     if (planned.secondary_host !== undefined) provider.host(planned.secondary_host, ['secondary_host']);
     if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused('orbit_ft_vm', prior.name, planned.name);
@@ -213,6 +227,10 @@ export const ftVmResource = defineResource({
     } else if (planned.failover === 'manual') {
       planned.agent_release = null;
     }
+    // The image must be wherever the guest may run: both hosts and every spare.
+    const hosts = [planned.primary_host, planned.secondary_host, ...(planned.spare_hosts ?? [])].filter((h): h is string => typeof h === 'string');
+    const priorHosts = prior ? [prior.primary_host, prior.secondary_host, ...(prior.spare_hosts ?? [])] : [];
+    if (imagesNeedCheck(prior, planned, priorHosts, hosts)) await checkImagesOnHosts(provider, planned.disk, hosts, signal);
     if (prior && planned.agent_release !== prior.agent_release) {
       // Only the agents change, but the apply takes time while the pair lives on: what Read
       // observes of it is known only after.

@@ -48,7 +48,7 @@ export const imageSchema = schema({
     format: computed(t.string, { useStateForUnknown: true, description: 'What `qemu-img info` found: "qcow2" or "raw" (others are refused: convert them with qemu-img convert).' }),
     virtual_size_mib: computed(t.number, { useStateForUnknown: true, description: 'The disk size the image holds, in MiB (rounded up); disks made from it are at least this big.' }),
     size_bytes: computed(t.number, { useStateForUnknown: true, description: "The image file's size." }),
-    path: computed(t.string, { useStateForUnknown: true, description: 'Where the image is on every host.' }),
+    path: computed(t.string, { useStateForUnknown: true, description: "Where the image is on every host: /var/lib/orbit/images/<sha256>. Known after the image is placed (a disk's image names it)." }),
   },
 });
 
@@ -69,7 +69,8 @@ export const imageResource = defineResource({
 
   modifyPlan({ planned, prior, config, provider }) {
     planned.id = planned.name;
-    if (planned.sha256 !== undefined) planned.path = imagePath(planned.sha256);
+    // path stays "known after apply" for a new image: a VM whose disk names it checks at plan time
+    // that the image is on its hosts, which only holds once the image exists.
     (config.hosts ?? []).forEach((host, i) => host !== undefined && provider.host(host, ['hosts', i]));
     const adding = prior === null || (config.hosts ?? []).some((h) => h !== undefined && !prior.hosts.includes(h));
     // A local file that is not there fails the plan, not the apply halfway.

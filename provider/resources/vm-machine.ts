@@ -11,7 +11,7 @@ import { OrbitError } from '../framework/errors';
 import { ProviderContext } from '../config/provider-context';
 import { block, computed, optional, optionalComputed, required } from '../framework/schema-builder';
 import { between, integer, matches, oneOf } from '../framework/validators';
-import { RemoteHost } from '../config/host-connections';
+import { isHostUnreachable, RemoteHost } from '../config/host-connections';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { Accelerator, validateVmSpec, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec, VmSpecError, VmSpecInput } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
@@ -39,18 +39,13 @@ const CHANGE_NEEDS: Record<NewProcessChange, string> = {
 
 /** `disk` blocks; `growsInPlace` says whether a larger size_mib is applied to the running VM. */
 export function diskBlock(options: { growsInPlace: boolean; change: NewProcessChange }) {
-  return block({ description: diskDescription(options.change), attributes: diskAttributes(options) });
-}
-
-/** orbit_vm's `disk` blocks, which may start from an orbit_image. */
-export function imageDiskBlock(options: { growsInPlace: boolean; change: NewProcessChange }) {
+  const where = options.change === 'restart' ? "the VM's host" : 'both hosts of the pair and every spare';
   return block({
-    description: `${diskDescription(options.change)} With image, the disk starts as a copy-on-write overlay on an orbit_image placed on the host.`,
+    description: `${diskDescription(options.change)} With image, the disk starts as a copy-on-write overlay on an orbit_image placed on ${where}.`,
     attributes: {
       ...diskAttributes(options),
       image: optional(t.string, {
-        description:
-          "Start the disk from this image: `orbit_image.NAME.path` (the image must be placed on the VM's host). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.",
+        description: `Start the disk from this image: \`orbit_image.NAME.path\` (the image must be placed on ${where}; checked at plan time once the image exists, else before anything starts). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.`,
         validators: [matches(IMAGE_PATH, `${IMAGE_DIR}/<sha256>, the path attribute of an orbit_image`, `${IMAGE_DIR}/${'0'.repeat(64)}`)],
       }),
     },
@@ -60,7 +55,7 @@ export function imageDiskBlock(options: { growsInPlace: boolean; change: NewProc
 function diskDescription(change: NewProcessChange): string {
   return change === 'restart'
     ? 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>: created if it is not there yet (empty, or from an image), kept across restarts (a removed disk block detaches the image and keeps it), deleted only when the VM is destroyed (unless keep_disks_on_destroy).'
-    : 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format>; created empty, deleted when the VM is destroyed.';
+    : 'A disk image the VM owns, in /var/lib/orbit/<name>/disk<index>.<format> on each host of the pair; created empty or from an image, deleted when the VM is destroyed.';
 }
 
 function diskAttributes(options: { growsInPlace: boolean; change: NewProcessChange }) {
@@ -160,7 +155,7 @@ export interface VmMachine {
   initrd_path: string | null;
   kernel_cmdline: string | null;
   status: string | null;
-  disk: Array<{ size_mib: number; format: string | null; path: string | null; image?: string | null }>;
+  disk: Array<{ size_mib: number; format: string | null; path: string | null; image: string | null }>;
   network: Array<{ bridge: string; mac: string | null; model: string | null }>;
 }
 
@@ -356,6 +351,46 @@ export function machineFromSpec(spec: VmSpec, observed: { status: string; diskSi
     })),
     network: spec.nics.map((nic) => ({ bridge: nic.bridge, mac: nic.mac, model: nic.model })),
   };
+}
+
+/**
+ * Every disk image the plan knows is placed on every host the VM may run on; an error names
+ * the disk, the image and the hosts without it. An image created in the same apply has no path
+ * yet (known after apply): the host layer checks it then, before anything starts. A host that
+ * cannot be reached is skipped here (the apply reaches it or fails).
+ */
+export async function checkImagesOnHosts(provider: ProviderContext, disks: MaybeUnknownMachine['disk'], hosts: readonly string[], signal: AbortSignal): Promise<void> {
+  const fromImages = (disks ?? []).flatMap((disk, index) => (typeof disk?.image === 'string' ? [{ index, image: disk.image }] : []));
+  if (fromImages.length === 0 || hosts.length === 0) return;
+  const images = [...new Set(fromImages.map((d) => d.image))];
+  const missingOn = new Map<string, string[]>();
+  await Promise.all(
+    [...new Set(hosts)].map(async (host) => {
+      try {
+        // The paths passed the IMAGE_PATH validator: hex digits under IMAGE_DIR, safe in the shell.
+        const { stdout } = await provider.remote(host, { signal }).exec(`${images.map((image) => `[ -f ${image} ] || echo ${image}`).join('\n')}\ntrue`, { timeoutMs: 20_000 });
+        for (const image of stdout.split('\n').filter(Boolean)) missingOn.set(image, [...(missingOn.get(image) ?? []), host]);
+      } catch (error) {
+        if (!isHostUnreachable(error)) throw error;
+      }
+    }),
+  );
+  const first = fromImages.find((d) => missingOn.has(d.image));
+  if (!first) return;
+  const absent = missingOn.get(first.image)!.sort();
+  throw new OrbitError(`disk[${first.index}].image ${first.image} is not placed on ${absent.map((h) => `"${h}"`).join(', ')}`, {
+    attribute: ['disk', first.index, 'image'],
+    value: first.image,
+    allowed: `an image placed on every host the VM may run on (${[...new Set(hosts)].map((h) => `"${h}"`).join(', ')})`,
+    fix: `add ${absent.map((h) => `"${h}"`).join(', ')} to the hosts of the orbit_image whose path this is`,
+  });
+}
+
+/** Whether a plan must check the disks' images: a new VM, new hosts, or disks added or made from another image. */
+export function imagesNeedCheck(prior: VmMachine | null, planned: MaybeUnknownMachine, priorHosts: readonly string[], plannedHosts: readonly string[]): boolean {
+  if (prior === null) return true;
+  if (plannedHosts.some((h) => !priorHosts.includes(h))) return true;
+  return (planned.disk ?? []).some((disk, i) => typeof disk?.image === 'string' && disk.image !== prior.disk[i]?.image);
 }
 
 /** "auto" becomes what the host's probe found (cached on the host); an explicit accelerator is taken as is. */

@@ -33,7 +33,9 @@ import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-li
 import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
-  imageDiskBlock,
+  checkImagesOnHosts,
+  diskBlock,
+  imagesNeedCheck,
   machineChanges,
   machineFromSpec,
   networkBlock,
@@ -85,7 +87,7 @@ export const vmSchema = schema({
     last_migration_total_ms: computed(t.number, { description: 'The duration of the last live migration this resource made, disks included, in ms; null before the first.' }),
   },
   blocks: {
-    disk: nested.list(imageDiskBlock({ growsInPlace: true, change: 'restart' }), { maxItems: VM_LIMITS.maxDisks }),
+    disk: nested.list(diskBlock({ growsInPlace: true, change: 'restart' }), { maxItems: VM_LIMITS.maxDisks }),
     network: nested.list(networkBlock, { maxItems: VM_LIMITS.maxNics }),
   },
 });
@@ -110,7 +112,7 @@ export const vmResource = defineResource({
     validateBoot(config);
   },
 
-  modifyPlan({ planned, prior, config, provider, diagnostics }) {
+  async modifyPlan({ planned, prior, config, provider, diagnostics, signal }) {
     if (planned.host !== undefined) provider.host(planned.host, ['host']);
     if (prior !== null && planned.name !== undefined && planned.name !== prior.name) throw renameRefused('orbit_vm', prior.name, planned.name);
 
@@ -142,6 +144,8 @@ export const vmResource = defineResource({
     });
 
     const migrating = prior !== null && planned.host !== undefined && planned.host !== prior.host;
+    const hosts = planned.host !== undefined ? [planned.host] : [];
+    if (imagesNeedCheck(prior, planned, prior ? [prior.host] : [], hosts)) await checkImagesOnHosts(provider, planned.disk, hosts, signal);
     planned.last_migration_downtime_ms = migrating ? undefined : (prior?.last_migration_downtime_ms ?? null);
     planned.last_migration_total_ms = migrating ? undefined : (prior?.last_migration_total_ms ?? null);
   },
@@ -285,10 +289,8 @@ async function readVm(remote: RemoteHost, state: Pick<Vm, 'name' | 'host'> & Par
 }
 
 function stateFrom(spec: VmSpec, observed: VmObservation, known: Partial<Vm>, host: string): Vm {
-  const machine = machineFromSpec(spec, observed, known);
   return {
-    ...machine,
-    disk: machine.disk.map((disk) => ({ ...disk, image: disk.image ?? null })),
+    ...machineFromSpec(spec, observed, known),
     host,
     vcpus: observed.vcpus,
     memory_mib: observed.memoryMiB,

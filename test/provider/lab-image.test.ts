@@ -4,8 +4,10 @@
  * with both sums and nothing left behind; an interrupted transfer resumed; a URL source (a
  * real HTTP server here) sharing the same file; a qcow2 with a backing file of its own refused;
  * then an orbit_vm whose disk starts from the image (the guest finds the image's counter on its
- * disk), the image's removal refused while the VM uses it (naming the VM), the VM moved to the
- * other host by live migration (only the overlay is copied; the data carries on), and destroy.
+ * disk), the image's removal refused while the VM uses it (naming the VM), a host change onto a
+ * host without the image refused at plan time, the VM moved to the other host by live migration
+ * (only the overlay is copied; the data carries on), an orbit_ft_vm whose disk starts from the
+ * image on both hosts, and destroy.
  * What the hosts really hold is checked over separate SSH connections.
  */
 import { execFileSync } from 'child_process';
@@ -17,6 +19,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { guestArtifacts, guestKernelArgs, waitForGuestReport } from '../../scripts/guest/guest';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
+import { labColoQemu } from '../support/colo-guest';
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { RunResult, Workspace } from '../support/terraform';
 
@@ -25,6 +28,7 @@ jest.setTimeout(300_000);
 const HOSTS = ['site-a', 'site-b'];
 const DIR = '/var/lib/orbit/images';
 const VM_IP = '10.89.0.90';
+const PAIR_IP = '10.89.0.92';
 /** What the image's sector 0 holds: the test guest reads it at boot and reports it as `prev`. */
 const IMAGE_COUNTER = 4242;
 
@@ -36,6 +40,7 @@ describe('orbit_image on two lab hosts', () => {
   let url: string;
   const name = uniqueName('tf-image');
   const vmName = uniqueName('tf-image-vm');
+  const pairName = uniqueName('tf-image-ft');
   let image: string;
   let sha: string;
 
@@ -77,7 +82,9 @@ describe('orbit_image on two lab hosts', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/base.qcow2`;
 
     lab = await setUpLabTerraform();
-    ws = lab.workspace('', { only: HOSTS });
+    // The lab's COLO build on both hosts: the orbit_ft_vm below needs it (orbit_vm runs with it as with any QEMU 7.2).
+    const qemu = labColoQemu(lab.lab);
+    ws = lab.workspace('', { only: HOSTS, overrides: Object.fromEntries(HOSTS.map((h) => [h, { qemu_binary: qemu }])) });
     ok(await ws.run(['init']));
   });
 
@@ -92,7 +99,7 @@ describe('orbit_image on two lab hosts', () => {
   test('apply places the verified image on both hosts, read-only, named; a second plan is quiet', async () => {
     configure([{ id: 'base', name, source: image, sha256: sha, hosts: HOSTS }]);
     const plan = ok(await ws.run(['plan']));
-    expect(plan.output).toContain(`+ path             = "${DIR}/${sha}"`);
+    expect(plan.output).toContain('+ path             = (known after apply)');
     const apply = ok(await ws.run(['apply', '-auto-approve'], { env: { TF_LOG_PROVIDER: 'INFO' } }));
     expect(apply.output).toContain('image transfer done');
     for (const host of HOSTS) expect(await onHost(host)).toEqual({ content: sha, mode: '444', names: [name], partials: 0 });
@@ -217,6 +224,20 @@ describe('orbit_image on two lab hosts', () => {
     expect(quiet.output).toContain('No changes.');
   });
 
+  test('a host change onto a host without the image fails the plan, naming the disk, the image and the host', async () => {
+    configure([{ id: 'base', name, source: image, sha256: sha, hosts: ['site-a'] }]);
+    ok(await ws.run(['apply', '-auto-approve']));
+    expect(await onHost('site-b')).toBeNull();
+    ws.write('vm.tf', vmBlock('site-b', 'orbit_image.base.path'));
+    const plan = await ws.run(['plan']);
+    expect(plan.code).toBe(1);
+    expect(flat(plan)).toContain(`disk[0].image ${DIR}/${sha} is not placed on "site-b"`);
+    expect(flat(plan)).toContain(`Fix: add "site-b" to the hosts of the orbit_image whose path this is`);
+    configure([{ id: 'base', name, source: image, sha256: sha, hosts: HOSTS }]);
+    ws.write('vm.tf', vmBlock('site-a', 'orbit_image.base.path'));
+    ok(await ws.run(['apply', '-auto-approve']));
+  });
+
   test('a host change live-migrates the VM onto the image on the other host; the data carries on', async () => {
     const before = await waitForGuestReport(VM_IP, 7000, 30_000);
     ws.write('vm.tf', vmBlock('site-b', 'orbit_image.base.path'));
@@ -232,9 +253,47 @@ describe('orbit_image on two lab hosts', () => {
     expect(Number(stdout.trim())).toBeLessThan(8 * 1024);
   });
 
-  test('destroy removes the VM, then the image from both hosts', async () => {
+  test('an orbit_ft_vm disk starts from the image on both hosts of the pair', async () => {
+    const { kernelPath, initrdPath } = guestArtifacts();
+    ws.write(
+      'ft.tf',
+      `resource "orbit_ft_vm" "db" {
+  name            = "${pairName}"
+  primary_host    = "site-a"
+  secondary_host  = "site-b"
+  memory_mib      = 128
+  stop_timeout_ms = 0
+  failover        = "manual"
+  kernel_path     = "${kernelPath}"
+  initrd_path     = "${initrdPath}"
+  kernel_cmdline  = "${guestKernelArgs({ ip: `${PAIR_IP}/24` })}"
+  disk {
+    image    = orbit_image.base.path
+    size_mib = 32
+  }
+  network {
+    bridge = "vmbr0"
+    mac    = "${labGuestMac(PAIR_IP)}"
+  }
+}
+`,
+    );
+    ok(await ws.run(['apply', '-auto-approve']));
+    const report = await waitForGuestReport(PAIR_IP, 7000, 120_000);
+    expect(report.prev).toBe(IMAGE_COUNTER);
+    for (const host of HOSTS) {
+      const result = await lab.ssh(host, `qemu-img info -U --output=json /var/lib/orbit/${pairName}/disk0.qcow2`);
+      expect((JSON.parse(result.stdout) as { 'backing-filename'?: string })['backing-filename']).toBe(`${DIR}/${sha}`);
+    }
+    const ft = ws.state().resources.find((r) => r.type === 'orbit_ft_vm')!.instances[0].attributes as { disk: Array<{ image: string }>; protection: string };
+    expect(ft.disk[0].image).toBe(`${DIR}/${sha}`);
+    expect(ft.protection).toBe('protected');
+  });
+
+  test('destroy removes the VMs, then the image from both hosts', async () => {
     ok(await ws.run(['destroy', '-auto-approve']));
     for (const host of HOSTS) expect(await onHost(host)).toBeNull();
     expect(await backingOf('site-b')).toBeNull();
+    for (const host of HOSTS) expect((await lab.ssh(host, `ls /var/lib/orbit/${pairName} 2>&1`)).code).not.toBe(0);
   });
 });

@@ -142,6 +142,12 @@ export interface FtVmDisk {
   */
   readonly format?: string;
   /**
+  * Start the disk from this image: `orbit_image.NAME.path` (the image must be placed on both hosts of the pair and every spare; checked at plan time once the image exists, else before anything starts). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#image FtVm#image}
+  */
+  readonly image?: string;
+  /**
   * Virtual size in MiB. Changing it restarts the pair on the same disks (a planned restart: the guest is asked to power off, up to stop_timeout_ms, and the pair is rebuilt on the active host's disks).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#size_mib FtVm#size_mib}
@@ -156,6 +162,7 @@ export function ftVmDiskToTerraform(struct?: FtVmDisk | cdktf.IResolvable): any 
   }
   return {
     format: cdktf.stringToTerraform(struct!.format),
+    image: cdktf.stringToTerraform(struct!.image),
     size_mib: cdktf.numberToTerraform(struct!.sizeMib),
   }
 }
@@ -169,6 +176,12 @@ export function ftVmDiskToHclTerraform(struct?: FtVmDisk | cdktf.IResolvable): a
   const attrs = {
     format: {
       value: cdktf.stringToHclTerraform(struct!.format),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    image: {
+      value: cdktf.stringToHclTerraform(struct!.image),
       isBlock: false,
       type: "simple",
       storageClassType: "string",
@@ -209,6 +222,10 @@ export class FtVmDiskOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.format = this._format;
     }
+    if (this._image !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.image = this._image;
+    }
     if (this._sizeMib !== undefined) {
       hasAnyValues = true;
       internalValueResult.sizeMib = this._sizeMib;
@@ -221,6 +238,7 @@ export class FtVmDiskOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = false;
       this.resolvableValue = undefined;
       this._format = undefined;
+      this._image = undefined;
       this._sizeMib = undefined;
     }
     else if (cdktf.Tokenization.isResolvable(value)) {
@@ -231,6 +249,7 @@ export class FtVmDiskOutputReference extends cdktf.ComplexObject {
       this.isEmptyObject = Object.keys(value).length === 0;
       this.resolvableValue = undefined;
       this._format = value.format;
+      this._image = value.image;
       this._sizeMib = value.sizeMib;
     }
   }
@@ -249,6 +268,22 @@ export class FtVmDiskOutputReference extends cdktf.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get formatInput() {
     return this._format;
+  }
+
+  // image - computed: false, optional: true, required: false
+  private _image?: string; 
+  public get image() {
+    return this.getStringAttribute('image');
+  }
+  public set image(value: string) {
+    this._image = value;
+  }
+  public resetImage() {
+    this._image = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get imageInput() {
+    return this._image;
   }
 
   // path - computed: true, optional: false, required: false

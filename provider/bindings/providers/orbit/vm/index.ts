@@ -112,7 +112,7 @@ export interface VmDisk {
   */
   readonly format?: string;
   /**
-  * Start the disk from this image: `orbit_image.NAME.path` (the image must be placed on the VM's host). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.
+  * Start the disk from this image: `orbit_image.NAME.path` (the image must be placed on the VM's host; checked at plan time once the image exists, else before anything starts). The disk is a qcow2 overlay on the read-only image, grown to size_mib (at least the image's virtual size; the guest grows its filesystem, as cloud images do on first boot). Fixed once the disk exists: a change is refused at plan time.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#image Vm#image}
   */
