@@ -21,7 +21,7 @@ import { CHECKPOINT_DELAY_RANGE_MS, COLO_DEFAULTS } from '../provider/colo/colo-
 import { FAILOVER_TIMING_DEFAULTS, FAILOVER_TIMING_RANGES, FailoverTiming, FailoverTimingProps, failoverTiming, worstCaseRecoveryMs } from './failover-timing';
 import type { Host } from './host';
 import { useStableLogicalId } from './logical-id';
-import { MACHINE_DEFAULTS, MachineProps, NetworkProps, checkMachineProps, checkNetwork, countable, machineConfig, machineName } from './machine';
+import { MACHINE_DEFAULTS, MachineProps, NetworkProps, checkDiskImages, checkMachineProps, checkNetwork, countable, machineConfig, machineName } from './machine';
 import { FailureDomain, Placement } from './placement';
 import { checkVmHost, pickHost } from './scheduler';
 import { Topology } from './topology';
@@ -148,6 +148,7 @@ export class HighlyAvailableVm extends Construct {
         });
       }
     });
+    checkDiskImages(this, props.disks, [{ prop: 'primaryHost', host: primary }, { prop: 'secondaryHost', host: secondary }, ...this.spareHosts.map((host, i) => ({ prop: `spareHosts[${i}]`, host }))]);
     topology._recordDemand({ host: primary, consumer: this, role: 'primary', ...primaryLoad });
     topology._recordDemand({ host: secondary, consumer: this, role: 'secondary', ...secondaryLoad });
 

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { HighlyAvailableVm } from './highly-available-vm';
 import { Image } from './image';
 import { DiskFormat } from './machine';
 import { synthObject, twoSites } from './test-fixtures';
@@ -33,8 +34,18 @@ describe('Image', () => {
     const { stack, a1, b1 } = twoSites();
     const onlyA = new Image(stack, 'only-a', { source: '/x.qcow2', sha256, hosts: [a1] });
     expect(() => new Vm(stack, 'web', { host: b1, disks: [{ image: onlyA, sizeMib: 4096 }] })).toThrow(
-      /\[test\/web\] disks\[0\] starts from image "only-a", which is not placed on the VM's host "b1"\. .*Allowed: an image whose hosts include "b1" \(it has "a1"\)\. Fix: add the host to the image's hosts/,
+      /\[test\/web\] disks\[0\] starts from image "only-a", which is not placed on host "b1"\. .*Allowed: an image whose hosts include "b1" \(it has "a1"\)\. Fix: add "b1" to the image.s hosts/,
     );
     expect(() => new Vm(stack, 'raw', { host: a1, disks: [{ image: onlyA, sizeMib: 4096, format: DiskFormat.RAW }] })).toThrow(/cannot be raw/);
+  });
+
+  test('a HighlyAvailableVm disk from an image needs the image on both hosts and every spare', () => {
+    const { stack, a1, a2, b1, b2 } = twoSites();
+    const three = new Image(stack, 'three', { source: '/x.qcow2', sha256, hosts: [a1, b1, a2] });
+    new HighlyAvailableVm(stack, 'db', { primaryHost: a1, secondaryHost: b1, spareHosts: [a2], disks: [{ image: three, sizeMib: 4096 }], network: { bridge: 'vmbr0' } });
+    expect(synthObject(stack).resource.orbit_ft_vm.db.disk).toEqual([{ size_mib: 4096, image: '${orbit_image.three.path}' }]);
+    expect(() => new HighlyAvailableVm(stack, 'db2', { primaryHost: a1, secondaryHost: b1, spareHosts: [b2], disks: [{ image: three, sizeMib: 4096 }], network: { bridge: 'vmbr0' } })).toThrow(
+      /disks\[0\] starts from image "three", which is not placed on spareHosts\[0\] "b2"\./,
+    );
   });
 });

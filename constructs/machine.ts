@@ -7,6 +7,8 @@ import { IConstruct } from 'constructs';
 import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../provider/qemu/vm-spec';
 import { Boot } from './boot';
 import { OrbitValidationError } from './errors';
+import type { Host } from './host';
+import type { Image } from './image';
 import { checkPattern, checkWholeNumber } from './validation';
 
 /** Provider defaults the constructs count with (capacity) and document. */
@@ -40,6 +42,13 @@ export interface DiskProps {
    * @default DiskFormat.QCOW2
    */
   readonly format?: DiskFormat;
+  /**
+   * Start the disk from this image: a qcow2 overlay on it, grown to sizeMib (at least the
+   * image's virtual size). The image must be placed on every host the VM may run on. Fixed once
+   * the disk exists.
+   * @default - an empty disk
+   */
+  readonly image?: Image;
 }
 
 export interface NetworkProps {
@@ -79,7 +88,7 @@ export interface MachineProps {
    */
   readonly boot?: Boot;
   /**
-   * Disk images the VM owns, created empty and deleted with it.
+   * Disk images the VM owns, created empty or from an image (an overlay on it) and deleted with it.
    * @default - no disks
    */
   readonly disks?: DiskProps[];
@@ -157,11 +166,38 @@ export function machineConfig(name: string, props: MachineProps) {
     cpuModel: props.cpuModel,
     accelerator: props.accelerator,
     ...(props.boot ?? Boot.fromFirstDisk()).config,
-    disk: props.disks?.map((d) => ({ sizeMib: d.sizeMib, format: d.format })),
+    disk: props.disks?.map((d) => ({ sizeMib: d.sizeMib, format: d.format, image: d.image?.path })),
   };
 }
 
 /** A number we can count with (capacity): the value when known, the provider default otherwise. */
 export function countable(value: number | undefined, fallback: number): number {
   return value === undefined || Token.isUnresolved(value) ? fallback : value;
+}
+
+/** Every disk made from an image is qcow2, and its image is placed on every host the VM may run on. */
+export function checkDiskImages(scope: IConstruct, disks: readonly DiskProps[] | undefined, hosts: ReadonlyArray<{ prop: string; host: Host }>): void {
+  (disks ?? []).forEach((disk, i) => {
+    if (!disk.image) return;
+    if (disk.format === DiskFormat.RAW) {
+      throw new OrbitValidationError(scope, {
+        what: `disks[${i}] starts from an image, so it is a qcow2 overlay and cannot be raw`,
+        prop: `disks[${i}].format`,
+        value: disk.format,
+        allowed: 'DiskFormat.QCOW2',
+        fix: 'leave format unset',
+      });
+    }
+    const image = disk.image;
+    const missing = hosts.filter(({ host }) => !image.isOn(host));
+    if (missing.length > 0) {
+      throw new OrbitValidationError(scope, {
+        what: `disks[${i}] starts from image "${image.imageName}", which is not placed on ${missing.map(({ prop, host }) => `${prop} "${host.hostName}"`).join(', ')}`,
+        prop: `disks[${i}].image`,
+        value: image.imageName,
+        allowed: `an image whose hosts include ${missing.map(({ host }) => `"${host.hostName}"`).join(', ')} (it has ${image.hosts.map((h) => `"${h.hostName}"`).join(', ')})`,
+        fix: `add ${missing.map(({ host }) => `"${host.hostName}"`).join(', ')} to the image's hosts`,
+      });
+    }
+  });
 }

@@ -8,28 +8,13 @@ import { Construct } from 'constructs';
 import { Vm as VmResource } from '../provider/bindings/providers/orbit/vm';
 import { OrbitValidationError } from './errors';
 import type { Host } from './host';
-import type { Image } from './image';
 import { useStableLogicalId } from './logical-id';
-import { DiskFormat, DiskProps, MACHINE_DEFAULTS, MachineProps, NetworkProps, checkMachineProps, checkNetwork, countable, machineConfig, machineName } from './machine';
+import { checkDiskImages, MACHINE_DEFAULTS, MachineProps, NetworkProps, checkMachineProps, checkNetwork, countable, machineConfig, machineName } from './machine';
 import { checkVmHost, pickHost } from './scheduler';
 import { Topology } from './topology';
 import { checkWholeNumber, isKnown } from './validation';
 
-export interface VmDiskProps extends DiskProps {
-  /**
-   * Start the disk from this image: a qcow2 overlay on it, grown to sizeMib (at least the
-   * image's virtual size). The image must be placed on the VM's host. Fixed once the disk exists.
-   * @default - an empty disk
-   */
-  readonly image?: Image;
-}
-
 export interface VmProps extends MachineProps {
-  /**
-   * Disk images the VM owns: created empty or from an image, deleted with the VM (unless keepDisksOnDestroy).
-   * @default - no disks
-   */
-  readonly disks?: VmDiskProps[];
   /**
    * The host the VM runs on. Changing it later live-migrates the VM (post-copy), disks included.
    * @default - chosen automatically among the non-witness hosts: deterministic and capacity-aware (see scheduler.ts)
@@ -104,32 +89,11 @@ export class Vm extends Construct {
     }
     checkVmHost(this, topology, 'host', host);
     this.host = host;
-    (props.disks ?? []).forEach((disk, i) => {
-      if (!disk.image) return;
-      if (disk.format === DiskFormat.RAW) {
-        throw new OrbitValidationError(this, {
-          what: `disks[${i}] starts from an image, so it is a qcow2 overlay and cannot be raw`,
-          prop: `disks[${i}].format`,
-          value: disk.format,
-          allowed: 'DiskFormat.QCOW2',
-          fix: 'leave format unset',
-        });
-      }
-      if (!disk.image.isOn(host)) {
-        throw new OrbitValidationError(this, {
-          what: `disks[${i}] starts from image "${disk.image.imageName}", which is not placed on the VM's host "${host.hostName}"`,
-          prop: `disks[${i}].image`,
-          value: disk.image.imageName,
-          allowed: `an image whose hosts include "${host.hostName}" (it has ${disk.image.hosts.map((h) => `"${h.hostName}"`).join(', ')})`,
-          fix: `add the host to the image's hosts`,
-        });
-      }
-    });
+    checkDiskImages(this, props.disks, [{ prop: 'host', host }]);
     topology._recordDemand({ host, consumer: this, role: 'vm', ...load });
 
     this.resource = new VmResource(this, 'Resource', {
       ...machineConfig(this.vmName, props),
-      disk: props.disks?.map((d) => ({ sizeMib: d.sizeMib, format: d.format, image: d.image?.path })),
       host: host.hostName,
       maxMemoryMib: props.maxMemoryMib,
       stopTimeoutMs: props.stopTimeoutMs,
