@@ -84,8 +84,10 @@ export interface StopOptions {
 }
 
 export interface DestroyOptions extends StopOptions {
-  /** Also delete disk images: `true`, all those named in the persisted spec; a list, only these (say, the ones a failed create made). Default false. */
-  removeDisks?: boolean | readonly string[];
+  /** Also delete every disk image named in the persisted spec, and /var/lib/orbit/<vm>. Default false. */
+  removeDisks?: boolean;
+  /** Delete only these disk images (say, the ones a failed create made); the others stay. */
+  removeTheseDisks?: readonly string[];
 }
 
 export interface RestartResult {
@@ -298,7 +300,7 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
   const paths = vmPaths(name);
   const disks = before.spec?.disks.map((d) => d.path) ?? [];
   const removeAll = options.removeDisks === true;
-  const toRemove = removeAll ? disks : Array.isArray(options.removeDisks) ? [...(options.removeDisks as readonly string[])] : [];
+  const toRemove = removeAll ? disks : [...(options.removeTheseDisks ?? [])];
   const script = [
     vmShellFunctions(name),
     // Anything still there is an orphan (a second start by hand, a QEMU whose pidfile was lost).

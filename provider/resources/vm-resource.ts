@@ -161,7 +161,7 @@ export const vmResource = defineResource({
         if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
       } catch (error) {
         // Nothing half-built: the VM goes, with the disks this create made (never ones it found there).
-        await destroyVm(session, config.name, { removeDisks: running.createdDisks, graceMs: 0 }).catch(() => undefined);
+        await destroyVm(session, config.name, { removeTheseDisks: running.createdDisks, graceMs: 0 }).catch(() => undefined);
         throw error;
       }
     });
