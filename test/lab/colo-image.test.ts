@@ -6,14 +6,13 @@
  * drive-mirror (sync full): the overlay on the secondary holds the whole disk, still backed by
  * the image.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { fence } from '../../provider/colo/colo-failover';
 import { destroyPair, startProtectedPair } from '../../provider/colo/colo-pair';
 import { reprotect } from '../../provider/colo/colo-reprotect';
-import { resolveImageSource, sha256OfFile } from '../../provider/images/image-source';
+import { resolveImageSource } from '../../provider/images/image-source';
 import { IMAGE_DIR, placeImage, releaseImage } from '../../provider/images/image-store';
 import { SshSession } from '../../provider/ssh/ssh-session';
 import { waitForGuestReport } from '../../scripts/guest/guest';
@@ -23,6 +22,7 @@ import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { coloGuestSpec, crashAndFailover, readGuestReportThroughCheckpoints } from '../support/colo-guest';
 import { vmTraces } from '../support/guest-vm';
+import { makeCounterImage } from '../support/counter-image';
 import { remoteHostOf } from '../support/remote-host';
 
 jest.setTimeout(300_000);
@@ -42,17 +42,10 @@ beforeAll(async () => {
   siteA = await connectToLabHost(lab, 'site-a', { defaultTimeoutMs: 60_000 });
   siteB = await connectToLabHost(lab, 'site-b', { defaultTimeoutMs: 60_000 });
   await destroyPair([siteA, siteB], VM.name, { removeDisks: true });
-  // The image: sector 0 holds the counter the test guest reads at boot, the rest a pattern.
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-colo-image-'));
-  const raw = path.join(dir, 'seed.raw');
-  const bytes = Buffer.alloc(16 * 1024 * 1024);
-  for (let i = 4096; i < bytes.length; i += 4096) bytes.write(`colo image block ${i / 4096}\n`, i);
-  bytes.write(`orbit-counter ${IMAGE_COUNTER} boot=image`.padEnd(511) + '\n', 0);
-  fs.writeFileSync(raw, bytes);
-  const image = path.join(dir, 'base.qcow2');
-  execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, image]);
-  sha256 = await sha256OfFile(image);
-  const source = await resolveImageSource(image, sha256);
+  const made = await makeCounterImage(dir, { counter: IMAGE_COUNTER, sizeMiB: 16 });
+  sha256 = made.sha256;
+  const source = await resolveImageSource(made.file, sha256);
   for (const s of [siteA, siteB]) await placeImage(remoteHostOf(s), { name: IMAGE_NAME, sha256 }, source);
 });
 

@@ -20,6 +20,7 @@ import * as path from 'path';
 import { guestArtifacts, guestKernelArgs, waitForGuestReport } from '../../scripts/guest/guest';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { labColoQemu } from '../support/colo-guest';
+import { makeCounterImage } from '../support/counter-image';
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { RunResult, Workspace } from '../support/terraform';
 
@@ -66,14 +67,7 @@ describe('orbit_image on two lab hosts', () => {
   beforeAll(async () => {
     local = fs.mkdtempSync(path.join(os.tmpdir(), 'orbit-lab-image-'));
     // A real qcow2 with data in it: 24 MiB of a pattern, converted.
-    const raw = path.join(local, 'seed.raw');
-    const bytes = Buffer.alloc(24 * 1024 * 1024);
-    for (let i = 4096; i < bytes.length; i += 4096) bytes.write(`orbit image block ${i / 4096}\n`, i);
-    bytes.write(`orbit-counter ${IMAGE_COUNTER} boot=image`.padEnd(511) + '\n', 0);
-    fs.writeFileSync(raw, bytes);
-    image = path.join(local, 'base.qcow2');
-    execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, image]);
-    sha = createHash('sha256').update(fs.readFileSync(image)).digest('hex');
+    ({ file: image, sha256: sha } = await makeCounterImage(local, { counter: IMAGE_COUNTER, sizeMiB: 24 }));
     server = http.createServer((req, res) => {
       const data = fs.readFileSync(image);
       res.writeHead(200, { 'content-length': data.length }).end(data);
