@@ -15,7 +15,8 @@ import { LabDescription } from '../../scripts/lab/description';
 import { heal } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
-import { coloGuestSpec, crashQemu } from '../support/colo-guest';
+import { vmPaths } from '../../provider/qemu/qemu-command-line';
+import { coloGuestSpec, crashQemu, silentGuestEvidence } from '../support/colo-guest';
 import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments, recordConnection } from '../support/kept-connection';
 import { GUEST_REDIS_PORT as REDIS_PORT, GUEST_REPORT_PORT, readGuestReport } from '../../scripts/guest/guest';
 import { labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
@@ -71,7 +72,18 @@ beforeAll(async () => {
   const { accelerator } = await labAccelerator(lab);
   const spec = coloGuestSpec(lab, { ...VM, accelerator, redisPort: REDIS_PORT });
   const placement = await startMonitoredLabPair(lab, etcd, ssh, spec, PAIR_HOSTS);
-  const pong = await waitFor('redis in the guest to answer PING', () => redisCommand('PING', 2000).catch(() => undefined), 120_000, 500);
+  const pong = await waitFor('redis in the guest to answer PING', () => redisCommand('PING', 2000).catch(() => undefined), 120_000, 500).catch(async (error: Error) => {
+    // Seen once in CI: the pair protected and checkpointing, yet no answer at all. What the active host, its tap and QEMU say:
+    const active = await session(placement.active);
+    const serial = await active.exec(`tail -n 30 ${vmPaths(VM.name).serialLog}`, { allowFailure: true }).then(
+      (r) => r.stdout,
+      (e: Error) => e.message,
+    );
+    console.log(
+      `redis never answered on the new pair (active ${placement.active}); the guest's serial log ends:\n${serial}\n${await silentGuestEvidence(active, VM.name, VM.ip).catch((e: Error) => e.message)}`,
+    );
+    throw error;
+  });
   expect(pong).toBe('+PONG\r\n');
   console.log(`accelerator ${accelerator}; protected as ${JSON.stringify(placement)}`);
 });
