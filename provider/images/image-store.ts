@@ -21,8 +21,8 @@ export const IMAGE_DIR = `${STATE_ROOT}/images`;
 export const IMAGE_FORMATS = ['qcow2', 'raw'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-/** How often progress is logged while an image moves to a host. */
-const PROGRESS_EVERY_MS = 5000;
+/** How often progress is logged while an image moves (download and transfer to hosts). */
+export const PROGRESS_EVERY_MS = 5000;
 /** A transfer runs as long as bytes move; this bounds only the whole call (a 50 GiB image at 20 MiB/s fits). */
 const TRANSFER_LIMIT_MS = 24 * 3600_000;
 /** sha256sum and qemu-img info of a placed file: bounded by the file's size, not by a guess. */

@@ -18,7 +18,7 @@ import { defineResource, ProviderContext } from '../config/provider-context';
 import { Logger } from '../protocol/logger';
 import { errorMessage } from '../ssh/host-errors';
 import { isUrl, resolveImageSource, SHA256, statLocalSource } from '../images/image-source';
-import { imagePath, imageUsers, PlacedImage, placeImage, probeImage, releaseImage } from '../images/image-store';
+import { imagePath, imageUsers, PlacedImage, placeImage, probeImage, PROGRESS_EVERY_MS, releaseImage } from '../images/image-store';
 
 const MIB = 1024 * 1024;
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
@@ -83,17 +83,20 @@ export const imageResource = defineResource({
   },
 
   async read({ state, provider, signal, diagnostics }) {
-    const present: string[] = [];
-    for (const host of state.hosts) {
-      try {
-        const on = await probeImage(provider.remote(host, { attribute: ['hosts'], signal }), state.name, state.sha256, signal);
-        if (on.present && on.named) present.push(host);
-      } catch (error) {
-        if (!isHostUnreachable(error)) throw error;
-        diagnostics.warning(`orbit_image "${state.name}": host "${host}" cannot be reached; the image is assumed still there`, errorMessage(error).split('\n')[0], ['hosts']);
-        present.push(host);
-      }
-    }
+    // One round trip per host, all at once: this runs on every plan. The order of hosts is kept.
+    const kept = await Promise.all(
+      state.hosts.map(async (host) => {
+        try {
+          const on = await probeImage(provider.remote(host, { attribute: ['hosts'], signal }), state.name, state.sha256, signal);
+          return on.present && on.named;
+        } catch (error) {
+          if (!isHostUnreachable(error)) throw error;
+          diagnostics.warning(`orbit_image "${state.name}": host "${host}" cannot be reached; the image is assumed still there`, errorMessage(error).split('\n')[0], ['hosts']);
+          return true;
+        }
+      }),
+    );
+    const present = state.hosts.filter((_, i) => kept[i]);
     if (present.length === 0) return null;
     return { ...state, hosts: present };
   },
@@ -127,7 +130,7 @@ async function placeOnHosts(provider: ProviderContext, image: Image, hosts: read
   if (hosts.length === 0) return [];
   const source = await resolveImageSource(image.source, image.sha256, {
     signal,
-    onProgress: throttled(5000, (bytes, total) => logger.info('image download progress', { image: image.name, bytes, totalBytes: total })),
+    onProgress: throttled(PROGRESS_EVERY_MS, (bytes, total) => logger.info('image download progress', { image: image.name, bytes, totalBytes: total })),
   });
   return Promise.all(hosts.map((host) => placeImage(provider.remote(host, { attribute: ['hosts'], signal }), image, source, { logger, signal })));
 }
