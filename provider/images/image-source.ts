@@ -12,6 +12,7 @@ import * as path from 'path';
 import { Readable, Transform } from 'stream';
 import { pipeline } from 'stream/promises';
 import { OrbitError } from '../framework/errors';
+import { StallGuard } from './stall-guard';
 
 /** A download that delivers no byte for this long is given up (progress, not total time, decides). */
 export const IMAGE_STALL_LIMIT_MS = 60_000;
@@ -85,19 +86,14 @@ async function download(url: string, sha256: string, options: ResolveOptions): P
   const partial = `${done}.partial`;
   const have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
 
-  const stall = new AbortController();
-  let stallTimer = setTimeout(() => stall.abort(), IMAGE_STALL_LIMIT_MS);
-  const touch = () => {
-    clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => stall.abort(), IMAGE_STALL_LIMIT_MS);
-  };
-  const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
+  const stall = new StallGuard(IMAGE_STALL_LIMIT_MS, options.signal);
+  const signal = stall.signal;
   try {
     let response: Response;
     try {
       response = await fetch(url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, signal, redirect: 'follow' });
     } catch (error) {
-      throw urlError(url, stall.signal.aborted ? `no answer within ${IMAGE_STALL_LIMIT_MS / 1000} s` : causeText(error));
+      throw urlError(url, stall.stalled ? `no answer within ${IMAGE_STALL_LIMIT_MS / 1000} s` : causeText(error));
     }
     // 206: the server continues where the partial file ends; 200: it sends everything again.
     const resumed = response.status === 206 && have > 0;
@@ -116,7 +112,7 @@ async function download(url: string, sha256: string, options: ResolveOptions): P
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         bytes += chunk.length;
-        touch();
+        stall.touch();
         options.onProgress?.(bytes, total);
         callback(null, chunk);
       },
@@ -125,13 +121,13 @@ async function download(url: string, sha256: string, options: ResolveOptions): P
       await pipeline(Readable.fromWeb(response.body as import('stream/web').ReadableStream), counter, fs.createWriteStream(partial, { flags: resumed ? 'a' : 'w', mode: 0o600 }), { signal });
     } catch (error) {
       // The partial file stays: the next apply resumes it.
-      throw urlError(url, stall.signal.aborted ? `no data for ${IMAGE_STALL_LIMIT_MS / 1000} s after ${bytes} bytes (kept; the next apply resumes)` : causeText(error));
+      throw urlError(url, stall.stalled ? `no data for ${IMAGE_STALL_LIMIT_MS / 1000} s after ${bytes} bytes (kept; the next apply resumes)` : causeText(error));
     }
     // A server that closes the connection early can end the body without an error.
     if (total !== undefined && bytes !== total) throw urlError(url, `the connection ended after ${bytes} of ${total} bytes (kept; the next apply resumes)`);
     return await finish(url, sha256, partial, done);
   } finally {
-    clearTimeout(stallTimer);
+    stall.dispose();
   }
 }
 

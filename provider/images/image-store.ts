@@ -16,6 +16,7 @@ import { Logger } from '../protocol/logger';
 import { shellQuote } from '../ssh/remote-exec';
 import { STATE_ROOT } from '../qemu/qemu-command-line';
 import { IMAGE_STALL_LIMIT_MS, ImageSource } from './image-source';
+import { StallGuard } from './stall-guard';
 
 export const IMAGE_DIR = `${STATE_ROOT}/images`;
 export const IMAGE_FORMATS = ['qcow2', 'raw'] as const;
@@ -67,13 +68,11 @@ async function transfer(remote: RemoteHost, sha256: string, source: ImageSource,
   const started = Date.now();
   let bytes = offset;
   let lastLog = started;
-  const stall = new AbortController();
-  let stallTimer = setTimeout(() => stall.abort(), IMAGE_STALL_LIMIT_MS);
+  const stall = new StallGuard(IMAGE_STALL_LIMIT_MS, options.signal);
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => stall.abort(), IMAGE_STALL_LIMIT_MS);
+      stall.touch();
       if (Date.now() - lastLog >= PROGRESS_EVERY_MS) {
         lastLog = Date.now();
         log?.info('image transfer progress', { bytes, totalBytes: source.sizeBytes, percent: Math.floor((100 * bytes) / Math.max(1, source.sizeBytes)) });
@@ -91,9 +90,8 @@ exec 9> .${sha256}.lock
 flock -n 9 || exit ${BUSY}
 ${offset === 0 ? `: > ${partial}` : `[ "$(stat -c %s ${partial})" -eq ${offset} ] || { echo "the partial file changed size" >&2; exit 1; }`}
 cat >> ${partial}`;
-  const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
   try {
-    const result = await remote.exec(script, { stdin, signal, timeoutMs: TRANSFER_LIMIT_MS, allowFailure: true });
+    const result = await remote.exec(script, { stdin, signal: stall.signal, timeoutMs: TRANSFER_LIMIT_MS, allowFailure: true });
     if (result.code === BUSY) {
       throw new OrbitError(`Another transfer of image ${sha256} to host "${remote.name}" is running`, {
         attribute: 'hosts',
@@ -108,7 +106,7 @@ cat >> ${partial}`;
         'check free space in /var/lib/orbit/images on the host (df -h), then apply again: the transfer resumes',
       );
   } catch (error) {
-    if (stall.signal.aborted) {
+    if (stall.stalled) {
       throw hostError(
         remote,
         `no byte reached the host for ${IMAGE_STALL_LIMIT_MS / 1000} s (after ${bytes} of ${source.sizeBytes} bytes)`,
@@ -117,7 +115,7 @@ cat >> ${partial}`;
     }
     throw error;
   } finally {
-    clearTimeout(stallTimer);
+    stall.dispose();
   }
   const seconds = Math.max(0.001, (Date.now() - started) / 1000);
   log?.info('image transfer done', { bytes: bytes - offset, seconds, mibPerSecond: Math.round(((bytes - offset) / 1048576 / seconds) * 10) / 10 });
