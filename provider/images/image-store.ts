@@ -58,7 +58,7 @@ export async function placeImage(remote: RemoteHost, image: { name: string; sha2
     transferred = true;
   }
   const checked = await checkAndInstall(remote, sha256, source.sizeBytes, options.signal);
-  await linkName(remote, image.name, sha256, options.signal);
+  await linkImageName(remote, image.name, sha256, options.signal);
   return { ...checked, transferred };
 }
 
@@ -178,7 +178,8 @@ qemu-img info --force-share --output=json ${sha256}`;
   return { format: info.format as ImageFormat, virtualSizeBytes: info['virtual-size'] ?? 0, sizeBytes };
 }
 
-async function linkName(remote: RemoteHost, name: string, sha256: string, signal?: AbortSignal): Promise<void> {
+/** Points `by-name/<name>` at the image; refuses a name that holds other content. */
+export async function linkImageName(remote: RemoteHost, name: string, sha256: string, signal?: AbortSignal): Promise<void> {
   const link = shellQuote(`${IMAGE_DIR}/by-name/${name}`);
   const { stdout } = await remote.exec(`target=$(readlink ${link} || true)\nif [ -n "$target" ] && [ "$target" != ../${sha256} ]; then echo "$target"; exit 0; fi\nln -sfn ../${sha256} ${link}`, {
     signal,

@@ -18,7 +18,7 @@ import { defineResource, ProviderContext } from '../config/provider-context';
 import { Logger } from '../protocol/logger';
 import { errorMessage } from '../ssh/host-errors';
 import { isUrl, resolveImageSource, SHA256, statLocalSource } from '../images/image-source';
-import { imagePath, imageUsers, PlacedImage, placeImage, probeImage, PROGRESS_EVERY_MS, releaseImage } from '../images/image-store';
+import { imagePath, imageUsers, linkImageName, PlacedImage, placeImage, probeImage, PROGRESS_EVERY_MS, releaseImage } from '../images/image-store';
 
 const MIB = 1024 * 1024;
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
@@ -109,7 +109,8 @@ export const imageResource = defineResource({
     if (config.name !== prior.name) {
       const kept = prior.hosts.filter((h) => config.hosts.includes(h));
       // The new name first, then the old one goes: the file always has a name that holds it.
-      await placeOnHosts(provider, config, kept, signal, logger);
+      // The file is there (read checked it): only the link changes, nothing is read or sent.
+      await Promise.all(kept.map((host) => linkImageName(provider.remote(host, { attribute: ['hosts'], signal }), config.name, config.sha256, signal)));
       for (const host of kept) await releaseImage(provider.remote(host, { attribute: ['hosts'], signal }), prior.name, prior.sha256, signal);
     }
     for (const host of removed) await releaseImage(provider.remote(host, { attribute: ['hosts'], signal }), prior.name, prior.sha256, signal);

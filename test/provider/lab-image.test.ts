@@ -84,7 +84,7 @@ describe('orbit_image on two lab hosts', () => {
 
   afterAll(async () => {
     if (ws && lab) await ws.run(['destroy', '-auto-approve']).catch(() => undefined);
-    for (const host of HOSTS) await lab?.ssh(host, `rm -f ${DIR}/by-name/${name} ${DIR}/by-name/${name}-again; rm -f ${DIR}/${sha} ${DIR}/.${sha}.*`);
+    for (const host of HOSTS) await lab?.ssh(host, `rm -f ${DIR}/by-name/${name} ${DIR}/by-name/${name}-again ${DIR}/by-name/${name}-renamed; rm -f ${DIR}/${sha} ${DIR}/.${sha}.*`);
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     fs.rmSync(local, { recursive: true, force: true });
     lab?.cleanup();
@@ -131,6 +131,18 @@ describe('orbit_image on two lab hosts', () => {
     configure([{ id: 'base', name, source: image, sha256: sha, hosts: HOSTS }]);
     ok(await ws.run(['apply', '-auto-approve']));
     expect(await onHost('site-a')).toEqual({ content: sha, mode: '444', names: [name], partials: 0 });
+  });
+
+  test('a rename only moves the name link: the source is not read again (it may be gone), nothing is sent', async () => {
+    const gone = path.join(local, 'moved-away.qcow2');
+    configure([{ id: 'base', name: `${name}-renamed`, source: gone, sha256: sha, hosts: HOSTS }]);
+    const apply = ok(await ws.run(['apply', '-auto-approve'], { env: { TF_LOG_PROVIDER: 'INFO' } }));
+    expect(apply.output).toContain('1 changed, 0 destroyed');
+    expect(apply.output).not.toContain('image transfer');
+    for (const host of HOSTS) expect(await onHost(host)).toEqual({ content: sha, mode: '444', names: [`${name}-renamed`], partials: 0 });
+    configure([{ id: 'base', name, source: image, sha256: sha, hosts: HOSTS }]);
+    ok(await ws.run(['apply', '-auto-approve']));
+    for (const host of HOSTS) expect(await onHost(host)).toEqual({ content: sha, mode: '444', names: [name], partials: 0 });
   });
 
   test('a wrong sha256 fails with both sums; no host gets anything', async () => {
