@@ -6,7 +6,7 @@
  */
 import { execFile } from 'child_process';
 import { checkpointTraceCommand, CheckpointStats, parseCheckpointTraceOutput } from '../../provider/colo/colo-checkpoint-trace';
-import { coloPaths } from '../../provider/colo/colo-command-line';
+import { coloPaths, coloPorts } from '../../provider/colo/colo-command-line';
 import { failover, FailoverResult } from '../../provider/colo/colo-failover';
 import { tapName, vmPaths } from '../../provider/qemu/qemu-command-line';
 import { connectQmpOverSsh } from '../../provider/qemu/qmp-over-ssh';
@@ -95,7 +95,11 @@ export async function crashAndFailover(
 ): Promise<FailoverMeasurement> {
   const poller = pollGuest(ip, { intervalMs: 25, timeoutMs: 1500 });
   // Under COLO an answer waits for a checkpoint (up to a second or more under load): crash only a guest seen answering.
-  await poller.answering();
+  await poller.answering().catch(async (error: Error) => {
+    await poller.stop();
+    const evidence = [`${lost.host.name}:\n${await silentGuestEvidence(lost, vm, ip)}`, `${survivor.host.name}:\n${await silentGuestEvidence(survivor, vm)}`];
+    throw new Error(`Before any crash (nothing was killed yet): ${error.message}\n${evidence.join('\n')}`);
+  });
   await sleep(500);
   const crashAt = Date.now();
   await crashQemu(lost, vm);
@@ -153,14 +157,20 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?:
     );
   parts.push(`tap ${tap}:\n${await tapStats()}`);
   // Meanwhile, the packets themselves: which way they go, and whether the guest's replies make sense (sequence numbers, resets).
-  // Fresh requests meanwhile (the test's own client has stopped by now): something to watch.
-  const probes = ip ? pollGuest(ip, { intervalMs: 200, timeoutMs: 1500 }) : undefined;
+  // Fresh requests meanwhile (the test's own client has stopped by now): something to watch,
+  // each given long enough to show whether answers are slow (held until checkpoints) or absent.
+  const coloTrace = await traceColoTraffic(survivor, vm);
+  const probes = ip ? pollGuest(ip, { intervalMs: 200, timeoutMs: 10_000 }) : undefined;
   const capture = await survivor.exec(`timeout 2 tcpdump -l -nn -tt -i ${tap} -c 40 2>&1 | tail -n 40`, { timeoutMs: 10_000, allowFailure: true }).then(
     (r) => r.stdout,
     (e: Error) => e.message,
   );
   const probed = (await probes?.stop()) ?? [];
-  if (ip) parts.push(`fresh requests to ${ip} during the capture: ${probed.filter((p) => p.report).length} of ${probed.length} answered`);
+  if (ip) {
+    const took = probed.map((p) => `${p.doneAt - p.at}${p.report ? '' : '!'}`).join(' ');
+    parts.push(`fresh requests to ${ip} during the capture: ${probed.filter((p) => p.report).length} of ${probed.length} answered (ms each, ! = no answer): ${took}`);
+  }
+  parts.push(await coloTrace.stop());
   parts.push(`tap ${tap} 2 s later:\n${await tapStats()}`);
   parts.push(`packets on ${tap} for 2 s:\n${capture}`);
   // Where the bridges believe the guests' MACs are: the host's own bridge and the lab's shared one
@@ -208,6 +218,46 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?:
     parts.push(`QMP: ${(error as Error).message}`);
   }
   return parts.join('\n');
+}
+
+const COLO_TRAFFIC_TRACE_EVENTS = ['colo_compare_*', 'colo_old_packet_check_found', 'colo_filter_rewriter_*'];
+
+/**
+ * On a host of a COLO pair: its COLO sockets now (a queue that does not drain is a stuck
+ * stream between the pair) and, until `stop`, QEMU's own trace of colo-compare and
+ * filter-rewriter (which packets it compared, held or dropped). Not a COLO pair: says so.
+ */
+async function traceColoTraffic(session: SshSession, vm: string): Promise<{ stop(): Promise<string> }> {
+  const paths = coloPaths(vm);
+  const ports = Object.values(coloPorts(vm)).join('|');
+  const sockets = await session.exec(`ss -tnio | grep -A1 -E ':(${ports})\\b' || true`, { timeoutMs: 10_000 }).then(
+    (r) => r.stdout,
+    (e: Error) => e.message,
+  );
+  const from = Number((await session.exec(`stat -c %s ${paths.traceLog} 2>/dev/null || echo 0`, { timeoutMs: 10_000 }).catch(() => ({ stdout: '0' }))).stdout.trim());
+  const setTracing = async (enable: boolean) => {
+    const qmp = await connectQmpOverSsh(session, paths.failoverQmpSocket, { label: 'evidence', timeoutMs: 5000 });
+    try {
+      for (const name of COLO_TRAFFIC_TRACE_EVENTS) await qmp.execute('trace-event-set-state', { name, enable });
+    } finally {
+      await qmp.close();
+    }
+  };
+  const enabled = await setTracing(true).then(
+    () => '',
+    (e: Error) => e.message,
+  );
+  return {
+    async stop() {
+      if (enabled) return `COLO sockets on ${session.host.name}:\n${sockets}\nno COLO trace: ${enabled}`;
+      await setTracing(false).catch(() => undefined);
+      const trace = await session.exec(`tail -c +${from + 1} ${paths.traceLog} | grep -E 'colo_(compare|old_packet|filter_rewriter)' | tail -n 60`, { timeoutMs: 10_000, allowFailure: true }).then(
+        (r) => r.stdout,
+        (e: Error) => e.message,
+      );
+      return `COLO sockets on ${session.host.name}:\n${sockets}\ncolo-compare / filter-rewriter meanwhile (last 60 lines):\n${trace}`;
+    },
+  };
 }
 
 /** colo-compare holds at most the SYN-ACK, the report and the FIN of a report exchange, each until a checkpoint at the latest. */
