@@ -198,6 +198,9 @@ export async function silentGuestEvidence(survivor: SshSession, vm: string, ip?:
     try {
       parts.push(`info network:\n${await qmp.execute<string>('human-monitor-command', { 'command-line': 'info network' })}`);
       parts.push(`status: ${JSON.stringify(await qmp.execute('query-status'))}`);
+      // COLO's streams between the pair: a socket chardev's filename starts "disconnected:" while it is not connected.
+      const chardevs = await qmp.execute<Array<{ label: string; filename: string }>>('query-chardev').catch(() => []);
+      parts.push(`chardevs: ${chardevs.map((c) => `${c.label}=${c.filename}`).join('; ')}`);
       // A device left disabled (scripts/qemu-colo/patches/0004) never moves its queues.
       const virtio = await qmp.execute<Array<{ path: string; name: string }>>('x-query-virtio').catch(() => []);
       for (const device of virtio) {
@@ -230,7 +233,7 @@ const COLO_TRAFFIC_TRACE_EVENTS = ['colo_compare_*', 'colo_old_packet_check_foun
 async function traceColoTraffic(session: SshSession, vm: string): Promise<{ stop(): Promise<string> }> {
   const paths = coloPaths(vm);
   const ports = Object.values(coloPorts(vm)).join('|');
-  const sockets = await session.exec(`ss -tnio | grep -A1 -E ':(${ports})\\b' || true`, { timeoutMs: 10_000 }).then(
+  const sockets = await session.exec(`ss -tnio | grep -A1 -E ':(${ports})\\b' | sed 's/  *$//' || true`, { timeoutMs: 10_000 }).then(
     (r) => r.stdout,
     (e: Error) => e.message,
   );
