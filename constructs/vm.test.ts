@@ -24,6 +24,7 @@ describe('Vm', () => {
       machine: 'pc-i440fx-7.2',
       cpuModel: 'qemu64',
       stopTimeoutMs: 10000,
+      running: false,
       migrationPostcopyAfterMs: 3000,
     });
     expect(Testing.synth(stack)).toMatchSnapshot();

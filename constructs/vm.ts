@@ -42,6 +42,13 @@ export interface VmProps extends MachineProps {
    */
   readonly keepDisksOnDestroy?: boolean;
   /**
+   * Whether the guest runs. false powers it off (ACPI power-off with stopTimeoutMs, then QEMU quits) and keeps it
+   * defined on its host, disks and settings included; true starts it again on the same disks. Changes made while it
+   * is off take effect when it starts; moving it to another host needs it running.
+   * @default true
+   */
+  readonly running?: boolean;
+  /**
    * Live migration: the longest pre-copy phase before switching to post-copy, in ms.
    * @default 5000
    */
@@ -98,6 +105,7 @@ export class Vm extends Construct {
       maxMemoryMib: props.maxMemoryMib,
       stopTimeoutMs: props.stopTimeoutMs,
       keepDisksOnDestroy: props.keepDisksOnDestroy,
+      running: props.running,
       migrationPostcopyAfterMs: props.migrationPostcopyAfterMs,
       network: props.networks?.map((n) => ({ bridge: n.bridge, mac: n.mac, model: n.model })),
       provider: topology.provider,
@@ -106,7 +114,7 @@ export class Vm extends Construct {
     this.node.defaultChild = this.resource;
   }
 
-  /** QEMU's run state when last read: "running", "paused", ... (a token). */
+  /** QEMU's run state when last read: "running", "paused", "stopped" (powered off), ... (a token). */
   public get status(): string {
     return this.resource.status;
   }

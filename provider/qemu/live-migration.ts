@@ -24,6 +24,7 @@
  * Disk paths must be local to each host (not shared storage): the destination writes its own
  * copy, and a shared image would be mirrored onto itself.
  */
+import { diskVirtualSize } from './disk-image';
 import { createHash } from 'crypto';
 import { describeHost, errorMessage, HostAddress, HostError } from '../ssh/host-errors';
 import { QmpClient, QmpEvent } from './qmp-client';
@@ -594,7 +595,7 @@ function runnableSource(src: VmInspection, fail: (phase: MigrationPhase, vmRunsO
   return src.spec;
 }
 
-/** Virtual size of every disk image on the source (`qemu-img info -U` works while QEMU has it open). */
+/** Virtual size of every disk image on the source (qemu-img reads it while QEMU has it open). */
 async function diskVirtualSizes(
   source: SshSession,
   spec: VmSpec,
@@ -603,8 +604,7 @@ async function diskVirtualSizes(
   const sizes: number[] = [];
   for (const disk of spec.disks) {
     try {
-      const { stdout } = await source.exec(`qemu-img info -U --output=json -f ${disk.format} ${shellQuote(disk.path)}`, { timeoutMs: 30_000 });
-      sizes.push((JSON.parse(stdout) as { 'virtual-size': number })['virtual-size']);
+      sizes.push(await diskVirtualSize(source, disk));
     } catch (error) {
       throw fail(
         'checks',

@@ -271,6 +271,34 @@ export async function stopVm(session: SshSession, name: string, options: StopOpt
   );
 }
 
+/**
+ * Powers the VM off and leaves it defined on the host: its spec and disks stay, its QEMU,
+ * taps and run directory go. startVm brings it back on the same disks.
+ */
+export async function powerOffVm(session: SshSession, name: string, options: StopOptions = {}): Promise<StopResult> {
+  const stop = await stopVm(session, name, options);
+  await removeTaps(session, name);
+  await session.exec(`rm -rf ${shellQuote(vmPaths(name).runDir)}`, { timeoutMs: CLEANUP_TIMEOUT_MS });
+  return stop;
+}
+
+/**
+ * Defines the VM on the host without running the guest: the host is checked, the disks are
+ * made (from images, at their sizes) and the spec is persisted, as a start would, but QEMU
+ * starts paused (`-S`: not one guest instruction runs) and quits at once. startVm runs it later.
+ */
+export async function defineVm(session: SshSession, input: VmSpecInput | VmSpec): Promise<{ createdDisks: string[] }> {
+  const spec = validateVmSpec(input);
+  const running = await startVmWithCommandLine(session, spec, { commandLine: { extraArgs: ['-S'] }, operation: 'Defining' });
+  try {
+    await powerOffVm(session, spec.name, { graceMs: 0 });
+  } catch (error) {
+    await destroyVm(session, spec.name, { removeTheseDisks: running.createdDisks, graceMs: 0 }).catch(() => undefined);
+    throw error;
+  }
+  return { createdDisks: running.createdDisks };
+}
+
 /** SIGKILLs the VM's QEMU (fencing: no grace, no guest shutdown) and waits until it is gone; returns the pids killed. */
 export async function killVm(session: SshSession, name: string): Promise<number[]> {
   assertVmName(name);

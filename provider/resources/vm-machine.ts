@@ -138,7 +138,9 @@ export function vmMachineAttributes(change: NewProcessChange) {
       description: `Direct kernel boot: the kernel command line. Needs kernel_path. ${CHANGE_NEEDS[change]}`,
       validators: [matches(/^[^\n\0]{0,2048}$/, 'one line of at most 2048 characters', 'console=ttyS0 root=/dev/vda1')],
     }),
-    status: computed(t.string, { description: 'QEMU\'s run state when last read: "running", "paused", ...' }),
+    status: computed(t.string, {
+      description: 'QEMU\'s run state when last read: "running", "paused", ...; "stopped" for an orbit_vm powered off (running = false); "unreachable" when its host did not answer.',
+    }),
   } as const;
 }
 

@@ -34,6 +34,7 @@ const config = (overrides: Partial<Vm> = {}): Vm => ({
   kernel_cmdline: 'console=ttyS0',
   stop_timeout_ms: 30_000,
   migration_postcopy_after_ms: 5000,
+  running: true,
   keep_disks_on_destroy: false,
   status: null,
   last_migration_downtime_ms: null,
@@ -119,6 +120,25 @@ describe('orbit_vm plan', () => {
     expect(moved.planned.accelerator_in_use).toBe('tcg');
     const stayed = await plan(config({ memory_mib: 200 }), prior);
     expect(stayed.planned.last_migration_downtime_ms).toBe(5);
+  });
+
+  test('running = false is a power-off, not a restart; changes made while off restart nothing; a host change needs it running', async () => {
+    const off = await plan(config({ running: false, vcpus: 2 }), state());
+    expect(off.replace).toEqual([]);
+    expect(off.warnings).toEqual([expect.stringContaining('orbit_vm "web-1" will be powered off: running = false')]);
+
+    const whileOff = await plan(config({ running: false, vcpus: 4, network: [] }), state({ running: false, status: 'stopped' }));
+    expect(whileOff.warnings).toEqual([]);
+    const starting = await plan(config({ vcpus: 4 }), state({ running: false, status: 'stopped' }));
+    expect(starting.warnings).toEqual([]);
+
+    for (const [c, prior] of [
+      [config({ host: 'site-b', running: false }), state()],
+      [config({ host: 'site-b', running: false }), state({ running: false })],
+      [config({ host: 'site-b' }), state({ running: false })],
+    ] as const) {
+      await expect(plan(c, prior)).rejects.toThrow(/can change host only while it runs/);
+    }
   });
 
   test('"auto" and the accelerator it resolved to are the same; another accelerator restarts the VM', async () => {

@@ -27,10 +27,12 @@ import { between, integer } from '../framework/validators';
 import { isHostUnreachable, RemoteHost } from '../config/host-connections';
 import { errorMessage } from '../ssh/host-errors';
 import { migrateVm, MIGRATION_DEFAULTS } from '../qemu/live-migration';
-import { destroyVm, inspectVm, restartVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
+import { defineVm, destroyVm, inspectVm, powerOffVm, restartVm, startVm, STOP_DEFAULTS, VmInspection } from '../qemu/qemu-process';
+import { SshSession } from '../ssh/ssh-session';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
-import { VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
+import { diskVirtualSize, growDiskImage } from '../qemu/disk-image';
+import { Accelerator, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
   checkImagesOnHosts,
@@ -77,6 +79,11 @@ export const vmSchema = schema({
       default: MIGRATION_DEFAULTS.postcopyAfterMs,
       description: `Live migration: the longest pre-copy phase before switching to post-copy, in ms. Default ${MIGRATION_DEFAULTS.postcopyAfterMs}. It switches earlier when the first pass over memory leaves little to copy.`,
       validators: [integer(), between(0, 3_600_000)],
+    }),
+    running: optional(t.bool, {
+      default: true,
+      description:
+        'Whether the guest runs. Default true. false powers it off (ACPI power-off with stop_timeout_ms, then QEMU quits) and keeps it defined on its host: disks and settings stay, nothing is deleted. true starts it again on the same disks. A VM created with running = false gets its disks but never boots. Changes made while it is off (vCPUs, memory, disks, NICs) take effect when it starts; a host change needs it running.',
     }),
     keep_disks_on_destroy: optional(t.bool, {
       default: false,
@@ -125,7 +132,18 @@ export const vmResource = defineResource({
       prior,
       (config.network ?? []).map((nic) => nic?.mac !== null),
     );
-    const restart = prior !== null ? restartReasons(prior, planned) : [];
+    const wasRunning = prior !== null && prior.running !== false;
+    const willRun = planned.running !== false;
+    if (prior !== null && planned.host !== undefined && planned.host !== prior.host && !(wasRunning && willRun)) throw stoppedHostChange(prior.name, prior.host, planned.host);
+    // While the VM is off (or going off), new settings only change its definition: no restart.
+    const restart = wasRunning && willRun ? restartReasons(prior, planned) : [];
+    if (wasRunning && !willRun) {
+      diagnostics.warning(
+        `orbit_vm "${prior.name}" will be powered off`,
+        `running = false: the guest is asked to power off and gets stop_timeout_ms (${planned.stop_timeout_ms ?? STOP_DEFAULTS.graceMs} ms) before QEMU quits. Its disks and settings stay on host "${prior.host}"; running = true starts it again.`,
+        ['running'],
+      );
+    }
     // "auto" and the accelerator it resolved to are the same thing: only a different accelerator restarts the VM.
     planAccelerator(planned, prior, restart.length > 0);
     if (restart.length > 0) {
@@ -156,6 +174,10 @@ export const vmResource = defineResource({
     const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
     const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
     await remote.withSession(async (session) => {
+      if (config.running === false) {
+        await defineVm(session, spec);
+        return;
+      }
       const running = await startVm(session, spec);
       try {
         if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
@@ -166,6 +188,7 @@ export const vmResource = defineResource({
       }
     });
     const state = await readVm(remote, { ...resolvePlanned(planned, {}), accelerator_in_use: accelerator });
+    if (!state && config.running === false) throw vmNotDefined(config.name, config.host);
     if (!state) {
       throw new OrbitError(`VM "${config.name}" stopped right after it started on host "${config.host}"`, {
         attribute: 'host',
@@ -195,22 +218,49 @@ export const vmResource = defineResource({
   async update({ prior, planned, config, provider, signal, logger }) {
     // Known only now when the plan had it unknown: still never a new VM under another name.
     if (config.name !== prior.name) throw renameRefused('orbit_vm', prior.name, config.name);
+    const wasRunning = prior.running !== false;
+    const willRun = config.running !== false;
     let migration: { downtimeMs: number; totalMs: number } | undefined;
-    if (config.host !== prior.host) migration = await migrate(provider, prior, config, signal);
+    if (config.host !== prior.host) {
+      if (!(wasRunning && willRun)) throw stoppedHostChange(prior.name, prior.host, config.host);
+      migration = await migrate(provider, prior, config, signal);
+    }
 
     const remote = provider.remote(config.host, { attribute: ['host'], signal });
+    const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
+    const specFor = (accelerator: Accelerator) => specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
+    if (!wasRunning || !willRun) {
+      await remote.withSession(async (session) => {
+        if (wasRunning) {
+          // Growing first, on the running guest; then the power-off.
+          await growDisks(session, prior, config, (i, bytes) => growVmDisk(session, config.name, i, bytes));
+          const stop = await powerOffVm(session, config.name, { graceMs: config.stop_timeout_ms ?? STOP_DEFAULTS.graceMs });
+          logger.info(`orbit_vm ${config.name}: powered off on ${config.host} (${stop.method}, ${stop.elapsedMs} ms)`);
+        } else {
+          await growDisks(session, prior, config, (i, bytes) => growDiskImage(session, { path: prior.disk[i].path!, format: prior.disk[i].format! }, bytes));
+        }
+        const spec = specFor(await resolveAccelerator(provider, remote, config.accelerator));
+        if (!willRun) {
+          // The settings of the next start (checked on the host now, as a start would).
+          await defineVm(session, spec);
+          return;
+        }
+        await startVm(session, spec);
+        if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
+      });
+      const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator, running: willRun });
+      if (!state) throw willRun ? vmGone(config.name, config.host) : vmNotDefined(config.name, config.host);
+      return resolvePlanned(planned, pickComputed(state));
+    }
+
     // The plan (defaults applied), as the user saw it: the config leaves unset attributes null.
     const restart = restartReasons(prior, planned);
     const accelerator = restart.length > 0 ? await resolveAccelerator(provider, remote, config.accelerator) : undefined;
     await remote.withSession(async (session) => {
       // Growing first, on the running guest: a restart finds the images at their new size.
-      for (const [i, disk] of config.disk.entries()) {
-        const before = prior.disk[i];
-        if (before && disk.size_mib > before.size_mib) await growVmDisk(session, config.name, i, disk.size_mib * MIB);
-      }
-      const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
+      await growDisks(session, prior, config, (i, bytes) => growVmDisk(session, config.name, i, bytes));
       if (accelerator) {
-        const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
+        const spec = specFor(accelerator);
         const restarted = await restartVm(session, spec, { graceMs: config.stop_timeout_ms ?? STOP_DEFAULTS.graceMs });
         logger.info(`orbit_vm ${config.name}: restarted on ${config.host} (${restart.join(', ')}): guest stopped by ${restarted.stop.method}, down ${restarted.downtimeMs} ms`);
         if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
@@ -219,13 +269,7 @@ export const vmResource = defineResource({
       }
     });
     const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator });
-    if (!state) {
-      throw new OrbitError(`VM "${config.name}" is not running on host "${config.host}" any more`, {
-        attribute: 'host',
-        value: config.host,
-        fix: 'run terraform plan again: it will plan to start the VM',
-      });
-    }
+    if (!state) throw vmGone(config.name, config.host);
     return resolvePlanned(planned, {
       ...pickComputed(state),
       ...(migration ? { last_migration_downtime_ms: migration.downtimeMs, last_migration_total_ms: migration.totalMs } : {}),
@@ -263,6 +307,14 @@ function pickComputed(state: Vm): Partial<Vm> {
   return { id: state.id, accelerator_in_use: state.accelerator_in_use, status: state.status, max_memory_mib: state.max_memory_mib, disk: state.disk, network: state.network };
 }
 
+/** Grows the disks the config makes bigger (never shrinks: the plan refuses that), with `grow` (live, or on the image file). */
+async function growDisks(session: SshSession, prior: Vm, config: Vm, grow: (index: number, bytes: number) => Promise<unknown>): Promise<void> {
+  for (const [i, disk] of config.disk.entries()) {
+    const before = prior.disk[i];
+    if (before && disk.size_mib > before.size_mib) await grow(i, disk.size_mib * MIB);
+  }
+}
+
 /** What needs a new QEMU process, one line each (empty: the change applies to the running VM). */
 function restartReasons(prior: Vm, planned: PlannedVm): string[] {
   const reasons = machineChanges(prior, planned, { diskGrowsInPlace: true });
@@ -278,7 +330,14 @@ function restartReasons(prior: Vm, planned: PlannedVm): string[] {
 async function readVm(remote: RemoteHost, state: Pick<Vm, 'name' | 'host'> & Partial<Vm>): Promise<Vm | null> {
   const found = await remote.withSession(async (session) => {
     const inspection = await inspectVm(session, state.name, { skipStatus: true });
-    if (inspection.state !== 'running') return null;
+    if (inspection.state !== 'running') {
+      // Off on purpose: still defined on the host (its spec is there), not gone.
+      if (state.running !== false || !inspection.spec) return null;
+      const spec = inspection.spec;
+      const diskSizesBytes: number[] = [];
+      for (const disk of spec.disks) diskSizesBytes.push(await diskVirtualSize(session, disk));
+      return { inspection, observation: { status: 'stopped', memoryMiB: state.memory_mib ?? spec.memoryMiB, startedMemoryMiB: spec.memoryMiB, vcpus: spec.vcpus, diskSizesBytes } };
+    }
     if (inspection.incoming || !inspection.spec) return { inspection, observation: undefined };
     return { inspection, observation: await observeVm(session, state.name, inspection.spec.disks.length) };
   });
@@ -295,6 +354,7 @@ function stateFrom(spec: VmSpec, observed: VmObservation, known: Partial<Vm>, ho
     vcpus: observed.vcpus,
     memory_mib: observed.memoryMiB,
     max_memory_mib: observed.startedMemoryMiB,
+    running: observed.status !== 'stopped',
     stop_timeout_ms: known.stop_timeout_ms ?? STOP_DEFAULTS.graceMs,
     migration_postcopy_after_ms: known.migration_postcopy_after_ms ?? MIGRATION_DEFAULTS.postcopyAfterMs,
     keep_disks_on_destroy: known.keep_disks_on_destroy ?? false,
@@ -329,6 +389,31 @@ async function migrate(provider: ProviderContext, prior: Vm, config: Vm, signal:
     ),
   );
   return { downtimeMs: result.stats?.downtimeMs ?? 0, totalMs: result.stats?.wallMs ?? 0 };
+}
+
+function stoppedHostChange(name: string, from: string, to: string): OrbitError {
+  return new OrbitError(`orbit_vm "${name}" can change host only while it runs: a move is a live migration`, {
+    attribute: 'host',
+    value: to,
+    detail: `It is (or is to be) powered off on host "${from}", where its disks are.`,
+    fix: `apply running = true first (or together with the host change, keeping it true), then power it off on "${to}" if you want`,
+  });
+}
+
+function vmGone(name: string, host: string): OrbitError {
+  return new OrbitError(`VM "${name}" is not running on host "${host}" any more`, {
+    attribute: 'host',
+    value: host,
+    fix: 'run terraform plan again: it will plan to start the VM',
+  });
+}
+
+function vmNotDefined(name: string, host: string): OrbitError {
+  return new OrbitError(`VM "${name}" is powered off but not defined on host "${host}" (its spec.json is gone)`, {
+    attribute: 'host',
+    value: host,
+    fix: 'run terraform plan again: it will plan to define the VM anew (disks that are still there are kept and attached)',
+  });
 }
 
 function unreadableVm(host: string, name: string, inspection: VmInspection): OrbitError {

@@ -35,6 +35,7 @@ interface VmOptions {
   /** Leave stop_timeout_ms at its default (the ACPI wait), instead of 0. */
   defaultStopTimeout?: boolean;
   keepDisksOnDestroy?: boolean;
+  running?: boolean;
 }
 
 function vmResource(address: string, o: VmOptions): string {
@@ -48,7 +49,7 @@ function vmResource(address: string, o: VmOptions): string {
   kernel_path                 = "${kernelPath}"
   initrd_path                 = "${initrdPath}"
   kernel_cmdline              = "${guestKernelArgs({ ip: `${o.ip}/24` })}"
-${o.defaultStopTimeout ? '' : '  stop_timeout_ms             = 0\n'}${o.keepDisksOnDestroy ? '  keep_disks_on_destroy       = true\n' : ''}  migration_postcopy_after_ms = 1000
+${o.defaultStopTimeout ? '' : '  stop_timeout_ms             = 0\n'}${o.running === undefined ? '' : `  running                     = ${o.running}\n`}${o.keepDisksOnDestroy ? '  keep_disks_on_destroy       = true\n' : ''}  migration_postcopy_after_ms = 1000
   disk {
     size_mib = ${o.diskMib ?? 16}
   }
@@ -207,8 +208,51 @@ describe('orbit_vm on lab hosts', () => {
     await expectNoChanges();
   });
 
+  test('running = false powers the VM off and keeps it defined; changes made while off apply when running = true boots it on the same disks', async () => {
+    const before = await report(WEB.ip);
+    configure({ memoryMib: 160, diskMib: 24, running: false });
+    const plan = ok(await ws.run(['plan']));
+    expect(plan.output).toMatch(/~ running +?= true -> false/);
+    expect(flat(plan)).toContain(`Warning: orbit_vm "${name}" will be powered off`);
+    expect(plan.output).toContain('0 to add, 1 to change, 0 to destroy');
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    // No QEMU, no run directory: only the VM's disk and settings are left on the host.
+    expect(await traces('site-a', name)).toEqual([`dir /var/lib/orbit/${name}`]);
+    expect(attributes()).toMatchObject({ running: false, status: 'stopped', vcpus: 2 });
+    await expectNoChanges();
+
+    // While off: fewer vCPUs and a bigger disk. Nothing starts; the image grows as a file.
+    machine = { vcpus: 1, maxMemoryMib: 320 };
+    configure({ memoryMib: 160, diskMib: 32, running: false });
+    const offPlan = ok(await ws.run(['plan']));
+    expect(flat(offPlan)).not.toContain('will restart');
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    expect(await traces('site-a', name)).toEqual([`dir /var/lib/orbit/${name}`]);
+    const info = await lab.ssh('site-a', `qemu-img info -U --output=json -f qcow2 /var/lib/orbit/${name}/disk0.qcow2`);
+    expect(JSON.parse(info.stdout)['virtual-size']).toBe(32 * 2 ** 20);
+    expect(attributes()).toMatchObject({ running: false, status: 'stopped', vcpus: 1 });
+    await expectNoChanges();
+    // A move is a live migration: refused while off, at plan time.
+    configure({ host: 'site-b', memoryMib: 160, diskMib: 32, running: false });
+    const move = await ws.run(['plan']);
+    expect(move.code).toBe(1);
+    expect(flat(move)).toContain(`orbit_vm "${name}" can change host only while it runs`);
+
+    configure({ memoryMib: 160, diskMib: 32 });
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    const after = await pollUntilNewBoot(WEB.ip, boot);
+    // The guest read back, at boot, what it had written to its disk before the power-off.
+    expect(after.prev!).toBeGreaterThanOrEqual(before.disk!);
+    const cpus = await lab.ssh('site-a', `printf '%s\\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-cpus-fast"}' | socat -t 2 - UNIX-CONNECT:/run/orbit/${name}/qmp.sock`);
+    expect((cpus.stdout.match(/"cpu-index"/g) ?? []).length).toBe(1);
+    expect(attributes()).toMatchObject({ running: true, status: 'running', vcpus: 1, memory_mib: 160 });
+    console.log(`power cycle: counter ${before.disk} on disk before the power-off, ${after.prev} read back at boot`);
+    boot = after.boot;
+    await expectNoChanges();
+  });
+
   test('changing host live-migrates the VM (post-copy): the counter carries on, TCP keeps answering, site-a is left empty', async () => {
-    configure({ host: 'site-b', memoryMib: 160, diskMib: 24 });
+    configure({ host: 'site-b', memoryMib: 160, diskMib: 32 });
     const plan = ok(await ws.run(['plan']));
     expect(plan.output).toContain('~ host                        = "site-a" -> "site-b"');
     expect(plan.output).not.toContain('forces replacement');
@@ -248,7 +292,7 @@ describe('orbit_vm on lab hosts', () => {
     // witness joins the provider with a QEMU that does not exist: its migration destination cannot start
     ws.write('main.tf', `${requiredProviders}\n${lab.providerBlock({ overrides: { witness: { qemu_binary: '/nonexistent/qemu-system-x86_64' } } })}`);
     const inUse = String(attributes().accelerator_in_use);
-    configure({ host: 'witness', memoryMib: 160, diskMib: 24, accelerator: inUse });
+    configure({ host: 'witness', memoryMib: 160, diskMib: 32, accelerator: inUse });
     const before = await report(WEB.ip);
     const apply = await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 });
     expect(apply.code).not.toBe(0);
@@ -260,14 +304,14 @@ describe('orbit_vm on lab hosts', () => {
     const after = await report(WEB.ip);
     expect(after.boot).toBe(before.boot);
     expect(after.counter).toBeGreaterThan(before.counter);
-    configure({ host: 'site-b', memoryMib: 160, diskMib: 24 });
+    configure({ host: 'site-b', memoryMib: 160, diskMib: 32 });
     await expectNoChanges();
   });
 
   test('import adopts the running VM; only settings the host cannot show are planned', async () => {
     ok(await ws.run(['state', 'rm', 'orbit_vm.web']));
     ok(await ws.run(['import', 'orbit_vm.web', `site-b/${name}`]));
-    expect(attributes()).toMatchObject({ id: name, host: 'site-b', memory_mib: 160, max_memory_mib: 320, vcpus: 2 });
+    expect(attributes()).toMatchObject({ id: name, host: 'site-b', memory_mib: 160, max_memory_mib: 320, vcpus: 1, running: true });
     const plan = await ws.run(['plan', '-detailed-exitcode']);
     // stop_timeout_ms and the migration tuning live in terraform only; import takes their defaults
     expect(plan.output).toContain('~ stop_timeout_ms             = 30000 -> 0');
@@ -338,7 +382,7 @@ describe('orbit_vm on lab hosts', () => {
 
   test('destroy with the default stop timeout: the guest ignores ACPI, so QEMU is stopped after the wait; nothing is left on any host', async () => {
     // The default wait (30 s of ACPI), then quit: every step within its remote call's deadline.
-    configure({ host: 'site-b', memoryMib: 160, diskMib: 24, defaultStopTimeout: true });
+    configure({ host: 'site-b', memoryMib: 160, diskMib: 32, defaultStopTimeout: true });
     const update = ok(await ws.run(['apply', '-auto-approve']));
     expect(update.output).toContain('0 to add, 1 to change, 0 to destroy');
     const started = Date.now();

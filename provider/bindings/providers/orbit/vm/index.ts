@@ -80,6 +80,12 @@ export interface VmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
+  * Whether the guest runs. Default true. false powers it off (ACPI power-off with stop_timeout_ms, then QEMU quits) and keeps it defined on its host: disks and settings stay, nothing is deleted. true starts it again on the same disks. A VM created with running = false gets its disks but never boots. Changes made while it is off (vCPUs, memory, disks, NICs) take effect when it starts; a host change needs it running.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#running Vm#running}
+  */
+  readonly running?: boolean | cdktf.IResolvable;
+  /**
   * How long the guest gets to power off after the ACPI request when the VM is destroyed or restarted, before QEMU is told to quit. Default 30000; 0 skips the request.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/vm#stop_timeout_ms Vm#stop_timeout_ms}
@@ -542,6 +548,7 @@ export class Vm extends cdktf.TerraformResource {
     this._memoryMib = config.memoryMib;
     this._migrationPostcopyAfterMs = config.migrationPostcopyAfterMs;
     this._name = config.name;
+    this._running = config.running;
     this._stopTimeoutMs = config.stopTimeoutMs;
     this._vcpus = config.vcpus;
     this._disk.internalValue = config.disk;
@@ -758,6 +765,22 @@ export class Vm extends cdktf.TerraformResource {
     return this._name;
   }
 
+  // running - computed: true, optional: true, required: false
+  private _running?: boolean | cdktf.IResolvable; 
+  public get running() {
+    return this.getBooleanAttribute('running');
+  }
+  public set running(value: boolean | cdktf.IResolvable) {
+    this._running = value;
+  }
+  public resetRunning() {
+    this._running = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get runningInput() {
+    return this._running;
+  }
+
   // status - computed: true, optional: false, required: false
   public get status() {
     return this.getStringAttribute('status');
@@ -845,6 +868,7 @@ export class Vm extends cdktf.TerraformResource {
       memory_mib: cdktf.numberToTerraform(this._memoryMib),
       migration_postcopy_after_ms: cdktf.numberToTerraform(this._migrationPostcopyAfterMs),
       name: cdktf.stringToTerraform(this._name),
+      running: cdktf.booleanToTerraform(this._running),
       stop_timeout_ms: cdktf.numberToTerraform(this._stopTimeoutMs),
       vcpus: cdktf.numberToTerraform(this._vcpus),
       disk: cdktf.listMapper(vmDiskToTerraform, true)(this._disk.internalValue),
@@ -925,6 +949,12 @@ export class Vm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      running: {
+        value: cdktf.booleanToHclTerraform(this._running),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       stop_timeout_ms: {
         value: cdktf.numberToHclTerraform(this._stopTimeoutMs),
