@@ -19,6 +19,7 @@ test('paths follow the design: sockets and pid in /run/orbit/<vm>, state in /var
     runDir: '/run/orbit/db',
     stateDir: '/var/lib/orbit/db',
     qmpSocket: '/run/orbit/db/qmp.sock',
+    consoleSocket: '/run/orbit/db/console.sock',
     pidFile: '/run/orbit/db/qemu.pid',
     serialLog: '/var/lib/orbit/db/serial.log',
     specFile: '/var/lib/orbit/db/spec.json',
@@ -41,7 +42,9 @@ test('the command line daemonizes with the pidfile, QMP socket, serial log, disk
   expect(args.slice(0, 2)).toEqual(['-name', 'guest=web-frontend-7,debug-threads=on']);
   expect(joined).toContain('-accel kvm -cpu qemu64 -m 512 -smp 2 -nodefaults');
   expect(joined).toContain('-chardev socket,id=qmp0,path=/run/orbit/web-frontend-7/qmp.sock,server=on,wait=off -mon chardev=qmp0,mode=control');
-  expect(joined).toContain('-chardev file,id=serial0,path=/var/lib/orbit/web-frontend-7/serial.log,append=on -serial chardev:serial0');
+  expect(joined).toContain(
+    '-chardev socket,id=serial0,path=/run/orbit/web-frontend-7/console.sock,server=on,wait=off,logfile=/var/lib/orbit/web-frontend-7/serial.log,logappend=on -serial chardev:serial0',
+  );
   // Commas in paths are doubled, as QEMU's option syntax wants.
   expect(joined).toContain('-blockdev driver=file,node-name=disk0-file,filename=/var/lib/orbit/web,,1/root.qcow2 -blockdev driver=qcow2,node-name=disk0,file=disk0-file');
   expect(joined).toContain('-device virtio-blk-pci,id=vblk0,drive=disk0,bootindex=1');

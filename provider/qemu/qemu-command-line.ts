@@ -1,6 +1,6 @@
 /**
  * A validated VmSpec as a QEMU command line, and where a VM's files live on its host:
- *   /run/orbit/<vm>/qmp.sock, qemu.pid   (sockets and pid; gone with the host's /run)
+ *   /run/orbit/<vm>/qmp.sock, console.sock, qemu.pid   (sockets and pid; gone with the host's /run)
  *   /var/lib/orbit/<vm>/spec.json, serial.log   (state that survives reboots)
  * Taps get deterministic names per VM and NIC, so every step can find (and remove) them again.
  */
@@ -11,6 +11,8 @@ export interface VmPaths {
   runDir: string;
   stateDir: string;
   qmpSocket: string;
+  /** The serial console: one operator at a time connects (over SSH stream-local forwarding); everything is also logged to serialLog. */
+  consoleSocket: string;
   pidFile: string;
   serialLog: string;
   specFile: string;
@@ -28,6 +30,7 @@ export function vmPaths(name: string): VmPaths {
     runDir,
     stateDir,
     qmpSocket: `${runDir}/qmp.sock`,
+    consoleSocket: `${runDir}/console.sock`,
     pidFile: `${runDir}/qemu.pid`,
     serialLog: `${stateDir}/serial.log`,
     specFile: `${stateDir}/spec.json`,
@@ -94,8 +97,9 @@ export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] 
     'none',
     '-msg',
     'timestamp=on',
+    // A socket for the console with the log beside it: QEMU logs the output whether or not anyone is connected.
     '-chardev',
-    `file,id=${vmIds.serial},path=${qemuValue(paths.serialLog)},append=on`,
+    `socket,id=${vmIds.serial},path=${qemuValue(paths.consoleSocket)},server=on,wait=off,logfile=${qemuValue(paths.serialLog)},logappend=on`,
     '-serial',
     `chardev:${vmIds.serial}`,
     '-chardev',
