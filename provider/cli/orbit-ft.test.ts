@@ -11,7 +11,7 @@ test('--host takes name=address with an optional port', () => {
 
 test('the commands an operator needs are there, each naming its hosts explicitly', () => {
   const program = buildProgram();
-  expect(program.commands.map((c) => c.name())).toEqual(['status', 'failover', 'fence', 'reprotect', 'agents', 'events']);
+  expect(program.commands.map((c) => c.name())).toEqual(['status', 'failover', 'fence', 'reprotect', 'agents', 'console', 'events']);
   const failover = program.commands.find((c) => c.name() === 'failover')!;
   expect(failover.options.filter((o) => o.mandatory).map((o) => o.long)).toEqual(['--on']);
   const reprotect = program.commands.find((c) => c.name() === 'reprotect')!;

@@ -1,7 +1,8 @@
 /**
  * `orbit-ft`: the operator's hands on COLO pairs, for when the monitor agent is not there (or
- * a human must decide). `npm run orbit-ft -- <command> ...`
+ * a human must decide), and on any VM's console. `npm run orbit-ft -- <command> ...`
  *
+ *   console <vm> --on <host> [--tail <lines>]   the VM's serial console (Ctrl-] ends)
  *   status <vm>                         protection state, active host, checkpoints (JSON)
  *   failover <vm> --on <host> [--peer <host>]   the guest on <host> carries on alone
  *   fence <vm> --on <host>              stop the guest on <host> for good
@@ -26,6 +27,7 @@ import { errorMessage, HostAddress } from '../ssh/host-errors';
 import { HostKeyPolicy } from '../ssh/known-hosts';
 import { SshSession } from '../ssh/ssh-session';
 import { Etcd3 } from 'etcd3';
+import { attachConsole } from './console';
 import { readAgentStatusOn } from '../monitor/agent-install';
 import { connectEtcd } from '../monitor/etcd-connection';
 import { readPairEvents } from '../monitor/spec-publisher';
@@ -138,7 +140,7 @@ const session = (sessions: Map<string, SshSession>, name: string) => sessions.ge
 
 export function buildProgram(): Command {
   const program = new Command('orbit-ft')
-    .description('Inspect, fail over, fence and re-protect COLO fault-tolerant VM pairs')
+    .description("Inspect, fail over, fence and re-protect COLO fault-tolerant VM pairs; reach any VM's console")
     .option('--host <name=address[:port]>', 'a host of the pair (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--known-hosts <file>', 'OpenSSH known_hosts file with the pinned host keys')
     .option('--key <file>', 'SSH private key')
@@ -209,6 +211,32 @@ export function buildProgram(): Command {
               : status;
         }
         console.log(JSON.stringify(report, null, 2));
+      }),
+    );
+
+  program
+    .command('console <vm>')
+    .description("the VM's serial console on --on, over SSH (Ctrl-] ends); its output is also kept in /var/lib/orbit/<vm>/serial.log there")
+    .requiredOption('--on <host>', 'the host the VM runs on')
+    .option('--tail <lines>', 'first print the last lines of the serial log', '0')
+    .action((vm: string, o: { on: string; tail: string }) =>
+      withHosts(program, [o.on], async (sessions) => {
+        const tailLines = Number(o.tail);
+        if (!Number.isInteger(tailLines) || tailLines < 0) throw new Error(`Invalid --tail ${JSON.stringify(o.tail)}: give a number of lines, e.g. --tail 50`);
+        const raw = process.stdin.isTTY;
+        if (raw) process.stdin.setRawMode(true);
+        try {
+          const end = await attachConsole(session(sessions, o.on), vm, {
+            input: process.stdin,
+            output: process.stdout,
+            tailLines,
+            onAttached: () => console.error(`orbit-ft: connected to the console of ${vm} on ${o.on}; Ctrl-] ends`),
+          });
+          console.error(`\norbit-ft: ${end === 'escape' ? 'detached from the console' : 'QEMU closed the console (the VM stopped)'}`);
+        } finally {
+          if (raw) process.stdin.setRawMode(false);
+          process.stdin.pause();
+        }
       }),
     );
 

@@ -15,6 +15,8 @@ import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terr
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
 import { setTimeout as sleep } from 'timers/promises';
 import { pollUntil } from '../../provider/ssh/poll';
+import { spawn } from 'child_process';
+import * as path from 'path';
 
 jest.setTimeout(600_000);
 
@@ -249,6 +251,41 @@ describe('orbit_vm on lab hosts', () => {
     console.log(`power cycle: counter ${before.disk} on disk before the power-off, ${after.prev} read back at boot`);
     boot = after.boot;
     await expectNoChanges();
+  });
+
+  test("the console: orbit-ft console streams the guest's serial output over SSH, Ctrl-] detaches, the serial log keeps it all", async () => {
+    const cli = spawn('npx', ['ts-node', '--transpile-only', 'provider/cli/orbit-ft.ts', '--lab', 'console', name, '--on', 'site-a', '--tail', '2'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, ORBIT_LAB_DIR: lab.lab.stateDir },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    try {
+      // Live output: counters the guest prints after the console attached (it prints one every tick).
+      const live = await pollUntil(
+        'two counters from the live console',
+        () => {
+          // --tail 2 prints at most two lines from the log first: four counters hold at least two live ones.
+          const counters = [...stdout.matchAll(/ORBIT-COUNTER (\d+)/g)].map((m) => Number(m[1]));
+          return stderr.includes('connected to the console') && counters.length >= 4 ? counters : undefined;
+        },
+        { timeoutMs: 60_000, everyMs: 100 },
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\nstdout: ${stdout.slice(-500)}\nstderr: ${stderr}`);
+      });
+      expect(live[live.length - 1]).toBeGreaterThan(live[0]);
+      cli.stdin.write(Buffer.from([0x1d]));
+      expect(await Promise.race([exited, sleep(20_000).then(() => 'still running')])).toBe(0);
+      expect(stderr).toContain('detached from the console');
+      const log = (await lab.ssh('site-a', `grep -cw 'ORBIT-COUNTER ${live[live.length - 1]}' /var/lib/orbit/${name}/serial.log`)).stdout.trim();
+      expect(Number(log)).toBeGreaterThanOrEqual(1);
+    } finally {
+      cli.kill('SIGKILL');
+    }
   });
 
   test('changing host live-migrates the VM (post-copy): the counter carries on, TCP keeps answering, site-a is left empty', async () => {
