@@ -5,6 +5,7 @@
  */
 export * from './boot';
 export * from './capacity';
+export * from './cloud-init';
 export * from './cross-site-failover';
 export * from './errors';
 export * from './failover-monitor';

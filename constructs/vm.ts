@@ -13,6 +13,8 @@ import { checkDiskImages, MACHINE_DEFAULTS, MachineProps, NetworkProps, checkMac
 import { checkVmHost, pickHost } from './scheduler';
 import { Topology } from './topology';
 import { checkWholeNumber, isKnown } from './validation';
+import { CloudInit } from './cloud-init';
+import { derivedMac } from '../provider/resources/vm-machine';
 
 export interface VmProps extends MachineProps {
   /**
@@ -48,6 +50,12 @@ export interface VmProps extends MachineProps {
    * @default true
    */
   readonly running?: boolean;
+  /**
+   * What cloud-init in the guest is told at boot (a NoCloud seed built on the host): CloudInit.basic(...) or
+   * CloudInit.documents(...). An edit rewrites the seed with a new instance id (applied at the guest's next boot), never a new VM.
+   * @default - no seed: the image boots with its own defaults
+   */
+  readonly cloudInit?: CloudInit;
   /**
    * Live migration: the longest pre-copy phase before switching to post-copy, in ms.
    * @default 5000
@@ -106,6 +114,7 @@ export class Vm extends Construct {
       stopTimeoutMs: props.stopTimeoutMs,
       keepDisksOnDestroy: props.keepDisksOnDestroy,
       running: props.running,
+      cloudInit: props.cloudInit?.render(this, this.vmName, props.networks?.length ? (props.networks[0].mac ?? derivedMac(this.vmName, 0)) : undefined),
       migrationPostcopyAfterMs: props.migrationPostcopyAfterMs,
       network: props.networks?.map((n) => ({ bridge: n.bridge, mac: n.mac, model: n.model })),
       provider: topology.provider,

@@ -14,8 +14,9 @@ packages=(
   gdb                          # backtraces of a stuck QEMU when a COLO test round fails
   tcpdump                      # what a silent guest's tap carries, when a COLO test round fails
   python3                      # a unit test's process whose main thread exits before its others
+  cloud-image-utils            # cloud-localds: a VM's cloud-init (NoCloud) seed, built on its host
 )
-binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb tcpdump python3)
+binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb tcpdump python3 cloud-localds)
 
 missing=()
 for b in "${binaries[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

@@ -68,3 +68,9 @@ test('direct kernel boot passes kernel, initrd and append as single arguments', 
   const args = qemuArgs(validateVmSpec({ name: 'g', memoryMiB: 128, accelerator: 'tcg', boot: { kind: 'kernel', kernel: '/k', initrd: '/i', append: 'console=ttyS0 orbit.ip=10.0.0.1/24' } }));
   expect(args.slice(args.indexOf('-kernel'), args.indexOf('-kernel') + 6)).toEqual(['-kernel', '/k', '-initrd', '/i', '-append', 'console=ttyS0 orbit.ip=10.0.0.1/24']);
 });
+
+test('a CD-ROM is a read-only IDE drive (removable: its media can change while the VM runs)', () => {
+  expect(qemuArgs(spec).join(' ')).not.toContain('ide-cd');
+  const joined = qemuArgs(validateVmSpec({ ...spec, cdrom: '/var/lib/orbit/web,1/cidata.iso' })).join(' ');
+  expect(joined).toContain('-drive if=none,id=cdrom0,media=cdrom,readonly=on,format=raw,file=/var/lib/orbit/web,,1/cidata.iso -device ide-cd,id=cd0,drive=cdrom0');
+});

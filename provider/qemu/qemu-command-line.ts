@@ -58,6 +58,8 @@ export const vmIds = {
   diskDevice: (i: number) => `vblk${i}`,
   netdev: (i: number) => `net${i}`,
   nic: (i: number) => `nic${i}`,
+  cdrom: 'cdrom0',
+  cdromDevice: 'cd0',
   serial: 'serial0',
   balloon: 'balloon0',
   qmp: 'qmp0',
@@ -136,6 +138,10 @@ export function qemuArgs(spec: VmSpec, options: QemuArgsOptions = {}): string[] 
       `${nic.model},id=${vmIds.nic(i)},netdev=${vmIds.netdev(i)},mac=${nic.mac}`,
     );
   });
+  if (spec.cdrom !== undefined) {
+    // An IDE CD-ROM (pc and q35 both have the bus built in): removable, so QMP can change its media live.
+    args.push('-drive', `if=none,id=${vmIds.cdrom},media=cdrom,readonly=on,format=raw,file=${qemuValue(spec.cdrom)}`, '-device', `ide-cd,id=${vmIds.cdromDevice},drive=${vmIds.cdrom}`);
+  }
   // Every VM gets a memory balloon: memory changes within the started size are live (QMP `balloon`).
   args.push('-device', `virtio-balloon-pci,id=${vmIds.balloon}`);
   if (options.extraArgs) args.push(...options.extraArgs);

@@ -336,6 +336,8 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
     'for tap in $(vm_taps); do ip link del "$tap" && echo "tap $tap"; done',
     `rm -rf ${shellQuote(paths.runDir)}`,
     `rm -f ${shellQuote(paths.specFile, paths.serialLog, paths.incomingMarker)}`,
+    // A CD-ROM image the VM's own directory holds was made for it (a cloud-init seed, which may hold secrets): it goes too.
+    ...(before.spec?.cdrom?.startsWith(`${paths.stateDir}/`) ? [`rm -f ${shellQuote(before.spec.cdrom)}`] : []),
     ...toRemove.map((d) => `if [ -e ${shellQuote(d)} ]; then rm -f ${shellQuote(d)} && echo ${shellQuote(`disk ${d}`)}; fi`),
     removeAll ? `rm -rf ${shellQuote(paths.stateDir)}` : `rmdir ${shellQuote(paths.stateDir)} 2>/dev/null || true`,
     // Proof: nothing of the VM is left (disks only when they were to be kept).
@@ -503,6 +505,8 @@ async function prepareHost(session: SshSession, spec: VmSpec, operation: string,
     if (spec.boot.initrd !== undefined)
       checks.push(`[ -r ${shellQuote(spec.boot.initrd)} ] || problem boot.initrd ${shellQuote(`${spec.boot.initrd} does not exist on the host (or is unreadable); copy the initrd there`)}`);
   }
+  if (spec.cdrom !== undefined)
+    checks.push(`[ -r ${shellQuote(spec.cdrom)} ] || problem cdrom ${shellQuote(`${spec.cdrom} does not exist on the host (or is unreadable); build or copy the ISO there first`)}`);
   spec.disks.forEach((disk, i) => {
     const at = `disks[${i}].path`;
     const dir = disk.path.slice(0, disk.path.lastIndexOf('/')) || '/';

@@ -123,3 +123,13 @@ async function diskSizes(qmp: QmpClient, count: number): Promise<number[]> {
     return node.image['virtual-size'];
   });
 }
+
+/**
+ * Puts `isoPath` into the VM's CD-ROM drive as new media (QMP blockdev-change-medium): the
+ * running guest sees a media change, as when a disc is swapped. Also after the file at the same
+ * path was replaced, which QEMU would not notice by itself (it holds the old file open).
+ */
+export async function changeCdrom(session: SshSession, name: string, isoPath: string): Promise<void> {
+  // force: a guest that mounted the disc has locked the tray; the media is read-only, so nothing is lost by opening it.
+  await withQmp(session, name, (qmp) => qmp.execute('blockdev-change-medium', { id: vmIds.cdromDevice, filename: isoPath, format: 'raw', 'read-only-mode': 'read-only', force: true }));
+}

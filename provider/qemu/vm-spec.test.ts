@@ -112,3 +112,10 @@ test('a disk made from an image is a qcow2 overlay with a size', () => {
   expect(issuesOf({ ...good, disks: [{ path: overlay.path, format: 'qcow2', backingImage: image }] })).toEqual(['disks[0].sizeMiB: a disk made from an image needs its size']);
   expect(issuesOf({ ...good, disks: [{ ...overlay, backingImage: 'images/x' }] })).toEqual(['disks[0].backingImage: "images/x" is not an absolute file path']);
 });
+
+test('a CD-ROM is an absolute path, kept only when given (specs without one compare as before)', () => {
+  expect(validateVmSpec({ ...good, cdrom: '/var/lib/orbit/db-1/cidata.iso' }).cdrom).toBe('/var/lib/orbit/db-1/cidata.iso');
+  expect('cdrom' in validateVmSpec(good)).toBe(false);
+  expect(issuesOf({ ...good, cdrom: 'cidata.iso' })).toEqual(['cdrom: "cidata.iso" is not an absolute path']);
+  expect(vmSpecDifferences(validateVmSpec(good), validateVmSpec({ ...good, cdrom: '/x.iso' }))).toEqual(['cdrom: unset -> "/x.iso"']);
+});

@@ -49,6 +49,8 @@ export interface VmSpec {
   boot: VmBoot;
   disks: VmDisk[];
   nics: VmNic[];
+  /** A read-only ISO image on the host in the VM's CD-ROM drive (a cloud-init seed, say); its media can be changed while the VM runs. */
+  cdrom?: string;
 }
 
 /** What callers give: everything with a default may be left out. */
@@ -63,6 +65,7 @@ export interface VmSpecInput {
   boot: { kind: 'kernel'; kernel: string; initrd?: string; append?: string } | { kind: 'disk'; diskIndex?: number };
   disks?: Array<{ path: string; format?: DiskFormat; sizeMiB?: number; backingImage?: string }>;
   nics?: Array<{ mac: string; bridge: string; model?: NicModel }>;
+  cdrom?: string;
 }
 
 export const VM_SPEC_DEFAULTS = {
@@ -125,7 +128,7 @@ export function validateVmSpec(input: unknown): VmSpec {
     throw new VmSpecError('(unnamed)', [{ field: 'spec', problem: `expected an object, got ${describe(input)}`, fix: 'pass a VmSpecInput object' }]);
   }
   const raw = input as Record<string, unknown>;
-  const known = ['name', 'vcpus', 'memoryMiB', 'accelerator', 'qemuBinary', 'machine', 'cpuModel', 'boot', 'disks', 'nics'];
+  const known = ['name', 'vcpus', 'memoryMiB', 'accelerator', 'qemuBinary', 'machine', 'cpuModel', 'boot', 'disks', 'nics', 'cdrom'];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) issue(key, 'unknown field', `remove it; the fields are ${known.join(', ')}`);
   }
@@ -165,6 +168,10 @@ export function validateVmSpec(input: unknown): VmSpec {
     issue('cpuModel', `${describe(cpuModel)} is not a QEMU CPU model name`, `use "${VM_SPEC_DEFAULTS.cpuModel}" (migrates anywhere) or a named model (qemu-system-x86_64 -cpu help)`);
   }
 
+  const cdrom = raw.cdrom;
+  if (cdrom !== undefined && (typeof cdrom !== 'string' || !ABSOLUTE_PATH.test(cdrom))) {
+    issue('cdrom', `${describe(cdrom)} is not an absolute path`, 'give the ISO image on the host, e.g. "/var/lib/orbit/web-1/cidata.iso", or leave it out');
+  }
   const disks = validateDisks(raw.disks, issue);
   const nics = validateNics(raw.nics, issue);
   const boot = validateBoot(raw.boot, disks.length, issue);
@@ -182,6 +189,7 @@ export function validateVmSpec(input: unknown): VmSpec {
     boot: boot!,
     disks,
     nics,
+    ...(cdrom !== undefined ? { cdrom: cdrom as string } : {}),
   };
 }
 

@@ -295,7 +295,7 @@ export function machineChanges(prior: VmMachine, planned: MaybeUnknownMachine, o
 }
 
 /** The host layer's spec for a configured VM (validated; a problem is an OrbitError listing every issue). */
-export function specFrom(config: VmMachine, options: { memoryMiB: number; accelerator: Accelerator; qemuBinary: string }): VmSpec {
+export function specFrom(config: VmMachine, options: { memoryMiB: number; accelerator: Accelerator; qemuBinary: string; cdrom?: string }): VmSpec {
   const input: VmSpecInput = {
     name: config.name,
     vcpus: config.vcpus ?? 1,
@@ -318,6 +318,7 @@ export function specFrom(config: VmMachine, options: { memoryMiB: number; accele
       return { path: diskPath(config.name, i, format), format, sizeMiB: disk.size_mib, ...(disk.image ? { backingImage: disk.image } : {}) };
     }),
     nics: config.network.map((nic, i) => ({ mac: nic.mac ?? derivedMac(config.name, i), bridge: nic.bridge, model: (nic.model ?? VM_SPEC_DEFAULTS.nicModel) as VmSpec['nics'][number]['model'] })),
+    ...(options.cdrom !== undefined ? { cdrom: options.cdrom } : {}),
   };
   try {
     return validateVmSpec(input);

@@ -41,6 +41,7 @@ const config = (overrides: Partial<Vm> = {}): Vm => ({
   last_migration_total_ms: null,
   disk: [{ size_mib: 64, format: 'qcow2', path: null, image: null }],
   network: [{ bridge: 'vmbr0', mac: null, model: 'virtio-net-pci' }],
+  cloud_init: [],
   ...overrides,
 });
 

@@ -32,6 +32,10 @@ import { SshSession } from '../ssh/ssh-session';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
 import { diskVirtualSize, growDiskImage } from '../qemu/disk-image';
+import { seedPath, writeSeed } from '../qemu/cloud-init-seed';
+import { shellQuote } from '../ssh/remote-exec';
+import { changeCdrom } from '../qemu/vm-live';
+import { cloudInitBlock, plannedInstanceId, seedFrom } from './cloud-init-block';
 import { Accelerator, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
@@ -96,6 +100,7 @@ export const vmSchema = schema({
   blocks: {
     disk: nested.list(diskBlock({ growsInPlace: true, change: 'restart' }), { maxItems: VM_LIMITS.maxDisks }),
     network: nested.list(networkBlock, { maxItems: VM_LIMITS.maxNics }),
+    cloud_init: nested.list(cloudInitBlock, { maxItems: 1 }),
   },
 });
 
@@ -161,6 +166,12 @@ export const vmResource = defineResource({
       );
     });
 
+    // Known at plan time when the seed's content is: an edit shows as a new instance id.
+    const given = config.cloud_init?.[0];
+    const seed = planned.cloud_init?.[0];
+    if (seed && given && typeof config.name === 'string' && given.user_data !== undefined && given.meta_data !== undefined && given.network_config !== undefined) {
+      seed.instance_id = plannedInstanceId(config.name, { user_data: given.user_data, meta_data: given.meta_data, network_config: given.network_config });
+    }
     const migrating = prior !== null && planned.host !== undefined && planned.host !== prior.host;
     const hosts = planned.host !== undefined ? [planned.host] : [];
     if (imagesNeedCheck(prior, planned, prior ? [prior.host] : [], hosts)) await checkImagesOnHosts(provider, planned.disk, hosts, signal);
@@ -172,18 +183,21 @@ export const vmResource = defineResource({
     const remote = provider.remote(config.host, { attribute: ['host'], signal });
     const accelerator = await resolveAccelerator(provider, remote, config.accelerator);
     const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
-    const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
+    const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary, cdrom: cdromOf(config) });
     await remote.withSession(async (session) => {
-      if (config.running === false) {
-        await defineVm(session, spec);
-        return;
-      }
-      const running = await startVm(session, spec);
+      if (spec.cdrom !== undefined) await writeSeed(session, config.name, seedFrom(config.cloud_init[0]));
+      let createdDisks: string[] = [];
       try {
+        if (config.running === false) {
+          await defineVm(session, spec);
+          return;
+        }
+        createdDisks = (await startVm(session, spec)).createdDisks;
         if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
       } catch (error) {
-        // Nothing half-built: the VM goes, with the disks this create made (never ones it found there).
-        await destroyVm(session, config.name, { removeTheseDisks: running.createdDisks, graceMs: 0 }).catch(() => undefined);
+        // Nothing half-built: the VM goes, with the disks this create made (never ones it found there) and its seed.
+        await destroyVm(session, config.name, { removeTheseDisks: createdDisks, graceMs: 0 }).catch(() => undefined);
+        if (spec.cdrom !== undefined) await session.exec(`rm -f ${shellQuote(spec.cdrom)}`).catch(() => undefined);
         throw error;
       }
     });
@@ -225,10 +239,16 @@ export const vmResource = defineResource({
       if (!(wasRunning && willRun)) throw stoppedHostChange(prior.name, prior.host, config.host);
       migration = await migrate(provider, prior, config, signal);
     }
+    const seedChanged = config.cloud_init.length > 0 && instanceIdOf(config) !== prior.cloud_init[0]?.instance_id;
+    // Once the VM runs (or is defined) without its CD-ROM, the seed it no longer uses goes: it may hold secrets.
+    const dropSeed = async (session: SshSession) => {
+      if (prior.cloud_init.length > 0 && config.cloud_init.length === 0) await session.exec(`rm -f ${shellQuote(seedPath(config.name))}`);
+    };
 
     const remote = provider.remote(config.host, { attribute: ['host'], signal });
     const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
-    const specFor = (accelerator: Accelerator) => specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary });
+    const specFor = (accelerator: Accelerator) =>
+      specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary, cdrom: cdromOf(config) });
     if (!wasRunning || !willRun) {
       await remote.withSession(async (session) => {
         if (wasRunning) {
@@ -239,14 +259,16 @@ export const vmResource = defineResource({
         } else {
           await growDisks(session, prior, config, (i, bytes) => growDiskImage(session, { path: prior.disk[i].path!, format: prior.disk[i].format! }, bytes));
         }
+        if (seedChanged) await writeSeed(session, config.name, seedFrom(config.cloud_init[0]));
         const spec = specFor(await resolveAccelerator(provider, remote, config.accelerator));
         if (!willRun) {
           // The settings of the next start (checked on the host now, as a start would).
           await defineVm(session, spec);
-          return;
+        } else {
+          await startVm(session, spec);
+          if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
         }
-        await startVm(session, spec);
-        if (memory < spec.memoryMiB) await setVmMemory(session, config.name, memory);
+        await dropSeed(session);
       });
       const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator, running: willRun });
       if (!state) throw willRun ? vmGone(config.name, config.host) : vmNotDefined(config.name, config.host);
@@ -259,6 +281,11 @@ export const vmResource = defineResource({
     await remote.withSession(async (session) => {
       // Growing first, on the running guest: a restart finds the images at their new size.
       await growDisks(session, prior, config, (i, bytes) => growVmDisk(session, config.name, i, bytes));
+      if (seedChanged) {
+        await writeSeed(session, config.name, seedFrom(config.cloud_init[0]));
+        // Already in the drive: the new image goes in as new media (no restart, the guest sees a media change).
+        if (!accelerator && prior.cloud_init.length > 0) await changeCdrom(session, config.name, cdromOf(config)!);
+      }
       if (accelerator) {
         const spec = specFor(accelerator);
         const restarted = await restartVm(session, spec, { graceMs: config.stop_timeout_ms ?? STOP_DEFAULTS.graceMs });
@@ -267,6 +294,7 @@ export const vmResource = defineResource({
       } else if (memory !== prior.memory_mib) {
         await setVmMemory(session, config.name, memory);
       }
+      await dropSeed(session);
     });
     const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator });
     if (!state) throw vmGone(config.name, config.host);
@@ -304,7 +332,24 @@ export const vmResource = defineResource({
 
 /** The attributes apply decides (the rest of the state is the plan). */
 function pickComputed(state: Vm): Partial<Vm> {
-  return { id: state.id, accelerator_in_use: state.accelerator_in_use, status: state.status, max_memory_mib: state.max_memory_mib, disk: state.disk, network: state.network };
+  return {
+    id: state.id,
+    accelerator_in_use: state.accelerator_in_use,
+    status: state.status,
+    max_memory_mib: state.max_memory_mib,
+    disk: state.disk,
+    network: state.network,
+    cloud_init: state.cloud_init,
+  };
+}
+
+/** The seed's path when the VM has a cloud_init block. */
+function cdromOf(config: Pick<Vm, 'name' | 'cloud_init'>): string | undefined {
+  return config.cloud_init.length > 0 ? seedPath(config.name) : undefined;
+}
+
+function instanceIdOf(config: Pick<Vm, 'name' | 'cloud_init'>): string | null {
+  return config.cloud_init.length > 0 ? plannedInstanceId(config.name, config.cloud_init[0]) : null;
 }
 
 /** Grows the disks the config makes bigger (never shrinks: the plan refuses that), with `grow` (live, or on the image file). */
@@ -319,6 +364,8 @@ async function growDisks(session: SshSession, prior: Vm, config: Vm, grow: (inde
 function restartReasons(prior: Vm, planned: PlannedVm): string[] {
   const reasons = machineChanges(prior, planned, { diskGrowsInPlace: true });
   if (planned.max_memory_mib !== prior.max_memory_mib) reasons.push(`max_memory_mib ${prior.max_memory_mib} -> ${planned.max_memory_mib ?? '(known after apply)'}`);
+  const seeded = (planned.cloud_init?.length ?? 0) > 0;
+  if (seeded !== prior.cloud_init.length > 0) reasons.push(seeded ? 'cloud_init added (a CD-ROM drive with its seed)' : 'cloud_init removed (its CD-ROM drive goes)');
   return reasons;
 }
 
@@ -358,6 +405,8 @@ function stateFrom(spec: VmSpec, observed: VmObservation, known: Partial<Vm>, ho
     stop_timeout_ms: known.stop_timeout_ms ?? STOP_DEFAULTS.graceMs,
     migration_postcopy_after_ms: known.migration_postcopy_after_ms ?? MIGRATION_DEFAULTS.postcopyAfterMs,
     keep_disks_on_destroy: known.keep_disks_on_destroy ?? false,
+    // Not observable on the host beyond the drive: what was applied, with the id it carries.
+    cloud_init: (known.cloud_init ?? []).map((ci) => ({ ...ci, instance_id: plannedInstanceId(known.name ?? spec.name, ci) })),
     last_migration_downtime_ms: known.last_migration_downtime_ms ?? null,
     last_migration_total_ms: known.last_migration_total_ms ?? null,
   };
@@ -379,6 +428,8 @@ async function migrate(provider: ProviderContext, prior: Vm, config: Vm, signal:
       });
     }
   }
+  // The destination QEMU starts with the same CD-ROM: its seed must be there first.
+  if (config.cloud_init.length > 0) await destination.withSession((to) => writeSeed(to, config.name, seedFrom(config.cloud_init[0])));
   const result = await source.withSession((from) =>
     destination.withSession((to) =>
       migrateVm(from, to, config.name, {
