@@ -15,8 +15,9 @@ packages=(
   tcpdump                      # what a silent guest's tap carries, when a COLO test round fails
   python3                      # a unit test's process whose main thread exits before its others
   cloud-image-utils            # cloud-localds: a VM's cloud-init (NoCloud) seed, built on its host
+  mmdebstrap fdisk e2fsprogs   # the real OS image (scripts/real-os/build.sh): a root filesystem, a partition table, ext4
 )
-binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb tcpdump python3 cloud-localds)
+binaries=(qemu-system-x86_64 qemu-img /usr/sbin/sshd ssh-keygen etcd etcdctl ip unshare nsenter cpio socat openssl gdb tcpdump python3 cloud-localds mmdebstrap sfdisk mkfs.ext4)
 
 missing=()
 for b in "${binaries[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done
@@ -52,4 +53,7 @@ bash scripts/guest/build.sh
 # The lab's COLO-capable QEMU (stock 7.2 cannot run COLO under TCG): ~4-5 min the first time,
 # about 1 s when the cached build is current. labUp points the lab's hosts at it.
 bash scripts/qemu-colo/build.sh
+# A Debian 12 disk image that boots like a published cloud image, for the real-OS lab tests:
+# 1.5-2.5 min the first time (mmdebstrap downloads from the Debian mirror), then cached.
+bash scripts/real-os/build.sh
 echo "setup: done"
