@@ -5,7 +5,7 @@
  */
 import { AttributePath, formatPath } from '../protocol/attribute-path';
 import { Diagnostic } from '../protocol/diagnostics';
-import { AttributeSchema, BlockSchema, nestedBlockValueType } from '../protocol/schema';
+import { AttributeSchema, BlockSchema, NestedBlockSchema, nestedBlockValueType } from '../protocol/schema';
 import { conformsToPlan } from '../protocol/value-equality';
 import { BlockValue, firstUnknownPath } from './schema-walk';
 
@@ -25,10 +25,25 @@ export function checkNewState(block: BlockSchema, planned: BlockValue, actual: B
   }
   for (const [name, nested] of Object.entries(block.blocks)) {
     if (!conformsToPlan(nestedBlockValueType(nested), planned[name], actual[name])) {
-      problems.push(mismatch(operation, [name], planned[name], actual[name]));
+      problems.push(mismatch(operation, [name], redactBlocks(nested, planned[name]), redactBlocks(nested, actual[name])));
     }
   }
   return problems;
+}
+
+/** A nested block's value with its sensitive attributes (at any depth) shown as "(sensitive value)". */
+function redactBlocks(nested: NestedBlockSchema, value: unknown): unknown {
+  const redactOne = (item: unknown): unknown => {
+    if (typeof item !== 'object' || item === null) return item;
+    const out: Record<string, unknown> = { ...(item as Record<string, unknown>) };
+    const block: BlockSchema = nested.block;
+    for (const [name, attribute] of Object.entries(block.attributes)) if (attribute.sensitive && out[name] !== undefined && out[name] !== null) out[name] = '(sensitive value)';
+    for (const [name, inner] of Object.entries(block.blocks)) out[name] = redactBlocks(inner, out[name]);
+    return out;
+  };
+  if (Array.isArray(value)) return value.map(redactOne);
+  if (nested.nesting === 'map' && typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactOne(v)]));
+  return redactOne(value);
 }
 
 function mismatch(operation: string, path: AttributePath, planned: unknown, actual: unknown, attribute?: AttributeSchema): Diagnostic {
