@@ -6,6 +6,10 @@
  * A new request starts every `intervalMs` whether or not earlier ones have answered (up to
  * `maxInFlight`): a request whose SYN is lost at the switch-over then hides nothing, and the
  * silence measured is the guest's, not TCP's retransmission timer's.
+ *
+ * Beside those short requests, one slow lane asks again and again with a long limit: a guest
+ * that answers, however slowly (a COLO pair on a loaded machine answers at its checkpoints,
+ * seconds apart), is seen answering. Slow is measured as silence, never mistaken for absent.
  */
 import { GuestReport, readGuestReport } from '../../scripts/guest/guest';
 import { pollUntil } from '../../provider/ssh/poll';
@@ -41,6 +45,8 @@ export interface PollOptions {
   timeoutMs?: number;
   maxInFlight?: number;
   port?: number;
+  /** Limit of the slow lane's requests. Default 15 s. */
+  slowLimitMs?: number;
 }
 
 export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
@@ -60,10 +66,27 @@ export function pollGuest(ip: string, options: PollOptions = {}): GuestPoller {
   };
   probe();
   const timer = setInterval(probe, intervalMs);
+  const stopping = new AbortController();
+  const slowLane = (async () => {
+    while (!stopping.signal.aborted) {
+      const at = Date.now();
+      await readGuestReport(ip, options.port ?? 7000, options.slowLimitMs ?? 15_000, stopping.signal).then(
+        (report) => void samples.push({ at, doneAt: Date.now(), report }),
+        async (error: Error) => {
+          // Ended by stop(): not the guest's failure.
+          if (stopping.signal.aborted) return;
+          samples.push({ at, doneAt: Date.now(), error: error.message });
+          // A refused connection fails at once: do not spin.
+          await new Promise((resolve) => setTimeout(resolve, intervalMs));
+        },
+      );
+    }
+  })();
   return {
     async stop() {
       clearInterval(timer);
-      await Promise.all([...inFlight]);
+      stopping.abort();
+      await Promise.all([...inFlight, slowLane]);
       return samples.sort((a, b) => a.at - b.at);
     },
     answeredSince(since: number, timeoutMs: number): Promise<boolean> {
