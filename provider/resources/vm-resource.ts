@@ -270,7 +270,7 @@ export const vmResource = defineResource({
         }
         await dropSeed(session);
       });
-      const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator, running: willRun, cloud_init: config.cloud_init });
+      const state = await readVm(remote, { ...prior, host: config.host, accelerator: config.accelerator, running: willRun, memory_mib: memory, cloud_init: config.cloud_init });
       if (!state) throw willRun ? vmGone(config.name, config.host) : vmNotDefined(config.name, config.host);
       return resolvePlanned(planned, pickComputed(state));
     }

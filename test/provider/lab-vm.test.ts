@@ -223,19 +223,19 @@ describe('orbit_vm on lab hosts', () => {
     expect(attributes()).toMatchObject({ running: false, status: 'stopped', vcpus: 2 });
     await expectNoChanges();
 
-    // While off: fewer vCPUs and a bigger disk. Nothing starts; the image grows as a file.
+    // While off: fewer vCPUs, less memory and a bigger disk. Nothing starts; the image grows as a file.
     machine = { vcpus: 1, maxMemoryMib: 320 };
-    configure({ memoryMib: 160, diskMib: 32, running: false });
+    configure({ memoryMib: 144, diskMib: 32, running: false });
     const offPlan = ok(await ws.run(['plan']));
     expect(flat(offPlan)).not.toContain('will restart');
     ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
     expect(await traces('site-a', name)).toEqual([`dir /var/lib/orbit/${name}`]);
     const info = await lab.ssh('site-a', `qemu-img info -U --output=json -f qcow2 /var/lib/orbit/${name}/disk0.qcow2`);
     expect(JSON.parse(info.stdout)['virtual-size']).toBe(32 * 2 ** 20);
-    expect(attributes()).toMatchObject({ running: false, status: 'stopped', vcpus: 1 });
+    expect(attributes()).toMatchObject({ running: false, status: 'stopped', vcpus: 1, memory_mib: 144 });
     await expectNoChanges();
     // A move is a live migration: refused while off, at plan time.
-    configure({ host: 'site-b', memoryMib: 160, diskMib: 32, running: false });
+    configure({ host: 'site-b', memoryMib: 144, diskMib: 32, running: false });
     const move = await ws.run(['plan']);
     expect(move.code).toBe(1);
     expect(flat(move)).toContain(`orbit_vm "${name}" can change host only while it runs`);
