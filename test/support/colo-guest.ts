@@ -263,6 +263,32 @@ async function traceColoTraffic(session: SshSession, vm: string): Promise<{ stop
   };
 }
 
+/**
+ * ORBIT-GUEST-ERROR lines in a COLO survivor's serial log, split by the run they belong to. A
+ * secondary runs the guest between checkpoints and each checkpoint replaces that run with the
+ * primary's, but its console output stays in the log. A client saw counter `seenCounter` before the
+ * crash: the checkpoint that released that answer gave the secondary a state at least that far, so
+ * an error printed after a lower counter belongs to a replaced run (`replaced`, with the counter it
+ * followed); any other error happened in the guest that carries on (`surviving`).
+ */
+export async function guestErrorsOnSurvivor(session: SshSession, vm: string, seenCounter: number): Promise<{ surviving: string[]; replaced: string[] }> {
+  const { stdout } = await session.exec(`grep -E 'ORBIT-COUNTER|ORBIT-GUEST-ERROR' ${vmPaths(vm).serialLog} || true`, { timeoutMs: 30_000 });
+  return splitGuestErrors(stdout, seenCounter);
+}
+
+/** guestErrorsOnSurvivor's rule on the log's text. */
+export function splitGuestErrors(serialLog: string, seenCounter: number): { surviving: string[]; replaced: string[] } {
+  const surviving: string[] = [];
+  const replaced: string[] = [];
+  let counter = -1;
+  for (const line of serialLog.split('\n')) {
+    const tick = /ORBIT-COUNTER (\d+)/.exec(line);
+    if (tick) counter = Number(tick[1]);
+    else if (line.includes('ORBIT-GUEST-ERROR')) (counter >= 0 && counter < seenCounter ? replaced : surviving).push(`after counter ${counter}: ${line.trim()}`);
+  }
+  return { surviving, replaced };
+}
+
 /** colo-compare holds at most the SYN-ACK, the report and the FIN of a report exchange, each until a checkpoint at the latest. */
 const CHECKPOINTS_PER_EXCHANGE = 3;
 
