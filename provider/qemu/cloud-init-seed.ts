@@ -36,9 +36,14 @@ export function seedInstanceId(vm: string, seed: CloudInitSeed): string {
   return `${vm}-${createHash('sha256').update(content).digest('hex').slice(0, 12)}`;
 }
 
+/** Whether meta-data sets its own instance-id (refused: Orbit derives it from the content). */
+export function setsInstanceId(metaData: string | undefined | null): boolean {
+  return typeof metaData === 'string' && /^\s*instance-id\s*:/m.test(metaData);
+}
+
 /** meta-data as the guest gets it: the instance id first, then the user's lines (which may not set it). */
 export function seedMetaData(vm: string, seed: CloudInitSeed): string {
-  if (seed.metaData !== undefined && /^\s*instance-id\s*:/m.test(seed.metaData)) {
+  if (setsInstanceId(seed.metaData)) {
     throw new RangeError('meta_data sets instance-id: Orbit derives it from the seed (every edit gives a new one); remove the instance-id line');
   }
   return `instance-id: ${seedInstanceId(vm, seed)}\n${seed.metaData ?? `local-hostname: ${vm}\n`}`;

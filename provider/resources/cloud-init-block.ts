@@ -7,7 +7,7 @@
 import { t } from '../protocol/cty-type';
 import { block, computed, optional, required } from '../framework/schema-builder';
 import { OrbitError } from '../framework/errors';
-import { CloudInitSeed, seedInstanceId } from '../qemu/cloud-init-seed';
+import { CloudInitSeed, seedInstanceId, setsInstanceId } from '../qemu/cloud-init-seed';
 
 export const cloudInitBlock = block({
   description:
@@ -44,7 +44,7 @@ export function seedFrom(config: CloudInitConfig): CloudInitSeed {
 
 /** The instance id the seed will carry; refuses meta-data that sets its own. */
 export function plannedInstanceId(vm: string, config: CloudInitConfig): string {
-  if (config.meta_data !== null && /^\s*instance-id\s*:/m.test(config.meta_data)) {
+  if (setsInstanceId(config.meta_data)) {
     throw new OrbitError('cloud_init.meta_data sets instance-id', {
       attribute: ['cloud_init', 0, 'meta_data'],
       detail: 'Orbit derives the instance id from the seed, so that every edit gives a new one and cloud-init in the guest applies it.',
