@@ -18,13 +18,14 @@
  */
 import { Etcd3 } from 'etcd3';
 import { worstCaseRecoveryMs, DEFAULT_TIMING } from '../../provider/monitor/timing';
-import { GuestReport, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
+import { GuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { LabDescription } from '../../scripts/lab/description';
 import { heal, killHost, partition } from '../../scripts/lab/faults';
 import { labUp } from '../../scripts/lab/lab';
 import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { coloGuestSpec, crashQemu } from '../support/colo-guest';
 import { GuestSample, pollGuest } from '../support/guest-poller';
+import { guestAnswersAfterFault } from '../support/monitored-failover';
 import {
   agentLog,
   agentPids,
@@ -130,17 +131,8 @@ async function underLoadHealing(when: 'always' | 'on-failure', fault: () => Prom
   }
 }
 
-const guestAnswers = () =>
-  waitFor(
-    'the guest to answer after the failover',
-    () =>
-      readGuestReport(VM.ip, 7000, 2000).then(
-        () => true,
-        () => undefined,
-      ),
-    30_000,
-    100,
-  );
+/** The guest answers again after the fault at `faultAt`; if not within 30 s, every host's evidence says why. */
+const guestAnswers = (faultAt: number) => guestAnswersAfterFault(VM.name, { ip: VM.ip, faultAt, hosts: HOSTS, session, timeoutMs: 30_000 });
 
 /** ms (epoch) of the first log line of `host`'s agent with message `msg` at or after `since`. */
 async function loggedAt(host: string, msg: string | RegExp, since: number): Promise<number | undefined> {
@@ -231,7 +223,7 @@ test('the survivor is starved while it re-protects (host loaded, agent stopped p
   const { faultAt: killAt, samples } = await underLoad(
     async () => crashQemu(await session(active), VM.name),
     async (at) => {
-      await guestAnswers();
+      await guestAnswers(at);
       await waitFor(`${standby} to start re-protecting`, () => loggedAt(standby, 're-protection started', at), 60_000, 50);
       // Both cores busy on the survivor's host, and its agent stopped for longer than the lease:
       // its renewals cannot be confirmed, the lease expires, its watchdog's deadline passes.
@@ -240,7 +232,7 @@ test('the survivor is starved while it re-protects (host loaded, agent stopped p
       await survivor.exec(`for i in 1 2; do timeout ${Math.ceil(starveMs / 1000) + 5} sh -c 'while :; do :; done' & done; kill -STOP ${agent}; sleep ${starveMs / 1000}; kill -CONT ${agent}`, {
         timeoutMs: starveMs + 20_000,
       });
-      await guestAnswers();
+      await guestAnswers(at);
     },
   );
   const again = await protectedPair(180_000);
@@ -460,7 +452,7 @@ test(`active host cut off from etcd: it fences itself before its lease can expir
       async (at) => {
         await waitFor(`${active} to fence itself`, () => loggedAt(active, "fenced this host's guest", at), 30_000, 200);
         failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
-        await guestAnswers();
+        await guestAnswers(at);
       },
     ));
     const activeLog = await agentLog(await session(active));
@@ -510,7 +502,7 @@ test(`the active host's agent hangs (SIGSTOP): the watchdog fences its guest bef
         async (at) => {
           await waitFor('the watchdog to fence the guest', () => loggedAtIn(active, 'supervisor.log', /^watchdog: /, at), 30_000, 200);
           failoverAt = await waitFor(`${standby} to fail over`, () => loggedAt(standby, 'decided: failover-locally', at), 30_000, 200);
-          await guestAnswers();
+          await guestAnswers(at);
         },
       ));
     } finally {

@@ -19,6 +19,7 @@ import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { connectToLabHost, labHost } from '../../scripts/lab/lab-ssh';
 import { crashQemu, labColoQemu } from '../support/colo-guest';
 import { agentPids, agentStatus, labEtcd, waitFor } from '../support/lab-monitor';
+import { guestAnswersAfterFault } from '../support/monitored-failover';
 import { LabTerraform, REPO, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
 
@@ -95,6 +96,18 @@ describe('orbit_ft_vm with the failover monitor', () => {
   };
   const agentsOn = (host: string) => onHost(host, agentPids);
   const statusOn = (host: string) => onHost(host, agentStatus);
+  /** SIGKILL of the pair's QEMU on `host`; returns when it is gone. */
+  const crashOn = (host: string) => onHost(host, (session) => crashQemu(session, name));
+  /** The guest's first answer after a fault; without one in 30 s, every host's evidence. */
+  const answersAfter = async (faultAt: number) => {
+    const sessions = new Map<string, SshSession>();
+    const session = async (host: string) => sessions.get(host) ?? sessions.set(host, await connectToLabHost(lab.lab, host)).get(host)!;
+    try {
+      return await guestAnswersAfterFault(name, { ip: IP, faultAt, hosts: HOSTS, session, timeoutMs: 30_000 });
+    } finally {
+      for (const s of sessions.values()) await s.close();
+    }
+  };
 
   /** The host's agent is gone, unless a pair of another test (a shared lab) still needs it. */
   const expectAgentGoneUnlessNeeded = async (host: string) => {
@@ -165,13 +178,8 @@ describe('orbit_ft_vm with the failover monitor', () => {
 
   test("the agents fail over and re-protect on their own after a SIGKILL of the primary's QEMU; the plan stays empty, a refresh reports it", async () => {
     const before = await readGuestReport(IP, 7000, 10_000);
-    const siteA = await connectToLabHost(lab.lab, 'site-a');
-    try {
-      await crashQemu(siteA, name);
-    } finally {
-      await siteA.close();
-    }
-    const after = await waitFor('the guest to answer again', () => readGuestReport(IP, 7000, 2000).catch(() => undefined), 30_000, 100);
+    const faultAt = await crashOn('site-a');
+    const after = await answersAfter(faultAt);
     expect(after.boot).toBe(before.boot);
     expect(after.counter).toBeGreaterThanOrEqual(before.counter);
     await waitFor('the agents to re-protect the pair', async () => ((await statusOn('site-b'))?.pairs[name]?.protection === 'protected' ? true : undefined), 120_000, 500);
@@ -250,13 +258,8 @@ describe('orbit_ft_vm with the failover monitor', () => {
     ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 400_000 }));
     expect(attributes()).toMatchObject({ vcpus: 2, active_host: 'site-b', standby_host: 'witness', protection: 'protected' });
     const before = await waitFor('the rebuilt guest to answer', () => readGuestReport(IP, 7000, 5000).catch(() => undefined), 120_000, 250);
-    const siteB = await connectToLabHost(lab.lab, 'site-b');
-    try {
-      await crashQemu(siteB, name);
-    } finally {
-      await siteB.close();
-    }
-    const after = await waitFor('the guest to answer after the failover', () => readGuestReport(IP, 7000, 2000).catch(() => undefined), 30_000, 100);
+    const faultAt = await crashOn('site-b');
+    const after = await answersAfter(faultAt);
     expect(after.boot).toBe(before.boot);
     await waitFor('the agents to re-protect the pair', async () => ((await statusOn('witness'))?.pairs[name]?.protection === 'protected' ? true : undefined), 120_000, 500);
   });
