@@ -18,6 +18,7 @@ import { labAccelerator } from '../../scripts/lab/lab-accelerator';
 import { vmPaths } from '../../provider/qemu/qemu-command-line';
 import { coloGuestSpec, crashQemu, silentGuestEvidence } from '../support/colo-guest';
 import { keepIncrementing, KeptConnectionClient, longestGapMs, pawsRejectedSegments, recordConnection } from '../support/kept-connection';
+import { SLOW_ANSWER_LIMIT_MS } from '../support/guest-poller';
 import { GUEST_REDIS_PORT as REDIS_PORT, GUEST_REPORT_PORT, readGuestReport } from '../../scripts/guest/guest';
 import { labEtcd, LabSessions, labSessions, monitoredPairHostNames, readPairEvents, removeMonitoredLabPair, startMonitoredLabPair, waitFor, waitForProtectedPair } from '../support/lab-monitor';
 
@@ -60,7 +61,7 @@ function redisCommand(command: string, timeoutMs = 10_000): Promise<string> {
 /** The guest's uptime (its monotonic clock) and when this machine read it, mid-way through the request. */
 async function guestClock(): Promise<{ uptimeMs: number; at: number }> {
   const sent = Date.now();
-  const report = await waitFor('the guest to report its uptime', () => readGuestReport(VM.ip, GUEST_REPORT_PORT, 2000).catch(() => undefined), 30_000, 100);
+  const report = await waitFor('the guest to report its uptime', () => readGuestReport(VM.ip, GUEST_REPORT_PORT, SLOW_ANSWER_LIMIT_MS).catch(() => undefined), 30_000, 100);
   return { uptimeMs: report.uptimeS * 1000, at: (sent + Date.now()) / 2 };
 }
 
@@ -72,7 +73,7 @@ beforeAll(async () => {
   const { accelerator } = await labAccelerator(lab);
   const spec = coloGuestSpec(lab, { ...VM, accelerator, redisPort: REDIS_PORT });
   const placement = await startMonitoredLabPair(lab, etcd, ssh, spec, PAIR_HOSTS);
-  const pong = await waitFor('redis in the guest to answer PING', () => redisCommand('PING', 2000).catch(() => undefined), 120_000, 500).catch(async (error: Error) => {
+  const pong = await waitFor('redis in the guest to answer PING', () => redisCommand('PING', SLOW_ANSWER_LIMIT_MS).catch(() => undefined), 120_000, 500).catch(async (error: Error) => {
     // Seen once in CI: the pair protected and checkpointing, yet no answer at all. What the active host, its tap and QEMU say:
     const active = await session(placement.active);
     const serial = await active.exec(`tail -n 30 ${vmPaths(VM.name).serialLog}`, { allowFailure: true }).then(

@@ -13,6 +13,7 @@ import { readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { runCdktf } from '../support/cdktf';
 import { LabTerraform, REPO, setUpLabTerraform } from '../support/lab-terraform';
 import { setTimeout as sleep } from 'timers/promises';
+import { SLOW_ANSWER_LIMIT_MS } from '../support/guest-poller';
 
 jest.setTimeout(600_000);
 
@@ -54,7 +55,7 @@ describe('the demo stack on the lab', () => {
     expect(JSON.parse(status.stdout).pairs[VM]).toMatchObject({ role: 'held', protection: 'protected' });
     const first = await waitForGuestReport(IP, 7000, 120_000);
     await sleep(1000);
-    expect((await readGuestReport(IP, 7000, 5000)).counter).toBeGreaterThan(first.counter);
+    expect((await readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS)).counter).toBeGreaterThan(first.counter);
 
     await ok(['destroy', '--auto-approve']);
     for (const host of ['site-a', 'site-b', 'witness']) {

@@ -22,6 +22,7 @@ import { agentPids, agentStatus, labEtcd, waitFor } from '../support/lab-monitor
 import { guestAnswersAfterFault } from '../support/monitored-failover';
 import { LabTerraform, REPO, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
+import { SLOW_ANSWER_LIMIT_MS } from '../support/guest-poller';
 
 jest.setTimeout(900_000);
 
@@ -177,7 +178,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
   });
 
   test("the agents fail over and re-protect on their own after a SIGKILL of the primary's QEMU; the plan stays empty, a refresh reports it", async () => {
-    const before = await readGuestReport(IP, 7000, 10_000);
+    const before = await readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS);
     const faultAt = await crashOn('site-a');
     const after = await answersAfter(faultAt);
     expect(after.boot).toBe(before.boot);
@@ -216,7 +217,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
   });
 
   test('failover = "manual" takes the monitor away in place (the guest runs on); "automatic" brings it back', async () => {
-    const before = await readGuestReport(IP, 7000, 10_000);
+    const before = await readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS);
     ws.write('ft.tf', ftVm(name, 'manual'));
     const plan = ok(await ws.run(['plan']));
     expect(plan.output).toMatch(/~ failover\s+= "automatic" -> "manual"/);
@@ -225,7 +226,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
     for (const host of HOSTS) await expectAgentGoneUnlessNeeded(host);
     expect(await etcd.get(pairKeys(name).spec).string()).toBeNull();
     expect(attributes().agent_release).toBeNull();
-    expect((await readGuestReport(IP, 7000, 10_000)).boot).toBe(before.boot);
+    expect((await readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS)).boot).toBe(before.boot);
 
     ws.write('ft.tf', ftVm(name));
     ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
@@ -234,7 +235,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
   });
 
   test('a new primary_host moves that side with the monitor held off (a planned move is no failover); the agents then watch the pair on its new hosts', async () => {
-    const before = await readGuestReport(IP, 7000, 10_000);
+    const before = await readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS);
     ok(await ws.run(['apply', '-refresh-only', '-auto-approve']));
     const failovers = attributes().failover_count; // from the agents' events in etcd, which the move keeps
     ws.write('ft.tf', ftVm(name, 'automatic', { primary: 'witness', secondary: 'site-b', spare: 'site-a' }));
@@ -244,7 +245,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
     expect(attributes()).toMatchObject({ primary_host: 'witness', active_host: 'site-b', standby_host: 'witness', protection: 'protected', failover_count: failovers });
     expect((await statusOn('site-b'))?.pairs[name]).toMatchObject({ role: 'held', protection: 'protected', peerHost: 'witness' });
     expect((await statusOn('witness'))?.pairs[name]).toMatchObject({ role: 'peer', protection: 'standby', peerHost: 'site-b' });
-    const after = await waitFor('the guest to answer', () => readGuestReport(IP, 7000, 5000).catch(() => undefined), 60_000, 250);
+    const after = await waitFor('the guest to answer', () => readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS).catch(() => undefined), 60_000, 250);
     expect(after.boot).toBe(before.boot);
     // Each lab host sees the others' processes (one pid namespace): only site-a's own count.
     const onSiteA = await lab.ssh('site-a', `pgrep --ns $$ --nslist mnt -f '^[^ ]+ -name guest=${name},'; ls -d /var/lib/orbit/${name} /run/orbit/${name} 2>/dev/null; true`);
@@ -257,7 +258,7 @@ describe('orbit_ft_vm with the failover monitor', () => {
     ws.write('ft.tf', ftVm(name, 'automatic', hosts, 2));
     ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 400_000 }));
     expect(attributes()).toMatchObject({ vcpus: 2, active_host: 'site-b', standby_host: 'witness', protection: 'protected' });
-    const before = await waitFor('the rebuilt guest to answer', () => readGuestReport(IP, 7000, 5000).catch(() => undefined), 120_000, 250);
+    const before = await waitFor('the rebuilt guest to answer', () => readGuestReport(IP, 7000, SLOW_ANSWER_LIMIT_MS).catch(() => undefined), 120_000, 250);
     const faultAt = await crashOn('site-b');
     const after = await answersAfter(faultAt);
     expect(after.boot).toBe(before.boot);

@@ -4,13 +4,14 @@
  * state of each QEMU of the pair and the tail of its guest's serial log, and the full network
  * evidence of the host that should serve. A bare "did not answer in 30 s" names nothing to fix.
  */
-import { readGuestReport, GuestReport } from '../../scripts/guest/guest';
+import { GuestReport } from '../../scripts/guest/guest';
 import { SshSession } from '../../provider/ssh/ssh-session';
 import { connectQmpOverSsh } from '../../provider/qemu/qmp-over-ssh';
 import { coloPaths } from '../../provider/colo/colo-command-line';
 import { vmPaths } from '../../provider/qemu/qemu-command-line';
 import { silentGuestEvidence } from './colo-guest';
-import { agentLog, pairStatusOn, waitFor } from './lab-monitor';
+import { pollGuest } from './guest-poller';
+import { agentLog, pairStatusOn } from './lab-monitor';
 
 export interface AnswerAfterFaultOptions {
   /** The guest's address and report port. */
@@ -27,14 +28,19 @@ export interface AnswerAfterFaultOptions {
   readonly what?: string;
 }
 
-/** The guest's first report after the fault; throws with every host's evidence when none came in time. */
+/**
+ * The guest's first report to a request sent after the fault; throws with every host's evidence
+ * when none came in time. Short requests keep starting (one lost to the dead side hides
+ * nothing) beside a slow lane: once the pair is protected again, answers wait for checkpoints,
+ * which a loaded machine spaces seconds apart.
+ */
 export async function guestAnswersAfterFault(vm: string, options: AnswerAfterFaultOptions): Promise<GuestReport> {
   const what = options.what ?? 'the guest to answer after the failover';
-  try {
-    return await waitFor(what, () => readGuestReport(options.ip, options.port ?? 7000, 2000).catch(() => undefined), options.timeoutMs, 100);
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${await monitoredPairEvidence(vm, options)}`);
-  }
+  const poller = pollGuest(options.ip, { intervalMs: 100, timeoutMs: 2000, ...(options.port !== undefined ? { port: options.port } : {}) });
+  const answered = await poller.answeredSince(options.faultAt, options.timeoutMs);
+  const first = (await poller.stop()).filter((s) => s.report && s.at >= options.faultAt).sort((a, b) => a.doneAt - b.doneAt)[0];
+  if (answered && first?.report) return first.report;
+  throw new Error(`${what} did not happen within ${options.timeoutMs} ms of the fault\n${await monitoredPairEvidence(vm, options)}`);
 }
 
 /** Per host: the agent's decisions since the fault and its view of the pair, QEMU's state, the guest's last serial lines. */
