@@ -108,6 +108,7 @@ export async function startProtectedPair(primary: SshSession, secondary: SshSess
   try {
     await Promise.all([writePairRecord(primary, record('primary', 'starting')), writePairRecord(secondary, record('secondary', 'starting'))]);
     clock.enter('secondary');
+    await carryCdrom(primary, secondary, spec, START);
     const secondaryVm = await startSecondary(secondary, spec, plan.primary, plan.secondary.address, plan.diskSizes, START);
     clock.enter('primary');
     const primaryArgs = primaryColoArgs(spec, plan.primary.address);
@@ -330,6 +331,36 @@ export async function destroyPair(sessions: SshSession[], vm: string, options: {
 
 // --- shared with colo-reprotect.ts ---------------------------------------------------------------
 
+/** Largest CD-ROM image a pair carries to a new secondary (a cloud-init seed is well under 1 MiB). */
+export const CARRIED_CDROM_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Puts the active side's CD-ROM media (`spec.cdrom`, e.g. the cloud-init seed) on a host about
+ * to run the secondary: its QEMU opens the same path, and after a failover the guest boots from
+ * it. Read-only media, never replicated by COLO, so each host needs its own copy. Mode 0600: a
+ * seed may hold secrets.
+ */
+export async function carryCdrom(from: SshSession, to: SshSession, spec: Pick<VmSpec, 'name' | 'cdrom'>, operation: ColoOperation): Promise<void> {
+  const iso = spec.cdrom;
+  if (iso === undefined) return;
+  try {
+    const size = Number((await from.exec(`stat -c %s ${shellQuote(iso)}`)).stdout.trim());
+    if (!(size <= CARRIED_CDROM_MAX_BYTES)) throw new Error(`${iso} is ${size} bytes, more than the ${CARRIED_CDROM_MAX_BYTES} a pair carries to a new host`);
+    const data = await from.readFile(iso);
+    await to.exec(`mkdir -p -m 0700 ${shellQuote(iso.slice(0, iso.lastIndexOf('/')) || '/')}`);
+    await to.writeFile(iso, data, { mode: 0o600 });
+  } catch (error) {
+    throw new ColoError(
+      to.host,
+      spec.name,
+      operation,
+      `the CD-ROM media ${iso} could not be copied from ${from.host.name}: ${errorMessage(error).split('\n')[0]}`,
+      `check that ${iso} exists on ${from.host.name} and that ${to.host.name} has space in its directory`,
+      { cause: error },
+    );
+  }
+}
+
 /** Starts the secondary (fresh disks of the given sizes, active/hidden images on tmpfs) and readies its NBD exports. */
 export async function startSecondary(session: SshSession, spec: VmSpec, primary: ColoHostRef, secondaryAddress: string, diskSizes: number[], operation: ColoOperation): Promise<RunningVm> {
   const args = secondaryColoArgs(spec, primary.address, secondaryAddress, diskSizes);
@@ -500,8 +531,8 @@ export async function waitForColoMigration(qmp: QmpClient, status: 'pre-switchov
  * known as this pair's (and is replaced by the next start or re-protection), never a VM without
  * a record, which they refuse to touch.
  */
-export async function destroySide(session: SshSession, vm: string, removeDisks: boolean, createdDisks: string[] = []): Promise<void> {
-  await destroyVm(session, vm, { removeDisks, graceMs: 0 });
+export async function destroySide(session: SshSession, vm: string, removeDisks: boolean, createdDisks: string[] = [], options: { keepCdrom?: boolean } = {}): Promise<void> {
+  await destroyVm(session, vm, { removeDisks, graceMs: 0, ...options });
   await removePairRecord(session, vm);
   if (createdDisks.length > 0) {
     await session.exec(`rm -f ${shellQuote(...createdDisks)}; rmdir ${shellQuote(vmPaths(vm).stateDir)} 2>/dev/null || true`, { timeoutMs: 15_000 });

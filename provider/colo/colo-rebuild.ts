@@ -74,7 +74,8 @@ export async function rebuildPair(sides: { active: SshSession; standby: SshSessi
   const stop = await stopVm(active, vm, { graceMs: options.graceMs });
   const grownDisks = await growDisks(active, spec);
   await destroySide(standby, vm, true);
-  await destroySide(active, vm, false);
+  // The CD-ROM media (a seed) stays: the new pair starts with it, and so does the old one should the new settings fail.
+  await destroySide(active, vm, false, [], { keepCdrom: true });
   const start = (what: VmSpec) =>
     startProtectedPair(active, standby, what, {
       checkpointDelayMs: options.checkpointDelayMs,

@@ -25,7 +25,7 @@
  * Running it again after such a failure, or after a crash half-way, is safe.
  */
 import { checkColoHost, coloHostState, diskSizesOnHost, ORBIT_COLO_BUILD_MARKER, RamCopyMode, ramCopyModeFor } from './colo-host';
-import { destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
+import { carryCdrom, destroySide, replicationAddressProblem, startSecondary, syncDisksToSecondary, waitForColoMigration, waitForSecondaryConnected } from './colo-pair';
 import { ColoPorts, coloPorts } from './colo-command-line';
 import { PhaseClock } from './phase-clock';
 import { COLO_DEFAULTS, COLO_SETUP_QMP_TIMEOUT_MS } from './colo-limits';
@@ -79,6 +79,7 @@ export async function reprotect(active: SshSession, newSecondary: SshSession, vm
     await writePairRecord(active, { ...plan.base, generation: plan.record.generation, role: 'solo', startedAs: plan.record.startedAs, pending: 'reprotecting' });
     clock.enter('secondary');
     await writePairRecord(newSecondary, { ...plan.base, role: 'secondary', startedAs: 'secondary', pending: 'reprotecting' });
+    await carryCdrom(active, newSecondary, plan.spec, OPERATION);
     await startSecondary(newSecondary, plan.spec, plan.base.primary, plan.base.secondary.address, plan.diskSizes, OPERATION);
     qmp = await connectQmpOverSsh(active, vmPaths(vm).qmpSocket, { label: `VM ${vm} (re-protecting primary)`, timeoutMs: COLO_SETUP_QMP_TIMEOUT_MS });
     // A former secondary lacks the primary's sockets; a former primary still has them.

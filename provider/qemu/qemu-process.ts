@@ -88,6 +88,8 @@ export interface DestroyOptions extends StopOptions {
   removeDisks?: boolean;
   /** Delete only these disk images (say, the ones a failed create made); the others stay. */
   removeTheseDisks?: readonly string[];
+  /** Keep a CD-ROM image in the VM's directory (a seed), which otherwise goes with the VM: a restart starts with it again. Default false. */
+  keepCdrom?: boolean;
 }
 
 export interface RestartResult {
@@ -337,7 +339,7 @@ export async function destroyVm(session: SshSession, name: string, options: Dest
     `rm -rf ${shellQuote(paths.runDir)}`,
     `rm -f ${shellQuote(paths.specFile, paths.serialLog, paths.incomingMarker)}`,
     // A CD-ROM image the VM's own directory holds was made for it (a cloud-init seed, which may hold secrets): it goes too.
-    ...(before.spec?.cdrom?.startsWith(`${paths.stateDir}/`) ? [`rm -f ${shellQuote(before.spec.cdrom)}`] : []),
+    ...(before.spec?.cdrom?.startsWith(`${paths.stateDir}/`) && (removeAll || !options.keepCdrom) ? [`rm -f ${shellQuote(before.spec.cdrom)}`] : []),
     ...toRemove.map((d) => `if [ -e ${shellQuote(d)} ]; then rm -f ${shellQuote(d)} && echo ${shellQuote(`disk ${d}`)}; fi`),
     removeAll ? `rm -rf ${shellQuote(paths.stateDir)}` : `rmdir ${shellQuote(paths.stateDir)} 2>/dev/null || true`,
     // Proof: nothing of the VM is left (disks only when they were to be kept).

@@ -7,7 +7,7 @@
 import { t } from '../protocol/cty-type';
 import { block, computed, optional, required } from '../framework/schema-builder';
 import { OrbitError } from '../framework/errors';
-import { CloudInitSeed, seedInstanceId, setsInstanceId } from '../qemu/cloud-init-seed';
+import { CloudInitSeed, seedInstanceId, seedPath, setsInstanceId } from '../qemu/cloud-init-seed';
 
 export const cloudInitBlock = block({
   description:
@@ -52,4 +52,35 @@ export function plannedInstanceId(vm: string, config: CloudInitConfig): string {
     });
   }
   return seedInstanceId(vm, seedFrom(config));
+}
+
+/** A resource with a `cloud_init` block, as the plan carries it (any part may be unknown). */
+interface PlannedCloudInit {
+  cloud_init?: Array<({ [K in keyof CloudInitConfig]?: CloudInitConfig[K] | undefined } & { instance_id?: string | null | undefined }) | undefined>;
+}
+
+/** Sets the planned instance id when the seed's content is known at plan time: an edit shows as a new id. */
+export function planInstanceId(name: unknown, config: PlannedCloudInit, planned: PlannedCloudInit): void {
+  const given = config.cloud_init?.[0];
+  const seed = planned.cloud_init?.[0];
+  if (seed && given && typeof name === 'string' && given.user_data !== undefined && given.meta_data !== undefined && given.network_config !== undefined) {
+    seed.instance_id = plannedInstanceId(name, { user_data: given.user_data, meta_data: given.meta_data, network_config: given.network_config });
+  }
+}
+
+/** Adding or removing the block adds or removes a drive: a restart. Undefined when neither. */
+export function cloudInitRestartReason(prior: { cloud_init: unknown[] }, planned: { cloud_init?: unknown[] }): string | undefined {
+  const seeded = (planned.cloud_init?.length ?? 0) > 0;
+  if (seeded === prior.cloud_init.length > 0) return undefined;
+  return seeded ? 'cloud_init added (a CD-ROM drive with its seed)' : 'cloud_init removed (its CD-ROM drive goes)';
+}
+
+/** The seed's path when the VM has a cloud_init block. */
+export function cdromOf(config: { name: string; cloud_init: unknown[] }): string | undefined {
+  return config.cloud_init.length > 0 ? seedPath(config.name) : undefined;
+}
+
+/** The instance id the applied block carries (null without one). */
+export function instanceIdOf(config: { name: string; cloud_init: CloudInitConfig[] }): string | null {
+  return config.cloud_init.length > 0 ? plannedInstanceId(config.name, config.cloud_init[0]) : null;
 }

@@ -46,6 +46,7 @@ const config = (overrides: Partial<FtVm> = {}): FtVm => ({
   last_failover: null,
   disk: [{ size_mib: 64, format: 'qcow2', path: null, image: null }],
   network: [{ bridge: 'vmbr0', mac: null, model: 'virtio-net-pci' }],
+  cloud_init: [],
   ...overrides,
 });
 
@@ -107,6 +108,22 @@ test('vCPUs, memory and the like restart the pair on its disks: a warning names 
   const replacing = Object.entries(ftVmSchema.block.attributes).filter(([, a]) => a.requiresReplace);
   const replacingBlocks = Object.entries(ftVmSchema.block.blocks).filter(([, b]) => b.requiresReplace || Object.values(b.block.attributes).some((a) => a.requiresReplace));
   expect([...replacing, ...replacingBlocks]).toEqual([]);
+});
+
+test('cloud_init: an edit plans a new instance id and no restart; adding or removing the block restarts the pair; meta-data with its own instance-id is refused', async () => {
+  const seed = (userData: string) => [{ user_data: userData, meta_data: null, network_config: null, instance_id: null }];
+  const before = state({ cloud_init: seed('#cloud-config\nhostname: a\n').map((c) => ({ ...c, instance_id: 'db-1-000000000000' })) });
+  const edited = await plan(config({ cloud_init: seed('#cloud-config\nhostname: b\n') }), before);
+  expect(edited.warnings).toEqual([]);
+  expect(edited.planned.cloud_init?.[0]?.instance_id).toMatch(/^db-1-[0-9a-f]{12}$/);
+  expect(edited.planned.cloud_init?.[0]?.instance_id).not.toBe('db-1-000000000000');
+  const added = await plan(config({ cloud_init: seed('#cloud-config\n') }), state());
+  expect(added.warnings).toEqual([expect.stringContaining('Needs new QEMUs: cloud_init added (a CD-ROM drive with its seed)')]);
+  const removed = await plan(config(), before);
+  expect(removed.warnings).toEqual([expect.stringContaining('Needs new QEMUs: cloud_init removed (its CD-ROM drive goes)')]);
+  const own = await orbitErrorOf(plan(config({ cloud_init: [{ ...seed('#cloud-config\n')[0], meta_data: 'instance-id: mine\n' }] }), null));
+  expect(own.message).toBe('cloud_init.meta_data sets instance-id');
+  expect(own.attribute).toEqual(['cloud_init', 0, 'meta_data']);
 });
 
 test('a new host for one side is a move of that side, announced in the plan; both at once is refused; a swap is nothing', async () => {

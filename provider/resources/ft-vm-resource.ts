@@ -30,6 +30,11 @@ import { movePairSide } from '../colo/colo-move';
 import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
 import { STOP_DEFAULTS, withQmp } from '../qemu/qemu-process';
 import { rebuildPair } from '../colo/colo-rebuild';
+import { carryCdrom } from '../colo/colo-pair';
+import { seedPath, writeSeed } from '../qemu/cloud-init-seed';
+import { changeCdrom } from '../qemu/vm-live';
+import { shellQuote } from '../ssh/remote-exec';
+import { cdromOf, CloudInitConfig, cloudInitBlock, cloudInitRestartReason, instanceIdOf, planInstanceId, plannedInstanceId, seedFrom } from './cloud-init-block';
 import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../qemu/vm-spec';
 import { locateAgentBundle } from '../monitor/agent-bundle';
 import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, TIMING_RANGES, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
@@ -67,7 +72,8 @@ const HOST_CHANGE =
   "Changing it moves the pair's side on the old host to the new one while the guest runs on: a re-protection onto the new host, after a planned switch-over when the guest runs on the old one (clients see one failover's gap); one host per apply, never a new pair.";
 
 export const ftVmSchema = schema({
-  description: "A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary's QEMU or host dies.",
+  description:
+    "A fault-tolerant VM: a QEMU COLO primary/secondary pair on two hosts. The guest keeps running, memory, disk and TCP sessions included, when the primary's QEMU or host dies. A cloud_init seed is built on the host the guest runs on and copied to the replica's host (and to any host a re-protection or move brings in), so the guest finds it after a failover; an edit rewrites it on both and swaps the media live, with a new instance id.",
   attributes: {
     ...vmMachineAttributes('rebuild'),
     primary_host: required(t.string, {
@@ -143,6 +149,7 @@ export const ftVmSchema = schema({
   blocks: {
     disk: nested.list(diskBlock({ growsInPlace: false, change: 'rebuild' }), { maxItems: VM_LIMITS.maxDisks }),
     network: nested.list(networkBlock, { minItems: 1, maxItems: 1 }),
+    cloud_init: nested.list(cloudInitBlock, { maxItems: 1 }),
   },
 });
 
@@ -208,6 +215,7 @@ export const ftVmResource = defineResource({
         `A re-protection onto "${move.to}" (disk and memory copied while the guest runs, then one checkpoint-sized pause). If "${move.from}" runs the guest clients talk to, a planned switch-over comes first: the replica on "${move.stays}" takes over, and clients see one failover's gap. The failover monitor leaves the pair alone meanwhile. Nothing is re-created; what the pair had on "${move.from}" is removed.`,
       );
     }
+    planInstanceId(config.name, config, planned);
     planAccelerator(planned, prior, rebuild.length > 0);
     planMachine(
       planned,
@@ -250,7 +258,7 @@ export const ftVmResource = defineResource({
         fix: `choose hosts with the same accelerator, or set accelerator = "${secondaryAccelerator === 'tcg' ? 'tcg' : accelerator}" if both hosts can run it`,
       });
     }
-    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary });
+    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary, cdrom: cdromOf(config) });
     const [primarySession, secondarySession] = await Promise.all([primary.session(), secondary.session()]);
     const pair = monitoredPair(config);
     const automatic = config.failover !== 'manual';
@@ -267,6 +275,8 @@ export const ftVmResource = defineResource({
       }
     }
     try {
+      // On the primary only: the pair start carries it to the secondary.
+      if (config.cloud_init.length > 0) await primary.withSession(() => writeSeed(primarySession, config.name, seedFrom(config.cloud_init[0])));
       await primary.withSession(() =>
         startProtectedPair(primarySession, secondarySession, spec, {
           checkpointDelayMs: config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
@@ -314,6 +324,7 @@ export const ftVmResource = defineResource({
     const watched = prior.failover !== 'manual';
     if (move) await moveSide(provider, signal, prior, move, logger);
     if (rebuild.length > 0) await restartPair(provider, signal, prior, config, rebuild, logger);
+    else if (config.cloud_init.length > 0 && instanceIdOf(config) !== prior.cloud_init[0]?.instance_id) await changeSeed(provider, signal, config);
     const delay = config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs;
     if (delay !== prior.checkpoint_delay_ms) await setCheckpointDelay(provider, signal, config.name, delay);
     const pair = monitoredPair(config);
@@ -385,6 +396,8 @@ export const ftVmResource = defineResource({
 function pairRebuildReasons(prior: FtVm, planned: Unknowable<FtVm>): string[] {
   const reasons = machineChanges(prior, planned, { diskGrowsInPlace: false }).filter((reason) => !reason.startsWith('name '));
   if (planned.memory_mib !== prior.memory_mib) reasons.push(`memory_mib ${prior.memory_mib} -> ${planned.memory_mib ?? '(known after apply)'}`);
+  const seedReason = cloudInitRestartReason(prior, planned);
+  if (seedReason) reasons.push(seedReason);
   return reasons;
 }
 
@@ -478,7 +491,9 @@ async function restartPair(provider: ProviderContext, signal: AbortSignal, prior
     const active = provider.remote(activeName, { signal });
     const standby = provider.remote(standbyName, { signal });
     const accelerator = await resolveAccelerator(provider, active, config.accelerator);
-    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary: sameQemuBinary(provider, config) });
+    const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary: sameQemuBinary(provider, config), cdrom: cdromOf(config) });
+    // The seed goes on the active side (the pair start carries it to the standby); a seed no longer used goes from both.
+    if (config.cloud_init.length > 0) await active.withSession((session) => writeSeed(session, config.name, seedFrom(config.cloud_init[0])));
     const result = await active.withSession((activeSession) =>
       standby.withSession((standbySession) =>
         rebuildPair({ active: activeSession, standby: standbySession }, spec, {
@@ -490,11 +505,42 @@ async function restartPair(provider: ProviderContext, signal: AbortSignal, prior
         }),
       ),
     );
+    if (config.cloud_init.length === 0 && prior.cloud_init.length > 0) {
+      for (const remote of [active, standby]) await remote.withSession((session) => session.exec(`rm -f ${shellQuote(seedPath(config.name))}`));
+    }
     logger.info(`orbit_ft_vm ${prior.name}: restarted (${reasons.join(', ')}) as ${result.primary} + ${result.secondary}: guest stopped by ${result.stop.method}, down ${result.downtimeMs} ms`);
   } catch (error) {
     if (watched) await withEtcd(provider, ['failover'], (etcd) => publishSpec(provider, etcd, monitoredPair(prior))).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * An edited cloud_init: the seed rebuilt on the active host, copied to the standby, and the
+ * media swapped live on both (the standby first: until the active swaps too, its guest reads the
+ * old seed, as the replica then does; after a failover the replica's guest must find the new one).
+ */
+async function changeSeed(provider: ProviderContext, signal: AbortSignal, config: FtVm): Promise<void> {
+  const { sessions } = await configuredSessions(provider, signal);
+  const pair = await sessions[0].remote.withSession(() =>
+    inspectPair(
+      sessions.map((s) => s.session),
+      config.name,
+    ),
+  );
+  const activeName = pair.activeHost ?? config.primary_host;
+  const active = provider.remote(activeName, { signal });
+  const iso = seedPath(config.name);
+  await active.withSession(async (activeSession) => {
+    await writeSeed(activeSession, config.name, seedFrom(config.cloud_init[0]));
+    if (pair.standbyHost !== undefined) {
+      await provider.remote(pair.standbyHost, { signal }).withSession(async (standbySession) => {
+        await carryCdrom(activeSession, standbySession, { name: config.name, cdrom: iso }, 'Re-protecting');
+        await changeCdrom(standbySession, config.name, iso);
+      });
+    }
+    await changeCdrom(activeSession, config.name, iso);
+  });
 }
 
 function observedPart(state: FtVm): Partial<FtVm> {
@@ -553,6 +599,12 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
     agent_release: state.agent_release ?? null,
     failover_count: state.failover_count ?? 0,
     last_failover: state.last_failover ?? null,
+    // Not observable on the hosts beyond the drive: what was applied, with the id it carries.
+    cloud_init: (state.cloud_init ?? []).flatMap((ci) => {
+      if (ci?.user_data === undefined) return [];
+      const applied: CloudInitConfig = { user_data: ci.user_data, meta_data: ci.meta_data ?? null, network_config: ci.network_config ?? null };
+      return [{ ...applied, instance_id: plannedInstanceId(name, applied) }];
+    }),
     active_host: pair.activeHost ?? active.host,
     standby_host: pair.standbyHost ?? null,
     protection: pair.protection,

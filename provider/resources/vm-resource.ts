@@ -34,7 +34,7 @@ import { changeCdrom, growVmDisk, observeVm, setVmMemory, VmObservation } from '
 import { diskVirtualSize, growDiskImage } from '../qemu/disk-image';
 import { seedPath, writeSeed } from '../qemu/cloud-init-seed';
 import { shellQuote } from '../ssh/remote-exec';
-import { cloudInitBlock, plannedInstanceId, seedFrom } from './cloud-init-block';
+import { cdromOf, cloudInitBlock, cloudInitRestartReason, instanceIdOf, planInstanceId, plannedInstanceId, seedFrom } from './cloud-init-block';
 import { Accelerator, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
@@ -165,12 +165,7 @@ export const vmResource = defineResource({
       );
     });
 
-    // Known at plan time when the seed's content is: an edit shows as a new instance id.
-    const given = config.cloud_init?.[0];
-    const seed = planned.cloud_init?.[0];
-    if (seed && given && typeof config.name === 'string' && given.user_data !== undefined && given.meta_data !== undefined && given.network_config !== undefined) {
-      seed.instance_id = plannedInstanceId(config.name, { user_data: given.user_data, meta_data: given.meta_data, network_config: given.network_config });
-    }
+    planInstanceId(config.name, config, planned);
     const migrating = prior !== null && planned.host !== undefined && planned.host !== prior.host;
     const hosts = planned.host !== undefined ? [planned.host] : [];
     if (imagesNeedCheck(prior, planned, prior ? [prior.host] : [], hosts)) await checkImagesOnHosts(provider, planned.disk, hosts, signal);
@@ -342,15 +337,6 @@ function pickComputed(state: Vm): Partial<Vm> {
   };
 }
 
-/** The seed's path when the VM has a cloud_init block. */
-function cdromOf(config: Pick<Vm, 'name' | 'cloud_init'>): string | undefined {
-  return config.cloud_init.length > 0 ? seedPath(config.name) : undefined;
-}
-
-function instanceIdOf(config: Pick<Vm, 'name' | 'cloud_init'>): string | null {
-  return config.cloud_init.length > 0 ? plannedInstanceId(config.name, config.cloud_init[0]) : null;
-}
-
 /** Grows the disks the config makes bigger (never shrinks: the plan refuses that), with `grow` (live, or on the image file). */
 async function growDisks(session: SshSession, prior: Vm, config: Vm, grow: (index: number, bytes: number) => Promise<unknown>): Promise<void> {
   for (const [i, disk] of config.disk.entries()) {
@@ -363,8 +349,8 @@ async function growDisks(session: SshSession, prior: Vm, config: Vm, grow: (inde
 function restartReasons(prior: Vm, planned: PlannedVm): string[] {
   const reasons = machineChanges(prior, planned, { diskGrowsInPlace: true });
   if (planned.max_memory_mib !== prior.max_memory_mib) reasons.push(`max_memory_mib ${prior.max_memory_mib} -> ${planned.max_memory_mib ?? '(known after apply)'}`);
-  const seeded = (planned.cloud_init?.length ?? 0) > 0;
-  if (seeded !== prior.cloud_init.length > 0) reasons.push(seeded ? 'cloud_init added (a CD-ROM drive with its seed)' : 'cloud_init removed (its CD-ROM drive goes)');
+  const seedReason = cloudInitRestartReason(prior, planned);
+  if (seedReason) reasons.push(seedReason);
   return reasons;
 }
 

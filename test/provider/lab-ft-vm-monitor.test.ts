@@ -23,6 +23,7 @@ import { guestAnswersAfterFault } from '../support/monitored-failover';
 import { LabTerraform, REPO, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
 import { SLOW_ANSWER_LIMIT_MS } from '../support/guest-poller';
+import { expectSeedOnBothSides } from '../support/seed-on-host';
 
 jest.setTimeout(900_000);
 
@@ -55,6 +56,9 @@ function ftVm(name: string, failover: 'automatic' | 'manual' = 'automatic', host
   network {
     bridge = "vmbr0"
     mac    = "${labGuestMac(IP)}"
+  }
+  cloud_init {
+    user_data = "#cloud-config\\nhostname: monitored\\n"
   }
 }
 `;
@@ -184,6 +188,8 @@ describe('orbit_ft_vm with the failover monitor', () => {
     expect(after.boot).toBe(before.boot);
     expect(after.counter).toBeGreaterThanOrEqual(before.counter);
     await waitFor('the agents to re-protect the pair', async () => ((await statusOn('site-b'))?.pairs[name]?.protection === 'protected' ? true : undefined), 120_000, 500);
+    // The agents' re-protection carried the seed to the new replica's host.
+    await expectSeedOnBothSides(lab, ['site-b', 'site-a'], name);
     const plan = await ws.run(['plan', '-detailed-exitcode']);
     expect(plan.output).toContain('No changes.');
     expect(plan.code).toBe(0);

@@ -18,6 +18,7 @@ import { crashQemu, labColoQemu, readGuestReportThroughCheckpoints } from '../su
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { requiredProviders, RunResult, Workspace } from '../support/terraform';
 import { pollUntil } from '../../provider/ssh/poll';
+import { expectSeedOnBothSides } from '../support/seed-on-host';
 
 jest.setTimeout(600_000);
 
@@ -32,7 +33,12 @@ interface PairOptions {
   checkpointDelayMs?: number;
   memoryMib?: number;
   vcpus?: number;
+  /** cloud_init's user_data (the test guest does not read it: what is tested is where the seed is). */
+  userData?: string;
 }
+
+/** The pair's cloud-init seed, as each test builds it. */
+const USER_DATA = '#cloud-config\nhostname: ft-seeded\n';
 
 function ftVm(address: string, o: PairOptions): string {
   const { kernelPath, initrdPath } = guestArtifacts();
@@ -54,6 +60,9 @@ function ftVm(address: string, o: PairOptions): string {
   network {
     bridge = "vmbr0"
     mac    = "${labGuestMac(o.ip)}"
+  }
+  cloud_init {
+    user_data = ${JSON.stringify(o.userData ?? USER_DATA)}
   }
 }
 `;
@@ -87,6 +96,8 @@ describe('orbit_ft_vm on lab hosts', () => {
     for (const host of HOSTS) expect(await traces(host, vm)).toEqual([]);
   };
 
+  const seedOnBothSides = (hosts: [string, string]) => expectSeedOnBothSides(lab, hosts, name);
+
   beforeAll(async () => {
     lab = await setUpLabTerraform();
     ws = lab.workspace('');
@@ -110,6 +121,9 @@ describe('orbit_ft_vm on lab hosts', () => {
     expect(attributes()).toMatchObject({ id: name, active_host: 'site-a', standby_host: 'site-b', protection: 'protected', status: 'running' });
     expect((await traces('site-a', name)).filter((t) => t.startsWith('process'))).toHaveLength(1);
     expect((await traces('site-b', name)).filter((t) => t.startsWith('process'))).toHaveLength(1);
+    // Built on the primary, carried to the secondary by the pair start.
+    await seedOnBothSides(['site-a', 'site-b']);
+    expect(attributes().cloud_init).toEqual([expect.objectContaining({ instance_id: expect.stringMatching(new RegExp(`^${name}-[0-9a-f]{12}$`)) })]);
     const quiet = await ws.run(['plan', '-detailed-exitcode']);
     expect(quiet.output).toContain('No changes.');
     expect(quiet.code).toBe(0);
@@ -175,6 +189,7 @@ describe('orbit_ft_vm on lab hosts', () => {
     ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
     expect(attributes()).toMatchObject({ primary_host: 'witness', active_host: 'site-b', standby_host: 'witness', protection: 'protected' });
     await sameGuest('site-b', before);
+    await seedOnBothSides(['site-b', 'witness']);
     expect(await traces('site-a', name)).toEqual([]);
     const quiet = await ws.run(['plan', '-detailed-exitcode']);
     expect(quiet.code).toBe(0);
@@ -190,12 +205,31 @@ describe('orbit_ft_vm on lab hosts', () => {
     expect(attributes()).toMatchObject({ secondary_host: 'site-a', active_host: 'witness', standby_host: 'site-a', protection: 'protected' });
     await sameGuest('witness', before.report);
     expect(await traces('site-b', name)).toEqual([]);
+    await seedOnBothSides(['witness', 'site-a']);
+  });
+
+  test('an edit of cloud_init rewrites the seed on both hosts and swaps the media live, with a new instance id; the guest runs on', async () => {
+    const session = await connectToLabHost(lab.lab, 'witness');
+    const before = await readGuestReportThroughCheckpoints(session, name, PAIR.ip, 7000).finally(() => session.close());
+    const seedBefore = await seedOnBothSides(['witness', 'site-a']);
+    const idBefore = (attributes().cloud_init as Array<{ instance_id: string }>)[0].instance_id;
+    ws.write('ft.tf', ftVm('db', { name, primary: 'witness', secondary: 'site-a', ip: PAIR.ip, checkpointDelayMs: 1000, userData: '#cloud-config\nhostname: ft-edited\n' }));
+    const plan = ok(await ws.run(['plan']));
+    expect(plan.output).toContain('0 to add, 1 to change, 0 to destroy');
+    expect(flat(plan)).not.toContain('will restart');
+    expect(flat(plan)).toMatch(new RegExp(`~ instance_id\\s+= "${idBefore}" -> "${name}-[0-9a-f]{12}"`));
+    expect(plan.output).not.toContain('ft-edited'); // user_data is sensitive
+    ok(await ws.run(['apply', '-auto-approve'], { timeoutMs: 300_000 }));
+    expect(await seedOnBothSides(['witness', 'site-a'])).not.toBe(seedBefore);
+    expect(attributes()).toMatchObject({ active_host: 'witness', standby_host: 'site-a', protection: 'protected' });
+    await sameGuest('witness', before.report);
+    expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
   });
 
   test("vCPUs and memory restart the pair on its active side's disk: the plan says so, the counter on the disk carries over", async () => {
     const session = await connectToLabHost(lab.lab, 'witness');
     const before = await readGuestReportThroughCheckpoints(session, name, PAIR.ip, 7000).finally(() => session.close());
-    ws.write('ft.tf', ftVm('db', { name, primary: 'witness', secondary: 'site-a', ip: PAIR.ip, checkpointDelayMs: 1000, memoryMib: 160, vcpus: 2 }));
+    ws.write('ft.tf', ftVm('db', { name, primary: 'witness', secondary: 'site-a', ip: PAIR.ip, checkpointDelayMs: 1000, memoryMib: 160, vcpus: 2, userData: '#cloud-config\nhostname: ft-edited\n' }));
     const plan = ok(await ws.run(['plan']));
     expect(plan.output).toContain('0 to add, 1 to change, 0 to destroy');
     expect(flat(plan)).toContain(`Warning: orbit_ft_vm "${name}" will restart (a planned restart of the pair on the same disks)`);
@@ -217,6 +251,7 @@ describe('orbit_ft_vm on lab hosts', () => {
     } finally {
       await again.close();
     }
+    await seedOnBothSides(['witness', 'site-a']);
     expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
   });
 

@@ -122,6 +122,12 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   */
   readonly vcpus?: number;
   /**
+  * cloud_init block
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#cloud_init FtVm#cloud_init}
+  */
+  readonly cloudInit?: FtVmCloudInit;
+  /**
   * disk block
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#disk FtVm#disk}
@@ -133,6 +139,164 @@ export interface FtVmConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#network FtVm#network}
   */
   readonly network: FtVmNetwork;
+}
+export interface FtVmCloudInit {
+  /**
+  * Extra meta-data (YAML), e.g. "local-hostname: web-1". Default: local-hostname set to the VM name. instance-id is Orbit's (derived from the content) and may not be set here.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#meta_data FtVm#meta_data}
+  */
+  readonly metaData?: string;
+  /**
+  * Network configuration, version 1 or 2 YAML (e.g. a static address). Default: none, so the image's own default applies (usually DHCP on the first NIC).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#network_config FtVm#network_config}
+  */
+  readonly networkConfig?: string;
+  /**
+  * user-data: a cloud-config document ("#cloud-config" first) or a script. Sensitive: hidden in plans and never logged; it is kept in the terraform state (encrypt your state backend) and on the host in a mode-0600 ISO that destroy removes.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#user_data FtVm#user_data}
+  */
+  readonly userData: string;
+}
+
+export function ftVmCloudInitToTerraform(struct?: FtVmCloudInitOutputReference | FtVmCloudInit): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+    meta_data: cdktf.stringToTerraform(struct!.metaData),
+    network_config: cdktf.stringToTerraform(struct!.networkConfig),
+    user_data: cdktf.stringToTerraform(struct!.userData),
+  }
+}
+
+
+export function ftVmCloudInitToHclTerraform(struct?: FtVmCloudInitOutputReference | FtVmCloudInit): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+    meta_data: {
+      value: cdktf.stringToHclTerraform(struct!.metaData),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    network_config: {
+      value: cdktf.stringToHclTerraform(struct!.networkConfig),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    user_data: {
+      value: cdktf.stringToHclTerraform(struct!.userData),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
+
+  // remove undefined attributes
+  return Object.fromEntries(Object.entries(attrs).filter(([_, value]) => value !== undefined && value.value !== undefined));
+}
+
+export class FtVmCloudInitOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false, 0);
+  }
+
+  public get internalValue(): FtVmCloudInit | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    if (this._metaData !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.metaData = this._metaData;
+    }
+    if (this._networkConfig !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.networkConfig = this._networkConfig;
+    }
+    if (this._userData !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.userData = this._userData;
+    }
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: FtVmCloudInit | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+      this._metaData = undefined;
+      this._networkConfig = undefined;
+      this._userData = undefined;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+      this._metaData = value.metaData;
+      this._networkConfig = value.networkConfig;
+      this._userData = value.userData;
+    }
+  }
+
+  // instance_id - computed: true, optional: false, required: false
+  public get instanceId() {
+    return this.getStringAttribute('instance_id');
+  }
+
+  // meta_data - computed: false, optional: true, required: false
+  private _metaData?: string; 
+  public get metaData() {
+    return this.getStringAttribute('meta_data');
+  }
+  public set metaData(value: string) {
+    this._metaData = value;
+  }
+  public resetMetaData() {
+    this._metaData = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get metaDataInput() {
+    return this._metaData;
+  }
+
+  // network_config - computed: false, optional: true, required: false
+  private _networkConfig?: string; 
+  public get networkConfig() {
+    return this.getStringAttribute('network_config');
+  }
+  public set networkConfig(value: string) {
+    this._networkConfig = value;
+  }
+  public resetNetworkConfig() {
+    this._networkConfig = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get networkConfigInput() {
+    return this._networkConfig;
+  }
+
+  // user_data - computed: false, optional: false, required: true
+  private _userData?: string; 
+  public get userData() {
+    return this.getStringAttribute('user_data');
+  }
+  public set userData(value: string) {
+    this._userData = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get userDataInput() {
+    return this._userData;
+  }
 }
 export interface FtVmDisk {
   /**
@@ -547,6 +711,7 @@ export class FtVm extends cdktf.TerraformResource {
     this._spareHosts = config.spareHosts;
     this._stopTimeoutMs = config.stopTimeoutMs;
     this._vcpus = config.vcpus;
+    this._cloudInit.internalValue = config.cloudInit;
     this._disk.internalValue = config.disk;
     this._network.internalValue = config.network;
   }
@@ -910,6 +1075,22 @@ export class FtVm extends cdktf.TerraformResource {
     return this.getNumberAttribute('worst_case_recovery_ms');
   }
 
+  // cloud_init - computed: false, optional: true, required: false
+  private _cloudInit = new FtVmCloudInitOutputReference(this, "cloud_init");
+  public get cloudInit() {
+    return this._cloudInit;
+  }
+  public putCloudInit(value: FtVmCloudInit) {
+    this._cloudInit.internalValue = value;
+  }
+  public resetCloudInit() {
+    this._cloudInit.internalValue = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get cloudInitInput() {
+    return this._cloudInit.internalValue;
+  }
+
   // disk - computed: false, optional: true, required: false
   private _disk = new FtVmDiskList(this, "disk", false);
   public get disk() {
@@ -964,6 +1145,7 @@ export class FtVm extends cdktf.TerraformResource {
       spare_hosts: cdktf.listMapper(cdktf.stringToTerraform, false)(this._spareHosts),
       stop_timeout_ms: cdktf.numberToTerraform(this._stopTimeoutMs),
       vcpus: cdktf.numberToTerraform(this._vcpus),
+      cloud_init: ftVmCloudInitToTerraform(this._cloudInit.internalValue),
       disk: cdktf.listMapper(ftVmDiskToTerraform, true)(this._disk.internalValue),
       network: ftVmNetworkToTerraform(this._network.internalValue),
     };
@@ -1084,6 +1266,12 @@ export class FtVm extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "number",
+      },
+      cloud_init: {
+        value: ftVmCloudInitToHclTerraform(this._cloudInit.internalValue),
+        isBlock: true,
+        type: "list",
+        storageClassType: "FtVmCloudInitList",
       },
       disk: {
         value: cdktf.listMapperHcl(ftVmDiskToHclTerraform, true)(this._disk.internalValue),
