@@ -478,13 +478,7 @@ async function restartPair(provider: ProviderContext, signal: AbortSignal, prior
   const watched = prior.failover !== 'manual';
   if (watched) await pauseMonitor(provider, monitoredPair(prior), signal);
   try {
-    const { sessions } = await configuredSessions(provider, signal);
-    const pair = await sessions[0].remote.withSession(() =>
-      inspectPair(
-        sessions.map((s) => s.session),
-        prior.name,
-      ),
-    );
+    const { pair } = await inspectConfiguredPair(provider, signal, prior.name);
     const activeName = pair.activeHost ?? prior.primary_host;
     // The replica where it is (a spare, after the monitor re-protected onto one), else the configured host the guest is not on.
     const standbyName = pair.standbyHost ?? [config.primary_host, config.secondary_host].find((h) => h !== activeName) ?? config.secondary_host;
@@ -521,13 +515,7 @@ async function restartPair(provider: ProviderContext, signal: AbortSignal, prior
  * old seed, as the replica then does; after a failover the replica's guest must find the new one).
  */
 async function changeSeed(provider: ProviderContext, signal: AbortSignal, config: FtVm): Promise<void> {
-  const { sessions } = await configuredSessions(provider, signal);
-  const pair = await sessions[0].remote.withSession(() =>
-    inspectPair(
-      sessions.map((s) => s.session),
-      config.name,
-    ),
-  );
+  const { pair } = await inspectConfiguredPair(provider, signal, config.name);
   const activeName = pair.activeHost ?? config.primary_host;
   const active = provider.remote(activeName, { signal });
   const iso = seedPath(config.name);
@@ -566,16 +554,7 @@ function guestStatus(qmpStatus: string | undefined, protection: string): string 
 
 async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: FtVm | Unknowable<FtVm>): Promise<FtVm | null> {
   const name = state.name!;
-  const { sessions } = await configuredSessions(provider, signal);
-  if (sessions.length === 0) {
-    throw new OrbitError(`No configured host can be reached to read the pair of VM "${name}"`, { attribute: 'primary_host', fix: 'check the hosts and the network between terraform and them' });
-  }
-  const pair = await sessions[0].remote.withSession(() =>
-    inspectPair(
-      sessions.map((s) => s.session),
-      name,
-    ),
-  );
+  const { pair } = await inspectConfiguredPair(provider, signal, name);
   if (pair.protection === 'down' || pair.protection === 'starting') return null;
   const active = pair.hosts.find((h) => h.host === pair.activeHost) ?? pair.hosts.find((h) => h.vm?.state === 'running');
   const spec = active?.vm?.spec;
@@ -639,13 +618,7 @@ function timingAttributes(state: FtVm | Unknowable<FtVm>): Pick<FtVm, 'heartbeat
 
 /** Sets x-checkpoint-delay on the running primary and in every host's pair record (re-protection reads it there). */
 async function setCheckpointDelay(provider: ProviderContext, signal: AbortSignal, vm: string, delayMs: number): Promise<void> {
-  const { sessions } = await configuredSessions(provider, signal);
-  const pair: ColoPairInspection = await sessions[0].remote.withSession(() =>
-    inspectPair(
-      sessions.map((s) => s.session),
-      vm,
-    ),
-  );
+  const { sessions, pair } = await inspectConfiguredPair(provider, signal, vm);
   for (const { remote, session } of sessions) {
     await remote.withSession(async () => {
       const record = await readPairRecord(session, vm);
@@ -660,6 +633,21 @@ async function setCheckpointDelay(provider: ProviderContext, signal: AbortSignal
 /** Every configured host that answers, with its pooled session. */
 function configuredSessions(provider: ProviderContext, signal: AbortSignal) {
   return reachableSessions([...provider.hosts.keys()].map((name) => provider.remote(name, { signal })));
+}
+
+/** The pair as every configured host that answers sees it, with those hosts' sessions. */
+async function inspectConfiguredPair(provider: ProviderContext, signal: AbortSignal, vm: string) {
+  const { sessions } = await configuredSessions(provider, signal);
+  if (sessions.length === 0) {
+    throw new OrbitError(`No configured host can be reached to read the pair of VM "${vm}"`, { attribute: 'primary_host', fix: 'check the hosts and the network between terraform and them' });
+  }
+  const pair: ColoPairInspection = await sessions[0].remote.withSession(() =>
+    inspectPair(
+      sessions.map((s) => s.session),
+      vm,
+    ),
+  );
+  return { sessions, pair };
 }
 
 /** COLO needs the same QEMU on both hosts; the host layer checks the versions, this checks the configured binaries. */

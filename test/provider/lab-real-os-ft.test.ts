@@ -11,7 +11,6 @@
  * takes minutes and differs by machine: waits end on progress, and the figures are printed.
  */
 import { failover } from '../../provider/colo/colo-failover';
-import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { connectToLabHost } from '../../scripts/lab/lab-ssh';
 import { crashQemu, labColoQemu } from '../support/colo-guest';
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
@@ -62,19 +61,7 @@ resource "orbit_ft_vm" "real" {
   failover        = "manual"
   memory_mib      = 512
   stop_timeout_ms = 120000
-  disk {
-    image    = orbit_image.debian.path
-    size_mib = 4096
-  }
-  network {
-    bridge = "vmbr0"
-    mac    = "${labGuestMac(IP)}"
-  }
-  cloud_init {
-    user_data      = ${JSON.stringify(guest.userData)}
-    network_config = ${JSON.stringify(guest.networkConfig)}
-  }
-}
+${guest.vmBlocks('orbit_image.debian.path', 4096)}}
 `,
     );
     ok(await ws.run(['init']));

@@ -10,7 +10,6 @@
  */
 import { LabTerraform, setUpLabTerraform, uniqueName } from '../support/lab-terraform';
 import { RealOsGuest, realOsGuest, REAL_OS_IMAGE } from '../support/real-os-guest';
-import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { RunResult, Workspace } from '../support/terraform';
 
 jest.setTimeout(1_800_000);
@@ -44,19 +43,7 @@ resource "orbit_vm" "real" {
   vcpus           = ${vcpus}
   memory_mib      = 1024
   stop_timeout_ms = 120000
-  disk {
-    image    = orbit_image.debian.path
-    size_mib = 4096
-  }
-  network {
-    bridge = "vmbr0"
-    mac    = "${labGuestMac(IP)}"
-  }
-  cloud_init {
-    user_data      = ${JSON.stringify(guest.userData)}
-    network_config = ${JSON.stringify(guest.networkConfig)}
-  }
-}
+${guest.vmBlocks('orbit_image.debian.path', 4096)}}
 `,
     );
   let guest: RealOsGuest;

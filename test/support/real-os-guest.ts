@@ -41,6 +41,8 @@ export interface RealOsGuest {
    * growing (fails with its tail when it has been silent too long). Returns the ms it took.
    */
   waitForSsh(lab: LabTerraform, host: string, vm: string, label: string): Promise<number>;
+  /** The disk, network and cloud_init blocks of an orbit_vm or orbit_ft_vm booting the image `imagePath` (an HCL expression) on a `diskMib` overlay. */
+  vmBlocks(imagePath: string, diskMib: number): string;
   /** Removes the keys. */
   cleanup(): void;
 }
@@ -140,5 +142,18 @@ export async function realOsGuest(ip: string, hostname: string): Promise<RealOsG
       await sleep(2000);
     }
   };
-  return { ip, hostname, imageSha256, userData, networkConfig, ssh, redis, waitForSsh, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const vmBlocks = (imagePath: string, diskMib: number) => `  disk {
+    image    = ${imagePath}
+    size_mib = ${diskMib}
+  }
+  network {
+    bridge = "vmbr0"
+    mac    = "${labGuestMac(ip)}"
+  }
+  cloud_init {
+    user_data      = ${JSON.stringify(userData)}
+    network_config = ${JSON.stringify(networkConfig)}
+  }
+`;
+  return { ip, hostname, imageSha256, userData, networkConfig, ssh, redis, waitForSsh, vmBlocks, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
