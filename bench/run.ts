@@ -8,7 +8,7 @@ import { BenchResult } from './bench-result';
  * bench/results/latest.json.
  */
 
-const ALL = ['lab', 'provider', 'migration', 'restart', 'image', 'colo', 'failover'];
+const ALL = ['lab', 'provider', 'migration', 'restart', 'image', 'real-os-boot', 'colo', 'failover'];
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
