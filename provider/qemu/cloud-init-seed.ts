@@ -22,6 +22,8 @@ export interface CloudInitSeed {
   metaData?: string;
   /** Network configuration (version 1 or 2 YAML); without it the guest's image decides (usually DHCP). */
   networkConfig?: string;
+  /** The instance id. Default: derived from the content (seedInstanceId). */
+  instanceId?: string;
 }
 
 const SEED_TIMEOUT_MS = 60_000;
@@ -46,7 +48,7 @@ export function seedMetaData(vm: string, seed: CloudInitSeed): string {
   if (setsInstanceId(seed.metaData)) {
     throw new RangeError('meta_data sets instance-id: Orbit derives it from the seed (every edit gives a new one); remove the instance-id line');
   }
-  return `instance-id: ${seedInstanceId(vm, seed)}\n${seed.metaData ?? `local-hostname: ${vm}\n`}`;
+  return `instance-id: ${seed.instanceId ?? seedInstanceId(vm, seed)}\n${seed.metaData ?? `local-hostname: ${vm}\n`}`;
 }
 
 /**
@@ -89,5 +91,5 @@ export async function writeSeed(session: SshSession, vm: string, seed: CloudInit
       { cause: error },
     );
   }
-  return { path: target, instanceId: seedInstanceId(vm, seed) };
+  return { path: target, instanceId: seed.instanceId ?? seedInstanceId(vm, seed) };
 }

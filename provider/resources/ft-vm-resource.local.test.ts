@@ -111,7 +111,7 @@ test('vCPUs, memory and the like restart the pair on its disks: a warning names 
 });
 
 test('cloud_init: an edit plans a new instance id and no restart; adding or removing the block restarts the pair; meta-data with its own instance-id is refused', async () => {
-  const seed = (userData: string) => [{ user_data: userData, meta_data: null, network_config: null, instance_id: null }];
+  const seed = (userData: string) => [{ user_data: userData, user_data_wo: null, user_data_wo_version: null, meta_data: null, network_config: null, instance_id: null }];
   const before = state({ cloud_init: seed('#cloud-config\nhostname: a\n').map((c) => ({ ...c, instance_id: 'db-1-000000000000' })) });
   const edited = await plan(config({ cloud_init: seed('#cloud-config\nhostname: b\n') }), before);
   expect(edited.warnings).toEqual([]);
@@ -124,6 +124,22 @@ test('cloud_init: an edit plans a new instance id and no restart; adding or remo
   const own = await orbitErrorOf(plan(config({ cloud_init: [{ ...seed('#cloud-config\n')[0], meta_data: 'instance-id: mine\n' }] }), null));
   expect(own.message).toBe('cloud_init.meta_data sets instance-id');
   expect(own.attribute).toEqual(['cloud_init', 0, 'meta_data']);
+});
+
+test('cloud_init.user_data_wo: the instance id follows the version, not the secret; exactly one of user_data and user_data_wo; a version only with it', async () => {
+  const writeOnly = (secret: string, version: number | null) => [{ user_data: null, user_data_wo: secret, user_data_wo_version: version, meta_data: null, network_config: null, instance_id: null }];
+  const idOf = async (secret: string, version: number) => (await plan(config({ cloud_init: writeOnly(secret, version) }), null)).planned.cloud_init?.[0]?.instance_id;
+  expect(await idOf('#cloud-config\npassword: one\n', 1)).toBe(await idOf('#cloud-config\npassword: two\n', 1));
+  expect(await idOf('#cloud-config\npassword: one\n', 2)).not.toBe(await idOf('#cloud-config\npassword: one\n', 1));
+  const validate = (cloudInit: FtVm['cloud_init']) => orbitErrorOf(Promise.resolve().then(() => ftVmResource.validate!({ config: config({ cloud_init: cloudInit }), diagnostics: new Diagnostics() })));
+  const both = await validate([{ ...writeOnly('x', 1)[0], user_data: 'y' }]);
+  expect(both.message).toBe('cloud_init has both user_data and user_data_wo');
+  expect(both.attribute).toEqual(['cloud_init', 0, 'user_data_wo']);
+  expect((await validate([{ ...writeOnly('x', 1)[0], user_data_wo: null, user_data_wo_version: null }])).message).toBe('cloud_init has no user-data');
+  const unversioned = await validate(writeOnly('x', null));
+  expect(unversioned.message).toBe('cloud_init.user_data_wo needs user_data_wo_version');
+  expect(unversioned.fix).toMatch(/user_data_wo_version = 1/);
+  expect((await validate([{ ...writeOnly('x', 3)[0], user_data: 'y', user_data_wo: null }])).message).toBe('cloud_init.user_data_wo_version is set without user_data_wo');
 });
 
 test('a new host for one side is a move of that side, announced in the plan; both at once is refused; a swap is nothing', async () => {

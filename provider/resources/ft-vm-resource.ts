@@ -31,10 +31,10 @@ import { readPairRecord, writePairRecord } from '../colo/colo-pair-record';
 import { STOP_DEFAULTS, withQmp } from '../qemu/qemu-process';
 import { rebuildPair } from '../colo/colo-rebuild';
 import { carryCdrom } from '../colo/colo-pair';
-import { seedPath, writeSeed } from '../qemu/cloud-init-seed';
+import { seedPath } from '../qemu/cloud-init-seed';
 import { changeCdrom } from '../qemu/vm-live';
 import { shellQuote } from '../ssh/remote-exec';
-import { cdromOf, CloudInitConfig, cloudInitBlock, cloudInitRestartReason, instanceIdOf, planInstanceId, plannedInstanceId, seedFrom } from './cloud-init-block';
+import { cdromOf, cloudInitBlock, cloudInitRestartReason, instanceIdOf, planInstanceId, plannedInstanceId, validateCloudInit, writeConfiguredSeed } from './cloud-init-block';
 import { VM_LIMITS, VM_SPEC_DEFAULTS } from '../qemu/vm-spec';
 import { locateAgentBundle } from '../monitor/agent-bundle';
 import { DEFAULT_TIMING, FailoverTiming, fencedWithinMs, TIMING_RANGES, timingProblems, worstCaseRecoveryMs } from '../monitor/timing';
@@ -194,6 +194,7 @@ export const ftVmResource = defineResource({
       if (spares.indexOf(spare) !== index) throw new OrbitError(`spare_hosts names "${spare}" twice`, { attribute: ['spare_hosts', index], value: spare, fix: 'list each spare host once' });
     });
     validateBoot(config);
+    validateCloudInit(config.cloud_init);
   },
 
   async modifyPlan({ planned, prior, config, provider, diagnostics, signal }) {
@@ -276,7 +277,7 @@ export const ftVmResource = defineResource({
     }
     try {
       // On the primary only: the pair start carries it to the secondary.
-      if (config.cloud_init.length > 0) await primary.withSession(() => writeSeed(primarySession, config.name, seedFrom(config.cloud_init[0])));
+      if (config.cloud_init.length > 0) await primary.withSession(() => writeConfiguredSeed(primarySession, config));
       await primary.withSession(() =>
         startProtectedPair(primarySession, secondarySession, spec, {
           checkpointDelayMs: config.checkpoint_delay_ms ?? COLO_DEFAULTS.checkpointDelayMs,
@@ -487,7 +488,7 @@ async function restartPair(provider: ProviderContext, signal: AbortSignal, prior
     const accelerator = await resolveAccelerator(provider, active, config.accelerator);
     const spec = specFrom(config, { memoryMiB: config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB, accelerator, qemuBinary: sameQemuBinary(provider, config), cdrom: cdromOf(config) });
     // The seed goes on the active side (the pair start carries it to the standby); a seed no longer used goes from both.
-    if (config.cloud_init.length > 0) await active.withSession((session) => writeSeed(session, config.name, seedFrom(config.cloud_init[0])));
+    if (config.cloud_init.length > 0) await active.withSession((session) => writeConfiguredSeed(session, config));
     const result = await active.withSession((activeSession) =>
       standby.withSession((standbySession) =>
         rebuildPair({ active: activeSession, standby: standbySession }, spec, {
@@ -520,7 +521,7 @@ async function changeSeed(provider: ProviderContext, signal: AbortSignal, config
   const active = provider.remote(activeName, { signal });
   const iso = seedPath(config.name);
   await active.withSession(async (activeSession) => {
-    await writeSeed(activeSession, config.name, seedFrom(config.cloud_init[0]));
+    await writeConfiguredSeed(activeSession, config);
     if (pair.standbyHost !== undefined) {
       await provider.remote(pair.standbyHost, { signal }).withSession(async (standbySession) => {
         await carryCdrom(activeSession, standbySession, { name: config.name, cdrom: iso }, 'Re-protecting');
@@ -580,8 +581,14 @@ async function readFtVm(provider: ProviderContext, signal: AbortSignal, state: F
     last_failover: state.last_failover ?? null,
     // Not observable on the hosts beyond the drive: what was applied, with the id it carries.
     cloud_init: (state.cloud_init ?? []).flatMap((ci) => {
-      if (ci?.user_data === undefined) return [];
-      const applied: CloudInitConfig = { user_data: ci.user_data, meta_data: ci.meta_data ?? null, network_config: ci.network_config ?? null };
+      if (!ci) return [];
+      const applied = {
+        user_data: ci.user_data ?? null,
+        user_data_wo: null,
+        user_data_wo_version: ci.user_data_wo_version ?? null,
+        meta_data: ci.meta_data ?? null,
+        network_config: ci.network_config ?? null,
+      };
       return [{ ...applied, instance_id: plannedInstanceId(name, applied) }];
     }),
     active_host: pair.activeHost ?? active.host,

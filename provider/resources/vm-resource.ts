@@ -32,9 +32,9 @@ import { SshSession } from '../ssh/ssh-session';
 import { vmPaths } from '../qemu/qemu-command-line';
 import { changeCdrom, growVmDisk, observeVm, setVmMemory, VmObservation } from '../qemu/vm-live';
 import { diskVirtualSize, growDiskImage } from '../qemu/disk-image';
-import { seedPath, writeSeed } from '../qemu/cloud-init-seed';
+import { seedPath } from '../qemu/cloud-init-seed';
 import { shellQuote } from '../ssh/remote-exec';
-import { cdromOf, cloudInitBlock, cloudInitRestartReason, instanceIdOf, planInstanceId, plannedInstanceId, seedFrom } from './cloud-init-block';
+import { cdromOf, cloudInitBlock, cloudInitRestartReason, instanceIdOf, planInstanceId, plannedInstanceId, validateCloudInit, writeConfiguredSeed } from './cloud-init-block';
 import { Accelerator, VM_LIMITS, VM_SPEC_DEFAULTS, VmSpec } from '../qemu/vm-spec';
 import { acceleratorOnHost } from './host-data-source';
 import {
@@ -121,6 +121,7 @@ export const vmResource = defineResource({
       });
     }
     validateBoot(config);
+    validateCloudInit(config.cloud_init);
   },
 
   async modifyPlan({ planned, prior, config, provider, diagnostics, signal }) {
@@ -179,7 +180,7 @@ export const vmResource = defineResource({
     const memory = config.memory_mib ?? VM_SPEC_DEFAULTS.memoryMiB;
     const spec = specFrom(config, { memoryMiB: config.max_memory_mib ?? memory, accelerator, qemuBinary: provider.host(config.host).qemuBinary, cdrom: cdromOf(config) });
     await remote.withSession(async (session) => {
-      if (spec.cdrom !== undefined) await writeSeed(session, config.name, seedFrom(config.cloud_init[0]));
+      if (spec.cdrom !== undefined) await writeConfiguredSeed(session, config);
       let createdDisks: string[] = [];
       try {
         if (config.running === false) {
@@ -253,7 +254,7 @@ export const vmResource = defineResource({
         } else {
           await growDisks(session, prior, config, (i, bytes) => growDiskImage(session, { path: prior.disk[i].path!, format: prior.disk[i].format! }, bytes));
         }
-        if (seedChanged) await writeSeed(session, config.name, seedFrom(config.cloud_init[0]));
+        if (seedChanged) await writeConfiguredSeed(session, config);
         const spec = specFor(await resolveAccelerator(provider, remote, config.accelerator));
         if (!willRun) {
           // The settings of the next start (checked on the host now, as a start would).
@@ -276,7 +277,7 @@ export const vmResource = defineResource({
       // Growing first, on the running guest: a restart finds the images at their new size.
       await growDisks(session, prior, config, (i, bytes) => growVmDisk(session, config.name, i, bytes));
       if (seedChanged) {
-        await writeSeed(session, config.name, seedFrom(config.cloud_init[0]));
+        await writeConfiguredSeed(session, config);
         // Already in the drive: the new image goes in as new media (no restart, the guest sees a media change).
         if (!accelerator && prior.cloud_init.length > 0) await changeCdrom(session, config.name, cdromOf(config)!);
       }
@@ -414,7 +415,7 @@ async function migrate(provider: ProviderContext, prior: Vm, config: Vm, signal:
     }
   }
   // The destination QEMU starts with the same CD-ROM: its seed must be there first.
-  if (config.cloud_init.length > 0) await destination.withSession((to) => writeSeed(to, config.name, seedFrom(config.cloud_init[0])));
+  if (config.cloud_init.length > 0) await destination.withSession((to) => writeConfiguredSeed(to, config));
   const result = await source.withSession((from) =>
     destination.withSession((to) =>
       migrateVm(from, to, config.name, {

@@ -7,6 +7,7 @@
  * nothing. (The test guest has no cloud-init: a guest applying the seed is the real OS image's
  * test.)
  */
+import * as fs from 'fs';
 import { guestArtifacts, guestKernelArgs, readGuestReport, waitForGuestReport } from '../../scripts/guest/guest';
 import { labGuestMac } from '../../scripts/lab/lab-guest';
 import { pollUntil } from '../../provider/ssh/poll';
@@ -24,11 +25,12 @@ describe('orbit_vm cloud_init on a lab host', () => {
   const name = uniqueName('tf-ci');
   const seed = `/var/lib/orbit/${name}/cidata.iso`;
 
-  const configure = (cloudInit?: { userData: string; networkConfig?: string }) => {
+  /** `writeOnlyVersion`: the user-data goes in user_data_wo with that version. */
+  const configure = (cloudInit?: { userData: string; networkConfig?: string; writeOnlyVersion?: number }) => {
     const { kernelPath, initrdPath } = guestArtifacts();
-    const block = cloudInit
-      ? `  cloud_init {\n    user_data = ${JSON.stringify(cloudInit.userData)}\n${cloudInit.networkConfig ? `    network_config = ${JSON.stringify(cloudInit.networkConfig)}\n` : ''}  }\n`
-      : '';
+    const userDataLines = (c: { userData: string; writeOnlyVersion?: number }) =>
+      c.writeOnlyVersion === undefined ? `    user_data = ${JSON.stringify(c.userData)}\n` : `    user_data_wo = ${JSON.stringify(c.userData)}\n    user_data_wo_version = ${c.writeOnlyVersion}\n`;
+    const block = cloudInit ? `  cloud_init {\n${userDataLines(cloudInit)}${cloudInit.networkConfig ? `    network_config = ${JSON.stringify(cloudInit.networkConfig)}\n` : ''}  }\n` : '';
     ws.write(
       'vm.tf',
       `resource "orbit_vm" "web" {
@@ -140,6 +142,34 @@ ${block}}
       `ls -l /proc/$(cat /run/orbit/${name}/qemu.pid)/fd | grep -c '${seed}$'; ls -l /proc/$(cat /run/orbit/${name}/qemu.pid)/fd | grep -c '${seed} (deleted)' || true`,
     );
     expect(open.stdout.trim().split('\n')).toEqual(['1', '0']);
+    expect((await readGuestReport(IP, 7000, 5000)).boot).toBe(boot);
+  });
+
+  test('user_data_wo (write-only) reaches the seed but never the plan or the state; its version, not its content, makes an edit', async () => {
+    const network = 'version: 2\nethernets: {}\n';
+    configure({ userData: userData('web-wo'), networkConfig: network, writeOnlyVersion: 1 });
+    const plan = ok(await ws.run(['plan']));
+    expect(plan.output).toContain('1 to change');
+    expect(plan.output).not.toContain('will restart');
+    ok(await ws.run(['apply', '-auto-approve']));
+    const stateFile = fs.readFileSync(ws.statePath, 'utf8');
+    expect(stateFile).not.toContain(SECRET);
+    expect(stateFile).not.toContain('web-b'); // the former user_data left the state too
+    const first = attributes().cloud_init[0] as { instance_id: string; user_data: string | null; user_data_wo: string | null; user_data_wo_version: number };
+    expect(first).toMatchObject({ user_data: null, user_data_wo: null, user_data_wo_version: 1 });
+    expect((await seedOnHost())?.files['user-data']).toBe(userData('web-wo'));
+    // Terraform cannot see a new write-only value: without a new version nothing changes...
+    configure({ userData: userData('web-wo2'), networkConfig: network, writeOnlyVersion: 1 });
+    expect((await ws.run(['plan', '-detailed-exitcode'])).code).toBe(0);
+    // ...with one, the seed is rebuilt with it under a new instance id.
+    configure({ userData: userData('web-wo2'), networkConfig: network, writeOnlyVersion: 2 });
+    ok(await ws.run(['apply', '-auto-approve']));
+    const second = attributes().cloud_init[0].instance_id;
+    expect(second).not.toBe(first.instance_id);
+    const onHost = await seedOnHost();
+    expect(onHost?.files['user-data']).toBe(userData('web-wo2'));
+    expect(onHost?.files['meta-data']).toBe(`instance-id: ${second}\nlocal-hostname: ${name}\n`);
+    expect(fs.readFileSync(ws.statePath, 'utf8')).not.toContain(SECRET);
     expect((await readGuestReport(IP, 7000, 5000)).boot).toBe(boot);
   });
 

@@ -154,11 +154,23 @@ export interface FtVmCloudInit {
   */
   readonly networkConfig?: string;
   /**
-  * user-data: a cloud-config document ("#cloud-config" first) or a script. Sensitive: hidden in plans and never logged; it is kept in the terraform state (encrypt your state backend) and on the host in a mode-0600 ISO that destroy removes.
+  * user-data: a cloud-config document ("#cloud-config" first) or a script. Sensitive: hidden in plans and never logged; it is kept in the terraform state (encrypt your state backend) and on the host in a mode-0600 ISO that destroy removes. For secrets that must not be in the state, give user_data_wo instead. Exactly one of the two.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#user_data FtVm#user_data}
   */
-  readonly userData: string;
+  readonly userData?: string;
+  /**
+  * user-data as a write-only value (terraform >= 1.11, e.g. from an ephemeral resource): never stored in the plan or the state, only on the host in the mode-0600 ISO. Terraform cannot see its edits: change user_data_wo_version to apply a new one. Exactly one of user_data and user_data_wo.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#user_data_wo FtVm#user_data_wo}
+  */
+  readonly userDataWo?: string;
+  /**
+  * Required with user_data_wo: any whole number, changed whenever user_data_wo changes (the seed is rebuilt with a new instance id when it does).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/orbit/orbit/0.1.0/docs/resources/ft_vm#user_data_wo_version FtVm#user_data_wo_version}
+  */
+  readonly userDataWoVersion?: number;
 }
 
 export function ftVmCloudInitToTerraform(struct?: FtVmCloudInitOutputReference | FtVmCloudInit): any {
@@ -170,6 +182,8 @@ export function ftVmCloudInitToTerraform(struct?: FtVmCloudInitOutputReference |
     meta_data: cdktf.stringToTerraform(struct!.metaData),
     network_config: cdktf.stringToTerraform(struct!.networkConfig),
     user_data: cdktf.stringToTerraform(struct!.userData),
+    user_data_wo: cdktf.stringToTerraform(struct!.userDataWo),
+    user_data_wo_version: cdktf.numberToTerraform(struct!.userDataWoVersion),
   }
 }
 
@@ -197,6 +211,18 @@ export function ftVmCloudInitToHclTerraform(struct?: FtVmCloudInitOutputReferenc
       isBlock: false,
       type: "simple",
       storageClassType: "string",
+    },
+    user_data_wo: {
+      value: cdktf.stringToHclTerraform(struct!.userDataWo),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    user_data_wo_version: {
+      value: cdktf.numberToHclTerraform(struct!.userDataWoVersion),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
     },
   };
 
@@ -230,6 +256,14 @@ export class FtVmCloudInitOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.userData = this._userData;
     }
+    if (this._userDataWo !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.userDataWo = this._userDataWo;
+    }
+    if (this._userDataWoVersion !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.userDataWoVersion = this._userDataWoVersion;
+    }
     return hasAnyValues ? internalValueResult : undefined;
   }
 
@@ -239,12 +273,16 @@ export class FtVmCloudInitOutputReference extends cdktf.ComplexObject {
       this._metaData = undefined;
       this._networkConfig = undefined;
       this._userData = undefined;
+      this._userDataWo = undefined;
+      this._userDataWoVersion = undefined;
     }
     else {
       this.isEmptyObject = Object.keys(value).length === 0;
       this._metaData = value.metaData;
       this._networkConfig = value.networkConfig;
       this._userData = value.userData;
+      this._userDataWo = value.userDataWo;
+      this._userDataWoVersion = value.userDataWoVersion;
     }
   }
 
@@ -285,7 +323,7 @@ export class FtVmCloudInitOutputReference extends cdktf.ComplexObject {
     return this._networkConfig;
   }
 
-  // user_data - computed: false, optional: false, required: true
+  // user_data - computed: false, optional: true, required: false
   private _userData?: string; 
   public get userData() {
     return this.getStringAttribute('user_data');
@@ -293,9 +331,44 @@ export class FtVmCloudInitOutputReference extends cdktf.ComplexObject {
   public set userData(value: string) {
     this._userData = value;
   }
+  public resetUserData() {
+    this._userData = undefined;
+  }
   // Temporarily expose input value. Use with caution.
   public get userDataInput() {
     return this._userData;
+  }
+
+  // user_data_wo - computed: false, optional: true, required: false
+  private _userDataWo?: string; 
+  public get userDataWo() {
+    return this.getStringAttribute('user_data_wo');
+  }
+  public set userDataWo(value: string) {
+    this._userDataWo = value;
+  }
+  public resetUserDataWo() {
+    this._userDataWo = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get userDataWoInput() {
+    return this._userDataWo;
+  }
+
+  // user_data_wo_version - computed: false, optional: true, required: false
+  private _userDataWoVersion?: number; 
+  public get userDataWoVersion() {
+    return this.getNumberAttribute('user_data_wo_version');
+  }
+  public set userDataWoVersion(value: number) {
+    this._userDataWoVersion = value;
+  }
+  public resetUserDataWoVersion() {
+    this._userDataWoVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get userDataWoVersionInput() {
+    return this._userDataWoVersion;
   }
 }
 export interface FtVmDisk {
