@@ -81,6 +81,10 @@ ${guest.vmBlocks('orbit_image.debian.path', 4096)}}
     await guest.waitForSsh(lab, 'site-a', name, 'first boot of the pair');
     const { stdout } = await guest.ssh("cloud-init status --wait >/dev/null; cloud-init status; hostname; ip -4 -o addr show dev eth0 | awk '{print $4}'", 600_000);
     expect(stdout.trim().split('\n')).toEqual(['status: done', HOSTNAME, `${IP}/24`]);
+    // Read once the boot is over: during it, a checkpoint load can hold the secondary's QMP for
+    // longer than Read waits, and Read then reports "failover-needed" for a healthy pair (seen
+    // once in CI; README, issue 12's open items).
+    ok(await ws.run(['apply', '-refresh-only', '-auto-approve']));
     const state = ws.state().resources.find((r) => r.type === 'orbit_ft_vm')!.instances[0].attributes;
     expect(state).toMatchObject({ active_host: 'site-a', standby_host: 'site-b', protection: 'protected' });
     await expectSeedOnBothSides(lab, ['site-a', 'site-b'], name);
