@@ -44,7 +44,15 @@ export interface ColoPairRecord {
 }
 
 export type ColoOperation =
-  'Starting the COLO pair of' | 'Failover of' | 'Fencing' | 'Re-protecting' | 'Inspecting the COLO pair of' | 'Destroying the COLO pair of' | 'Moving a side of' | 'Rebuilding the COLO pair of';
+  | 'Starting the COLO pair of'
+  | 'Failover of'
+  | 'Fencing'
+  | 'Re-protecting'
+  | 'Inspecting the COLO pair of'
+  | 'Destroying the COLO pair of'
+  | 'Moving a side of'
+  | 'Rebuilding the COLO pair of'
+  | 'Updating the cloud-init seed of';
 
 /** A COLO primitive failed; the message says what, where, what state the pair is left in, and the fix. */
 export class ColoError extends HostError {

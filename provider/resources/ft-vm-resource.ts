@@ -524,7 +524,7 @@ async function changeSeed(provider: ProviderContext, signal: AbortSignal, config
     await writeConfiguredSeed(activeSession, config);
     if (pair.standbyHost !== undefined) {
       await provider.remote(pair.standbyHost, { signal }).withSession(async (standbySession) => {
-        await carryCdrom(activeSession, standbySession, { name: config.name, cdrom: iso }, 'Re-protecting');
+        await carryCdrom(activeSession, standbySession, { name: config.name, cdrom: iso }, 'Updating the cloud-init seed of');
         await changeCdrom(standbySession, config.name, iso);
       });
     }
